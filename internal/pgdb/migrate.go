@@ -1,0 +1,70 @@
+package pgdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/ecrm-project/ecrm/migrations"
+)
+
+// Migrator applies the embedded migrations with goose. A Postgres advisory
+// lock serialises concurrent runs (several replicas starting at once, or
+// test packages preparing their template in parallel).
+type Migrator struct {
+	db       *sql.DB
+	provider *goose.Provider
+}
+
+// NewMigrator wraps the pool for goose, which speaks database/sql.
+func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
+	return newMigrator(pool, migrations.FS)
+}
+
+func newMigrator(pool *pgxpool.Pool, fsys fs.FS) (*Migrator, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return &Migrator{db: db, provider: p}, nil
+}
+
+// Close releases the database/sql handle (not the pool).
+func (m *Migrator) Close() error { return m.db.Close() }
+
+// Up applies every pending migration and returns the ones applied.
+func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
+	res, err := m.provider.Up(ctx)
+	if err != nil {
+		return res, fmt.Errorf("apply migrations: %w — the database is left at the last migration that succeeded; fix the failing migration and run `ecrm migrate up` again", err)
+	}
+	return res, nil
+}
+
+// Down rolls back the most recent migration.
+func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
+	return m.provider.Down(ctx)
+}
+
+// Status lists every migration with whether it is applied.
+func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error) {
+	return m.provider.Status(ctx)
+}
+
+// Current reports the applied version and the newest embedded version;
+// /readyz is ready only when they are equal.
+func (m *Migrator) Current(ctx context.Context) (applied, latest int64, err error) {
+	return m.provider.GetVersions(ctx)
+}
