@@ -1,0 +1,45 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both find PostgreSQL (DATABASE_URL, a server on 127.0.0.1:5432, or a private
+# cluster under .pgdata/) through scripts/with-postgres.
+
+GO      ?= go
+BIN     := bin/ecrm
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run test build check test-deps bench clean
+
+## run: the whole system with demo data on http://127.0.0.1:8080 (Ctrl-C stops it)
+run: build
+	scripts/with-postgres $(BIN) dev
+
+## build: compile bin/ecrm
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ecrm
+
+## test: formatting, vet and every test (unit, PostgreSQL, headless Chromium)
+test: check test-deps
+	scripts/with-postgres $(GO) test -count=1 -timeout 20m ./...
+
+## check: gofmt and go vet
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## test-deps: install what the tests need that Go does not bring (Debian's chromium)
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "the browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; \
+	  fi; }
+
+## bench: Go benchmarks (no database writes beyond per-test databases)
+bench:
+	scripts/with-postgres $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin .e2e-artifacts

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything ecrm reads from the environment. Each field names its
+// variable; defaults suit a developer's machine, and the README's
+// configuration table lists them all.
+type config struct {
+	DatabaseURL     string        // DATABASE_URL
+	Addr            string        // ECRM_ADDR
+	BaseURL         string        // ECRM_BASE_URL, the public URL (used for redirects and cookies)
+	LogLevel        slog.Level    // ECRM_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // ECRM_LOG_FORMAT: json or text
+	MaxBodyBytes    int64         // ECRM_MAX_BODY_BYTES
+	DBMaxConns      int32         // ECRM_DB_MAX_CONNS
+	ShutdownTimeout time.Duration // ECRM_SHUTDOWN_TIMEOUT
+	DrainDelay      time.Duration // ECRM_DRAIN_DELAY
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        envOr(getenv, "ECRM_ADDR", "127.0.0.1:8080"),
+		LogFormat:   envOr(getenv, "ECRM_LOG_FORMAT", "json"),
+	}
+	var errs []string
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		errs = append(errs, fmt.Sprintf("ECRM_ADDR=%q is not host:port", cfg.Addr))
+	}
+	cfg.BaseURL = strings.TrimSuffix(envOr(getenv, "ECRM_BASE_URL", "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Sprintf("ECRM_BASE_URL=%q is not an http(s) URL", cfg.BaseURL))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(envOr(getenv, "ECRM_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Sprintf("ECRM_LOG_LEVEL=%q is not one of debug, info, warn, error", getenv("ECRM_LOG_LEVEL")))
+	}
+	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
+		errs = append(errs, fmt.Sprintf("ECRM_LOG_FORMAT=%q is not json or text", cfg.LogFormat))
+	}
+	var err error
+	if cfg.MaxBodyBytes, err = envInt(getenv, "ECRM_MAX_BODY_BYTES", 1<<20, 1024, 1<<30); err != nil {
+		errs = append(errs, err.Error())
+	}
+	conns, err := envInt(getenv, "ECRM_DB_MAX_CONNS", 16, 1, 1000)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	cfg.DBMaxConns = int32(conns)
+	if cfg.ShutdownTimeout, err = envDuration(getenv, "ECRM_SHUTDOWN_TIMEOUT", 30*time.Second); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if cfg.DrainDelay, err = envDuration(getenv, "ECRM_DRAIN_DELAY", 0); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return cfg, nil
+}
+
+func (c config) https() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := strings.TrimSpace(getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(getenv func(string) string, key string, def, min, max int64) (int64, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min || n > max {
+		return 0, fmt.Errorf("%s=%q is not a whole number between %d and %d", key, v, min, max)
+	}
+	return n, nil
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q is not a duration such as 30s or 2m", key, v)
+	}
+	return d, nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/internal/pgdb"
+)
+
+// demoClients is the population make run loads into an empty database.
+const demoClients = 1000
+
+func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	clients := fs.Int("clients", demoClients, "number of synthetic clients to write")
+	seed := fs.Int64("seed", 1, "random seed: the same seed, size and --as-of give the same data")
+	asOf := fs.String("as-of", "", "the data set's today, YYYY-MM-DD (default: today)")
+	reset := fs.Bool("reset", false, "replace the data already in the database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("seed: unexpected argument %q", fs.Arg(0))
+	}
+	if *clients < 1 || *clients > 50_000_000 {
+		return fmt.Errorf("seed: --clients must be between 1 and 50000000, got %d", *clients)
+	}
+	day := time.Now().UTC()
+	if *asOf != "" {
+		var err error
+		if day, err = time.Parse(time.DateOnly, *asOf); err != nil {
+			return fmt.Errorf("seed: --as-of %q is not a date YYYY-MM-DD", *asOf)
+		}
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 4)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rep, err := demodata.Seed(ctx, pool, demodata.Options{Clients: *clients, Seed: *seed, AsOf: day, Reset: *reset, Log: log})
+	if err != nil {
+		return err
+	}
+	printReport(stdout, rep)
+	return nil
+}
+
+func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time) error {
+	empty, err := demodata.IsEmpty(ctx, pool)
+	if err != nil || !empty {
+		return err
+	}
+	log.Info("database is empty: loading demo data", "clients", demoClients)
+	rep, err := demodata.Seed(ctx, pool, demodata.Options{Clients: demoClients, Seed: 1, AsOf: now, Log: log})
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	log.Info("demo data loaded", "elapsed", rep.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func printReport(w io.Writer, rep demodata.Report) {
+	tables := make([]string, 0, len(rep.Rows))
+	var total int64
+	for t, n := range rep.Rows {
+		tables = append(tables, t)
+		total += n
+	}
+	sort.Strings(tables)
+	for _, t := range tables {
+		fmt.Fprintf(w, "%-24s %12d rows\n", t, rep.Rows[t])
+	}
+	fmt.Fprintf(w, "%-24s %12d rows in %s\n", "total", total, rep.Elapsed.Round(time.Millisecond))
+}

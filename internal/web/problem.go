@@ -1,0 +1,142 @@
+// Package web holds the HTTP plumbing every domain shares: the server with
+// its timeouts and graceful shutdown, middleware (request id, structured
+// logs, Prometheus metrics, panic recovery, body limits), RFC 9457 problem
+// responses, health endpoints and the OpenAPI document. Domain packages
+// register their own routes; this package knows no business rules.
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/ecrm-project/ecrm"
+)
+
+// ProblemContentType is the media type of RFC 9457 problem details.
+const ProblemContentType = "application/problem+json"
+
+// ProblemDetails is an RFC 9457 problem document, extended with the request
+// id (so a user's report can be matched to the log line) and, for invalid
+// input, one entry per field at fault.
+type ProblemDetails struct {
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail,omitempty"`
+	Instance  string            `json:"instance,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+	Errors    []ecrm.FieldError `json:"errors,omitempty"`
+}
+
+// codeStatus maps application error codes to HTTP status codes; it is the one
+// place that mapping lives.
+var codeStatus = map[string]int{
+	ecrm.ECONFLICT:       http.StatusConflict,
+	ecrm.EINVALID:        http.StatusUnprocessableEntity,
+	ecrm.ENOTFOUND:       http.StatusNotFound,
+	ecrm.EUNAUTHORIZED:   http.StatusUnauthorized,
+	ecrm.EFORBIDDEN:      http.StatusForbidden,
+	ecrm.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	ecrm.EUNAVAILABLE:    http.StatusServiceUnavailable,
+	ecrm.EINTERNAL:       http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status code for an error.
+func ErrorStatus(err error) int {
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) {
+		return http.StatusRequestEntityTooLarge
+	}
+	if s, ok := codeStatus[ecrm.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem writes err as problem+json. Internal errors are logged with the
+// request id and shown only as "Internal error."; application errors carry
+// their message and field errors.
+func Problem(w http.ResponseWriter, r *http.Request, err error) {
+	status := ErrorStatus(err)
+	p := ProblemDetails{
+		Type:      "about:blank",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Instance:  r.URL.Path,
+		RequestID: RequestIDFrom(r.Context()),
+	}
+	var appErr *ecrm.Error
+	switch {
+	case errors.As(err, &appErr):
+		p.Detail = appErr.Message
+		p.Errors = appErr.Fields
+		if appErr.Code == ecrm.EINVALID {
+			p.Type = "/problems/invalid-input"
+		}
+	case status == http.StatusRequestEntityTooLarge:
+		p.Detail = "The request body is too large."
+	default:
+		p.Detail = "Internal error."
+		Logger(r.Context()).Error("internal error", slog.String("error", err.Error()))
+	}
+	WriteProblem(w, p)
+}
+
+// WriteProblem writes a problem document as it is.
+func WriteProblem(w http.ResponseWriter, p ProblemDetails) {
+	w.Header().Set("Content-Type", ProblemContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// WantsJSON reports whether the caller expects JSON rather than a page: API
+// paths always do, other paths when Accept prefers JSON.
+func WantsJSON(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// DecodeJSON reads a JSON request body into v, rejecting unknown fields and
+// trailing data, and turns decoding failures into errors that name the field.
+func DecodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syntaxErr *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		var maxBytes *http.MaxBytesError
+		switch {
+		case errors.As(err, &maxBytes):
+			return err
+		case errors.As(err, &syntaxErr):
+			return ecrm.Errorf(ecrm.EINVALID, "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
+		case errors.As(err, &typeErr):
+			return ecrm.FieldErrorf(typeErr.Field, "must be a %s", typeErr.Type.String())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return ecrm.FieldErrorf(field, "is not a known field")
+		case err.Error() == "EOF":
+			return ecrm.Errorf(ecrm.EINVALID, "The request body is empty.")
+		default:
+			return ecrm.Errorf(ecrm.EINVALID, "The request body cannot be read: %s", err.Error())
+		}
+	}
+	if dec.More() {
+		return ecrm.Errorf(ecrm.EINVALID, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
