@@ -3,6 +3,7 @@ package pgdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -24,10 +25,12 @@ type Migrator struct {
 
 // NewMigrator wraps the pool for goose, which speaks database/sql.
 func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
-	return newMigrator(pool, migrations.FS)
+	return NewMigratorFrom(pool, migrations.FS)
 }
 
-func newMigrator(pool *pgxpool.Pool, fsys fs.FS) (*Migrator, error) {
+// NewMigratorFrom applies the migrations found in fsys; tests use it with
+// migrations of their own.
+func NewMigratorFrom(pool *pgxpool.Pool, fsys fs.FS) (*Migrator, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
@@ -47,8 +50,13 @@ func (m *Migrator) Close() error { return m.db.Close() }
 // Up applies every pending migration and returns the ones applied.
 func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
 	res, err := m.provider.Up(ctx)
-	if err != nil {
-		return res, fmt.Errorf("apply migrations: %w — the database is left at the last migration that succeeded; fix the failing migration and run `ecrm migrate up` again", err)
+	var partial *goose.PartialError
+	switch {
+	case errors.As(err, &partial):
+		return partial.Applied, fmt.Errorf("migration %s failed: %s — the database is left at the last migration that succeeded; fix the failing migration and run `ecrm migrate up` again",
+			partial.Failed.Source.Path, shortError(partial.Err))
+	case err != nil:
+		return res, fmt.Errorf("apply migrations: %w", err)
 	}
 	return res, nil
 }

@@ -233,7 +233,6 @@ func sanitize(name string) string {
 	return s
 }
 
-
 func randomSuffix() string {
 	var b [5]byte
 	rand.Read(b[:])
