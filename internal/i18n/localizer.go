@@ -1,0 +1,199 @@
+package i18n
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/ecrm-project/ecrm"
+)
+
+// nbsp is the no-break space put between an amount and its currency code
+// or percent sign, so that a line never breaks between "1.234,50" and "lei".
+const nbsp = "\u00a0"
+
+// conventions are the formatting rules of one language, after CLDR:
+// separators, where the currency goes and the date patterns.
+type conventions struct {
+	groupSep   string
+	decimalSep string
+	// currencySymbols gives the symbol written before the amount, with no
+	// space ("€1,234.50"). A currency missing here is written as
+	// codePrefix+code+nbsp before the amount when codeBefore is set, or
+	// nbsp+name after it.
+	currencySymbols map[string]string
+	// currencyNames renames a currency written after the amount, as
+	// Romanian writes RON as "lei".
+	currencyNames map[string]string
+	codeBefore    bool
+	percentSuffix string
+}
+
+var conventionsByLang = map[language.Tag]conventions{
+	// English: "€1,234.50", "-€1,234.50", "CHF 1,234.50", "¥1,234",
+	// "5.25%", "26 Nov 2026", "26 Nov 2026, 14:05". The day-first date is
+	// the unambiguous international (en-GB) form.
+	English: {
+		groupSep:        ",",
+		decimalSep:      ".",
+		currencySymbols: map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"},
+		codeBefore:      true,
+		percentSuffix:   "%",
+	},
+	// Romanian: "1.234,50 lei" for RON, "1.234,50 EUR" for the others,
+	// "-1.234,50 lei", "5,25 %", "26 nov. 2026", "26 nov. 2026, 14:05".
+	// Romanian writes the ISO code after the amount rather than a symbol,
+	// and "lei" for its own currency, as Romanian prices and statements do.
+	Romanian: {
+		groupSep:      ".",
+		decimalSep:    ",",
+		currencyNames: map[string]string{"RON": "lei"},
+		percentSuffix: nbsp + "%",
+	},
+}
+
+// Localizer formats messages, numbers, money and dates for one language. It
+// is immutable and safe for concurrent use; one exists per supported
+// language, shared by every request in that language.
+type Localizer struct {
+	lang    language.Tag
+	printer *message.Printer
+	conv    conventions
+}
+
+// localizers holds the one Localizer of each supported language; they are
+// built on first use, with the catalogue.
+var localizers = sync.OnceValue(func() map[language.Tag]*Localizer {
+	cat := loadCatalogue()
+	built := make(map[language.Tag]*Localizer, len(supported))
+	for _, tag := range supported {
+		built[tag] = &Localizer{
+			lang:    tag,
+			printer: message.NewPrinter(tag, message.Catalog(cat.builder)),
+			conv:    conventionsByLang[tag],
+		}
+	}
+	return built
+})
+
+// NewLocalizer returns the Localizer of the supported language closest to
+// lang: "ro-RO" gives Romanian, an unsupported language gives English.
+func NewLocalizer(lang language.Tag) *Localizer {
+	return localizers()[baseTag(lang)]
+}
+
+// Lang returns the Localizer's language, "en" or "ro", suitable for the
+// lang attribute of <html> and the Content-Language header.
+func (l *Localizer) Lang() language.Tag { return l.lang }
+
+// T returns the message for key in the Localizer's language, formatted with
+// args as fmt.Sprintf would, with numbers in args formatted per language.
+// A key missing from the catalogue is returned verbatim, without args, so
+// the mistake shows on the page and tests that check keys can catch it.
+func (l *Localizer) T(key string, args ...any) string {
+	if _, ok := loadCatalogue().messages[l.lang][key]; !ok {
+		return key
+	}
+	return l.printer.Sprintf(key, args...)
+}
+
+// Money formats an amount in its currency, rounded half away from zero to
+// the currency's minor units (ecrm.CurrencyMinorUnits; two places for an
+// unknown currency), with the language's separators:
+//
+//	en: "€1,234.50", "-€1,234.50", "$0.00", "£5.00", "¥1,234", "RON 1,234.50", "CHF 1,234.50"
+//	ro: "1.234,50 EUR", "-1.234,50 EUR", "1.234,50 lei" (RON), "1.234 JPY"
+//
+// The space between amount and code is a no-break space (U+00A0). The
+// decimal's digits are formatted directly; the amount never becomes a float.
+func (l *Localizer) Money(m ecrm.Money) string {
+	places, ok := ecrm.CurrencyMinorUnits(m.Currency)
+	if !ok {
+		places = 2
+	}
+	negative, digits := l.digits(m.Amount, places)
+	sign := ""
+	if negative {
+		sign = "-"
+	}
+	if symbol, ok := l.conv.currencySymbols[m.Currency]; ok {
+		return sign + symbol + digits
+	}
+	if l.conv.codeBefore {
+		return sign + m.Currency + nbsp + digits
+	}
+	name := m.Currency
+	if local, ok := l.conv.currencyNames[m.Currency]; ok {
+		name = local
+	}
+	return sign + digits + nbsp + name
+}
+
+// Decimal formats d rounded half away from zero to places decimal places,
+// with the language's grouping and decimal separators: 1234567.891 with two
+// places is "1,234,567.89" in English and "1.234.567,89" in Romanian. A
+// value that rounds to zero is shown without a minus sign.
+func (l *Localizer) Decimal(d decimal.Decimal, places int32) string {
+	negative, digits := l.digits(d, places)
+	if negative {
+		return "-" + digits
+	}
+	return digits
+}
+
+// Percent formats a ratio as a percentage with places decimal places: the
+// ratio 0.0525 is "5.25%" in English and "5,25 %" (no-break space) in
+// Romanian. Pass the ratio, not the percentage, so that rates stored as
+// fractions are shown without a second conversion.
+func (l *Localizer) Percent(ratio decimal.Decimal, places int32) string {
+	return l.Decimal(ratio.Shift(2), places) + l.conv.percentSuffix
+}
+
+// Date formats the calendar date of t in t's own location: "26 Nov 2026" in
+// English, "26 nov. 2026" in Romanian.
+func (l *Localizer) Date(t time.Time) string {
+	month := l.T("date.month_short." + strconv.Itoa(int(t.Month())))
+	return strconv.Itoa(t.Day()) + " " + month + " " + strconv.Itoa(t.Year())
+}
+
+// DateTime formats t as seen in loc, with a 24-hour clock: "26 Nov 2026,
+// 14:05" in English, "26 nov. 2026, 14:05" in Romanian. A nil loc means
+// UTC, so a forgotten zone shows a stable time rather than the server's.
+func (l *Localizer) DateTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return l.Date(t) + ", " + t.Format("15:04")
+}
+
+// digits rounds d to places and writes its absolute value with the
+// language's separators, reporting whether the rounded value is negative.
+func (l *Localizer) digits(d decimal.Decimal, places int32) (negative bool, s string) {
+	if places < 0 {
+		places = 0
+	}
+	rounded := d.Round(places)
+	negative = rounded.Sign() < 0
+	fixed := rounded.Abs().StringFixed(places) // "1234567.89"
+	intPart, fracPart, _ := strings.Cut(fixed, ".")
+
+	var b strings.Builder
+	b.Grow(len(fixed) + len(intPart)/3*len(l.conv.groupSep))
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteString(l.conv.groupSep)
+		}
+		b.WriteRune(r)
+	}
+	if fracPart != "" {
+		b.WriteString(l.conv.decimalSep)
+		b.WriteString(fracPart)
+	}
+	return negative, b.String()
+}
