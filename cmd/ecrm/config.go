@@ -24,6 +24,19 @@ type config struct {
 	DBMaxConns      int32         // ECRM_DB_MAX_CONNS
 	ShutdownTimeout time.Duration // ECRM_SHUTDOWN_TIMEOUT
 	DrainDelay      time.Duration // ECRM_DRAIN_DELAY
+
+	OIDCIssuer       string // ECRM_OIDC_ISSUER
+	OIDCClientID     string // ECRM_OIDC_CLIENT_ID
+	OIDCClientSecret string // ECRM_OIDC_CLIENT_SECRET
+	OIDCRolesClaim   string // ECRM_OIDC_ROLES_CLAIM
+	OIDCAPIAudience  string // ECRM_OIDC_API_AUDIENCE
+
+	SessionIdleTimeout time.Duration // ECRM_SESSION_IDLE_TIMEOUT
+	SessionLifetime    time.Duration // ECRM_SESSION_LIFETIME
+
+	// DevMode allows the development OpenID provider; never in production.
+	DevMode     bool   // ECRM_DEV_MODE
+	DevOIDCAddr string // ECRM_DEV_OIDC_ADDR
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -61,6 +74,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.DrainDelay, err = envDuration(getenv, "ECRM_DRAIN_DELAY", 0); err != nil {
 		errs = append(errs, err.Error())
 	}
+	cfg.OIDCIssuer = strings.TrimSuffix(getenv("ECRM_OIDC_ISSUER"), "/")
+	cfg.OIDCClientID = getenv("ECRM_OIDC_CLIENT_ID")
+	cfg.OIDCClientSecret = getenv("ECRM_OIDC_CLIENT_SECRET")
+	cfg.OIDCRolesClaim = envOr(getenv, "ECRM_OIDC_ROLES_CLAIM", "groups")
+	cfg.OIDCAPIAudience = envOr(getenv, "ECRM_OIDC_API_AUDIENCE", cfg.OIDCClientID)
+	if cfg.OIDCIssuer != "" {
+		if u, err := url.Parse(cfg.OIDCIssuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("ECRM_OIDC_ISSUER=%q is not an http(s) URL", cfg.OIDCIssuer))
+		}
+		if cfg.OIDCClientID == "" {
+			errs = append(errs, "ECRM_OIDC_CLIENT_ID must be set with ECRM_OIDC_ISSUER")
+		}
+	}
+	if cfg.SessionIdleTimeout, err = envDuration(getenv, "ECRM_SESSION_IDLE_TIMEOUT", 15*time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if cfg.SessionLifetime, err = envDuration(getenv, "ECRM_SESSION_LIFETIME", 8*time.Hour); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if cfg.SessionIdleTimeout < time.Minute || cfg.SessionLifetime < cfg.SessionIdleTimeout {
+		errs = append(errs, "ECRM_SESSION_IDLE_TIMEOUT must be at least 1m and at most ECRM_SESSION_LIFETIME")
+	}
+	switch v := strings.ToLower(getenv("ECRM_DEV_MODE")); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		cfg.DevMode = true
+	default:
+		errs = append(errs, fmt.Sprintf("ECRM_DEV_MODE=%q is not true or false", v))
+	}
+	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

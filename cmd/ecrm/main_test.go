@@ -105,7 +105,7 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(registered)
-	documented, err := web.OpenAPIOperations()
+	documented, err := a.openapi.Operations()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,21 +6,34 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/identity"
+	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
 // app is everything the HTTP handlers need, built once in serve.
 type app struct {
-	cfg       config
-	log       *slog.Logger
-	pool      *pgxpool.Pool
-	metrics   *web.Metrics
-	readiness *web.Readiness
+	cfg          config
+	log          *slog.Logger
+	pool         *pgxpool.Pool
+	metrics      *web.Metrics
+	readiness    *web.Readiness
+	openapi      *web.OpenAPIDocument
+	pages        *page.Renderer
+	sessionStore *identity.SessionStore
+	sessions     *scs.SessionManager
+	// auth is nil when no OpenID provider is configured: then nobody can
+	// log in and every protected route stays closed.
+	auth *identity.Authenticator
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -36,12 +49,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	if a.auth == nil {
+		log.Warn("no OpenID Connect provider configured (ECRM_OIDC_ISSUER): nobody can log in")
+	}
 	srv, err := web.Listen(cfg.Addr, a.routes(), log, a.readiness)
 	if err != nil {
 		return err
 	}
 	srv.ShutdownTimeout = cfg.ShutdownTimeout
 	srv.DrainDelay = cfg.DrainDelay
+	go a.deleteExpiredSessions(ctx)
 	log.Info("serving", "addr", srv.Addr(), "base_url", cfg.BaseURL, "version", version)
 	fmt.Fprintf(stdout, "\necrm is running:\n  portal and console  %s/\n  API description     %s/api/v1/openapi.json\n  readiness           %s/readyz\n  metrics             %s/metrics\nPress Ctrl-C to stop.\n\n",
 		cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, cfg.BaseURL)
@@ -55,13 +72,49 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	return &app{
-		cfg:       cfg,
-		log:       log,
-		pool:      pool,
-		metrics:   metrics,
-		readiness: web.NewReadiness(pool.Ping, migrator.Current),
-	}, nil
+	openapi, err := web.NewOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := page.New()
+	if err != nil {
+		return nil, err
+	}
+	store := identity.NewSessionStore(pool, time.Minute)
+	a := &app{
+		cfg:          cfg,
+		log:          log,
+		pool:         pool,
+		metrics:      metrics,
+		readiness:    web.NewReadiness(pool.Ping, migrator.Current),
+		openapi:      openapi,
+		pages:        pages,
+		sessionStore: store,
+		sessions: identity.NewSessionManager(store, identity.SessionConfig{
+			IdleTimeout: cfg.SessionIdleTimeout,
+			Lifetime:    cfg.SessionLifetime,
+			Secure:      cfg.https(),
+		}),
+	}
+	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
+	if cfg.OIDCIssuer != "" {
+		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
+			Issuer:       cfg.OIDCIssuer,
+			ClientID:     cfg.OIDCClientID,
+			ClientSecret: cfg.OIDCClientSecret,
+			BaseURL:      cfg.BaseURL,
+			RolesClaim:   cfg.OIDCRolesClaim,
+			APIAudience:  cfg.OIDCAPIAudience,
+		}, a.sessions, identity.NewPrincipals(pool), pages, translate, log)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func translate(ctx context.Context, key string, args ...any) string {
+	return i18n.FromContext(ctx).T(key, args...)
 }
 
 // routes is the one route table of the service; each domain adds its routes
@@ -75,21 +128,135 @@ func (a *app) routes() http.Handler {
 		web.SecurityHeaders(a.cfg.https()),
 		web.LimitBody(a.cfg.MaxBodyBytes),
 	)
+	// Operations endpoints touch neither sessions nor the catalogue.
 	r.Get("/healthz", web.Healthz)
 	r.Get("/readyz", a.readiness.Handler)
 	r.Method(http.MethodGet, "/metrics", a.metrics.Handler())
-	r.Get("/api/v1/openapi.json", web.OpenAPI)
-	r.NotFound(a.notFound)
+	r.Method(http.MethodGet, "/api/v1/openapi.json", a.openapi)
+	r.Method(http.MethodGet, page.StaticPrefix+"*", a.pages.StaticHandler())
+
+	r.Group(func(r chi.Router) {
+		r.Use(i18n.Middleware, a.crossOriginProtection, a.sessions.LoadAndSave, a.authenticate)
+		r.Get("/", a.home)
+		r.Get(page.LangSwitchPath, page.LangSwitchHandler)
+		r.Get("/login", a.login)
+		r.Get("/auth/callback", a.callback)
+		r.Get("/logout", a.logoutPage)
+		r.Post("/logout", a.logout)
+
+		guard := identity.Guard{Pages: a.pages, T: translate}
+		r.Group(func(r chi.Router) {
+			r.Use(guard.Client)
+			r.Get("/portal", a.portalHome)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
+			r.Get("/console", a.consoleHome)
+		})
+	})
+	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)
 	r.MethodNotAllowed(a.methodNotAllowed)
 	return r
 }
 
+// crossOriginProtection refuses state-changing requests that a browser
+// marks as coming from another site (Sec-Fetch-Site, Origin): the CSRF
+// defence for every form and API call made with the session cookie.
+func (a *app) crossOriginProtection(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.Logger(r.Context()).Warn("cross-origin request refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		a.errorPage(w, r, http.StatusForbidden, translate(r.Context(), "auth.csrf"))
+	}))
+	return cop.Handler(next)
+}
+
+// authenticate puts the principal (session or bearer token) in the context.
+func (a *app) authenticate(next http.Handler) http.Handler {
+	if a.auth == nil {
+		return next
+	}
+	return a.auth.Authenticate(next)
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	if a.auth == nil {
+		a.errorPage(w, r, http.StatusServiceUnavailable, translate(r.Context(), "auth.error.not_configured"))
+		return
+	}
+	a.auth.Login(w, r)
+}
+
+func (a *app) callback(w http.ResponseWriter, r *http.Request) {
+	if a.auth == nil {
+		a.errorPage(w, r, http.StatusServiceUnavailable, translate(r.Context(), "auth.error.not_configured"))
+		return
+	}
+	a.auth.Callback(w, r)
+}
+
+func (a *app) logoutPage(w http.ResponseWriter, r *http.Request) {
+	a.pages.Render(w, r, http.StatusOK, "logout", nil)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	if a.auth == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	a.auth.Logout(w, r)
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	if p := ecrm.PrincipalFrom(r.Context()); p != nil {
+		http.Redirect(w, r, identity.HomePath(p), http.StatusSeeOther)
+		return
+	}
+	a.pages.Render(w, r, http.StatusOK, "home", nil)
+}
+
+func (a *app) portalHome(w http.ResponseWriter, r *http.Request) {
+	a.pages.Render(w, r, http.StatusOK, "home", nil)
+}
+
+func (a *app) consoleHome(w http.ResponseWriter, r *http.Request) {
+	a.pages.Render(w, r, http.StatusOK, "home", nil)
+}
+
+// errorPage answers with a problem document for API callers and an error
+// page for people.
+func (a *app) errorPage(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	if web.WantsJSON(r) {
+		web.WriteProblem(w, web.ProblemDetails{Type: "about:blank", Title: http.StatusText(status), Status: status,
+			Detail: detail, Instance: r.URL.Path, RequestID: web.RequestIDFrom(r.Context())})
+		return
+	}
+	a.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
+}
+
 func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
-	web.WriteProblem(w, web.ProblemDetails{Type: "about:blank", Title: "Not Found", Status: http.StatusNotFound,
-		Detail: "No such page or resource.", Instance: r.URL.Path, RequestID: web.RequestIDFrom(r.Context())})
+	a.errorPage(w, r, http.StatusNotFound, "")
 }
 
 func (a *app) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	web.WriteProblem(w, web.ProblemDetails{Type: "about:blank", Title: "Method Not Allowed", Status: http.StatusMethodNotAllowed,
 		Detail: fmt.Sprintf("%s is not allowed here.", r.Method), Instance: r.URL.Path, RequestID: web.RequestIDFrom(r.Context())})
+}
+
+// deleteExpiredSessions removes expired sessions every few minutes.
+func (a *app) deleteExpiredSessions(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.sessionStore.DeleteExpired(ctx); err != nil {
+				a.log.Warn("delete expired sessions", "error", err.Error())
+			} else if n > 0 {
+				a.log.Debug("deleted expired sessions", "count", n)
+			}
+		}
+	}
 }
