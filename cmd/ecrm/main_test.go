@@ -182,11 +182,11 @@ func TestReadyzNotReadyWhenMigrationsPending(t *testing.T) {
 		t.Fatalf("/readyz after migrate down = %d %q", res.StatusCode, body)
 	}
 	out, err := runCommand(t, map[string]string{"DATABASE_URL": url}, "migrate", "status")
-	if err != nil || !strings.Contains(out, "00001_foundation.sql") || !strings.Contains(out, "pending") {
+	if err != nil || !strings.Contains(out, "00001_foundation.sql") || !strings.Contains(out, "applied") || !strings.Contains(out, "pending") {
 		t.Fatalf("migrate status = %q, %v", out, err)
 	}
 	out, err = runCommand(t, map[string]string{"DATABASE_URL": url}, "migrate", "up")
-	if err != nil || !strings.Contains(out, "applied 00001_foundation.sql") {
+	if err != nil || !strings.HasPrefix(out, "applied 000") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("migrate up = %q, %v", out, err)
 	}
 }
