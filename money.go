@@ -1,6 +1,7 @@
 package ecrm
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 
@@ -96,4 +97,27 @@ func (m Money) String() string {
 		units = 2
 	}
 	return m.Amount.StringFixed(units) + " " + m.Currency
+}
+
+// MarshalJSON writes the amount as a decimal string with the currency's
+// minor units ("123.40"), so API clients never parse money as a binary
+// float and never see "123.4".
+func (m Money) MarshalJSON() ([]byte, error) {
+	units, ok := minorUnits[m.Currency]
+	if !ok {
+		units = 2
+	}
+	amount := m.Amount
+	if -amount.Exponent() < units {
+		amount = amount.Round(units)
+		return json.Marshal(struct {
+			Amount   string `json:"amount"`
+			Currency string `json:"currency"`
+		}{amount.StringFixed(units), m.Currency})
+	}
+	// More places than the currency has (e.g. a unit price): keep them all.
+	return json.Marshal(struct {
+		Amount   string `json:"amount"`
+		Currency string `json:"currency"`
+	}{amount.String(), m.Currency})
 }

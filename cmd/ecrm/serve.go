@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/advisor"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -31,6 +32,7 @@ type app struct {
 	pages        *page.Renderer
 	sessionStore *identity.SessionStore
 	sessions     *scs.SessionManager
+	advisor      *advisor.Handler
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
@@ -72,11 +74,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI()
+	openapi, err := web.NewOpenAPI(advisor.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New()
+	pages, err := page.New(advisor.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +92,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		openapi:      openapi,
 		pages:        pages,
 		sessionStore: store,
+		advisor:      advisor.NewHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
 			IdleTimeout: cfg.SessionIdleTimeout,
 			Lifetime:    cfg.SessionLifetime,
@@ -151,7 +154,7 @@ func (a *app) routes() http.Handler {
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
-			r.Get("/console", a.consoleHome)
+			a.advisor.Routes(r)
 		})
 	})
 	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)
@@ -216,10 +219,6 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) portalHome(w http.ResponseWriter, r *http.Request) {
-	a.pages.Render(w, r, http.StatusOK, "home", nil)
-}
-
-func (a *app) consoleHome(w http.ResponseWriter, r *http.Request) {
 	a.pages.Render(w, r, http.StatusOK, "home", nil)
 }
 

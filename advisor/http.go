@@ -1,0 +1,525 @@
+package advisor
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
+	"github.com/ecrm-project/ecrm/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Templates holds the console's page templates (*.html at its root), for
+// page.New.
+var Templates fs.FS = mustSub(templateFiles, "templates")
+
+// OpenAPI documents every /api/v1 route Routes registers, as a fragment
+// for web.NewOpenAPI.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Handler serves the staff console's pages and their JSON API.
+type Handler struct {
+	store *Store
+	pages *page.Renderer
+}
+
+// NewHandler returns the console's handler. Times are shown and entered in
+// the server's local zone until SetLocation says otherwise.
+func NewHandler(pool *pgxpool.Pool, pages *page.Renderer) *Handler {
+	return &Handler{store: NewStore(pool), pages: pages}
+}
+
+// SetLocation sets the zone the console shows times in, reads times
+// entered without a zone in, and takes "today" from. Call it before the
+// handler serves.
+func (h *Handler) SetLocation(loc *time.Location) {
+	if loc != nil {
+		h.store.loc = loc
+	}
+}
+
+// Routes registers the console's pages and API. The caller mounts them
+// behind authentication; every handler still derives the caller's scope
+// from the principal and refuses anyone who is not staff with a console
+// role.
+func (h *Handler) Routes(r chi.Router) {
+	r.Get("/console", h.showHome)
+	r.Get("/console/clients", h.showClientList)
+	r.Get("/console/clients/{id}", h.showClient)
+	r.Get("/console/clients/{id}/credit-history", h.showCreditHistory)
+	r.Post("/console/clients/{id}/interactions", h.saveInteraction)
+
+	r.Get("/api/v1/clients", h.listClients)
+	r.Get("/api/v1/clients/{id}", h.getClient)
+	r.Get("/api/v1/clients/{id}/credit-history", h.getCreditHistory)
+	r.Post("/api/v1/clients/{id}/interactions", h.createInteraction)
+}
+
+// ---------------------------------------------------------------------------
+// Pages
+
+// homePage is the data of console_home.html.
+type homePage struct {
+	Home
+	Zone *time.Location
+}
+
+func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	home, err := h.store.Home(r.Context(), sc)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc})
+}
+
+// clientListPage is the data of console_clients.html.
+type clientListPage struct {
+	Book     bool
+	Filter   ClientFilter
+	Segments []string
+	Clients  []ClientSummary
+	// NextURL and FirstURL page through the list; empty when there is no
+	// such page.
+	NextURL  string
+	FirstURL string
+	Form     formErrors
+}
+
+func (h *Handler) showClientList(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f := filterFrom(r.URL.Query())
+	data := clientListPage{Book: sc.Book, Filter: f, Segments: Segments}
+	result, err := h.store.Clients(r.Context(), sc, f)
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		data.Form = newFormErrors(r, err)
+		h.render(w, r, http.StatusUnprocessableEntity, "console_clients", data)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data.Clients = result.Clients
+	if result.Next != "" {
+		data.NextURL = listURL("/console/clients", f, result.Next)
+	}
+	if f.After != "" {
+		data.FirstURL = listURL("/console/clients", f, "")
+	}
+	h.render(w, r, http.StatusOK, "console_clients", data)
+}
+
+// listURL is the list's URL with the same search on another page.
+func listURL(path string, f ClientFilter, after string) string {
+	q := url.Values{}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.Segment != "" {
+		q.Set("segment", f.Segment)
+	}
+	if f.Limit != 0 && f.Limit != DefaultPageSize {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// filterFrom reads the list's query parameters q, segment, after and limit.
+func filterFrom(q url.Values) ClientFilter {
+	f := ClientFilter{Query: strings.TrimSpace(q.Get("q")), Segment: q.Get("segment"), After: q.Get("after")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			n = -1 // refused, with the other faults, by ClientFilter.validate
+		}
+		f.Limit = n
+	}
+	return f
+}
+
+// clientPage is the data of console_client.html, the client 360.
+type clientPage struct {
+	*Client360
+	Zone       *time.Location
+	Channels   []string
+	Directions []string
+	Purposes   []Purpose
+	// CanLog is true when the viewer may log a contact with this client:
+	// an advisor in whose book the client is.
+	CanLog bool
+	// Contact is the contact form's input, kept when it was refused.
+	Contact InteractionInput
+	Form    formErrors
+}
+
+func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	v, err := h.store.Client360(r.Context(), sc, id, r.URL.Query().Get("channel"), web.RequestIDFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_client", h.clientPage(r, v))
+}
+
+func (h *Handler) clientPage(r *http.Request, v *Client360) clientPage {
+	p := ecrm.PrincipalFrom(r.Context())
+	return clientPage{
+		Client360:  v,
+		Zone:       h.store.loc,
+		Channels:   Channels,
+		Directions: Directions,
+		Purposes:   Purposes,
+		CanLog:     p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
+	}
+}
+
+// creditHistoryPage is the data of console_credit_history.html: the
+// purpose form when History is nil, the history otherwise.
+type creditHistoryPage struct {
+	ClientID   int64
+	GivenName  string
+	FamilyName string
+	Purposes   []Purpose
+	Purpose    string
+	History    *CreditHistory
+	// Explanation is the summary in a sentence.
+	Explanation string
+	Form        formErrors
+}
+
+// Name is the client's name.
+func (p creditHistoryPage) Name() string { return p.GivenName + " " + p.FamilyName }
+
+func (h *Handler) showCreditHistory(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	raw := r.URL.Query().Get("purpose")
+	purpose, err := ParsePurpose(raw)
+	if err != nil {
+		// A client out of reach is not found, whatever the purpose.
+		given, family, nameErr := h.store.ClientName(r.Context(), sc, id)
+		if nameErr != nil {
+			h.fail(w, r, nameErr)
+			return
+		}
+		h.render(w, r, http.StatusUnprocessableEntity, "console_credit_history", creditHistoryPage{
+			ClientID: id, GivenName: given, FamilyName: family, Purposes: Purposes, Purpose: raw,
+			Form: newFormErrors(r, err),
+		})
+		return
+	}
+	hist, err := h.store.CreditHistory(r.Context(), sc, id, purpose, web.RequestIDFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_credit_history", creditHistoryPage{
+		ClientID: hist.ClientID, GivenName: hist.GivenName, FamilyName: hist.FamilyName,
+		Purposes: Purposes, Purpose: string(purpose), History: hist,
+		Explanation: explain(i18n.FromContext(r.Context()), hist.Summary),
+	})
+}
+
+// saveInteraction logs a contact from the form on the client 360. A refused
+// form shows the client 360 again with a message at each field at fault and
+// the input kept.
+func (h *Handler) saveInteraction(w http.ResponseWriter, r *http.Request) {
+	sc, err := WriteScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = ecrm.Errorf(ecrm.EINVALID, "console.error.invalid_input")
+		}
+		h.fail(w, r, err)
+		return
+	}
+	in := InteractionInput{
+		Channel:    r.PostForm.Get("channel"),
+		Direction:  r.PostForm.Get("direction"),
+		Subject:    r.PostForm.Get("subject"),
+		Notes:      r.PostForm.Get("notes"),
+		OccurredAt: r.PostForm.Get("occurred_at"),
+	}
+	contact, err := in.Validate(h.store.now(), h.store.loc)
+	if err != nil {
+		v, viewErr := h.store.Client360(r.Context(), sc, id, "", web.RequestIDFrom(r.Context()))
+		if viewErr != nil {
+			h.fail(w, r, viewErr)
+			return
+		}
+		data := h.clientPage(r, v)
+		data.Contact, data.Form = in, newFormErrors(r, err)
+		h.render(w, r, http.StatusUnprocessableEntity, "console_client", data)
+		return
+	}
+	if _, err := h.store.LogInteraction(r.Context(), sc, id, contact); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/clients/"+strconv.FormatInt(id, 10)+"?logged=1#interactions", http.StatusSeeOther)
+}
+
+// ---------------------------------------------------------------------------
+// JSON API
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	result, err := h.store.Clients(r.Context(), sc, filterFrom(r.URL.Query()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, toClientPageJSON(result))
+}
+
+func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	v, err := h.store.Client360(r.Context(), sc, id, r.URL.Query().Get("channel"), web.RequestIDFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, toClient360JSON(v))
+}
+
+func (h *Handler) getCreditHistory(w http.ResponseWriter, r *http.Request) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	purpose, err := ParsePurpose(r.URL.Query().Get("purpose"))
+	if err != nil {
+		if _, _, nameErr := h.store.ClientName(r.Context(), sc, id); nameErr != nil {
+			err = nameErr
+		}
+		h.fail(w, r, err)
+		return
+	}
+	hist, err := h.store.CreditHistory(r.Context(), sc, id, purpose, web.RequestIDFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, toCreditHistoryJSON(hist, explain(i18n.FromContext(r.Context()), hist.Summary)))
+}
+
+func (h *Handler) createInteraction(w http.ResponseWriter, r *http.Request) {
+	sc, err := WriteScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	var in InteractionInput
+	err = web.DecodeJSON(r, &in)
+	var contact NewInteraction
+	if err == nil {
+		contact, err = in.Validate(h.store.now(), h.store.loc)
+	}
+	if err != nil {
+		// A client out of reach is not found, whatever the body.
+		if _, _, nameErr := h.store.ClientName(r.Context(), sc, id); nameErr != nil {
+			err = nameErr
+		}
+		h.fail(w, r, err)
+		return
+	}
+	saved, err := h.store.LogInteraction(r.Context(), sc, id, contact)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := ecrm.PrincipalFrom(r.Context())
+	saved.StaffName = p.Name
+	web.WriteJSON(w, http.StatusCreated, toInteractionJSON(*saved))
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// clientID reads the {id} path parameter; anything but a positive integer
+// names no client.
+func clientID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	h.pages.Render(w, r, status, name, page.View{Area: page.AreaConsole, Data: data})
+}
+
+// fail answers with a problem document for API callers and an error page
+// for people. Application errors carry catalogue keys, translated here
+// into the request's language.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	l := i18n.FromContext(r.Context())
+	var appErr *ecrm.Error
+	if errors.As(err, &appErr) {
+		translated := *appErr
+		translated.Message = l.T(appErr.Message)
+		translated.Fields = nil
+		for _, f := range appErr.Fields {
+			translated.Fields = append(translated.Fields, ecrm.FieldError{Field: f.Field, Message: l.T(f.Message)})
+		}
+		err = &translated
+	}
+	status := web.ErrorStatus(err)
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	case http.StatusForbidden:
+		if p := ecrm.PrincipalFrom(r.Context()); p != nil {
+			web.Logger(r.Context()).Warn("console access denied", "kind", p.Kind, "staff_id", p.StaffID, "client_id", p.ClientID, "path", r.URL.Path)
+		}
+	}
+	if web.WantsJSON(r) {
+		web.Problem(w, r, err)
+		return
+	}
+	detail := ""
+	if appErr != nil {
+		detail = ecrm.ErrorMessage(err)
+	} else {
+		web.Logger(r.Context()).Error("internal error", "error", err.Error())
+	}
+	h.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
+}
+
+// formErrors are a refused form's messages, translated: one per field, in
+// the form's order, for the error summary and for each field.
+type formErrors struct {
+	List    []ecrm.FieldError
+	ByField map[string]string
+}
+
+func newFormErrors(r *http.Request, err error) formErrors {
+	l := i18n.FromContext(r.Context())
+	fe := formErrors{ByField: map[string]string{}}
+	var appErr *ecrm.Error
+	if !errors.As(err, &appErr) {
+		return fe
+	}
+	for _, f := range appErr.Fields {
+		msg := l.T(f.Message)
+		fe.List = append(fe.List, ecrm.FieldError{Field: f.Field, Message: msg})
+		fe.ByField[f.Field] = msg
+	}
+	return fe
+}
+
+// Any reports whether the form was refused.
+func (f formErrors) Any() bool { return len(f.List) > 0 }
+
+// explain puts a delinquency summary in a sentence.
+func explain(l *i18n.Localizer, d DelinquencySummary) string {
+	switch {
+	case d.ReportedMonths == 0:
+		return l.T("console.credit.explain.none")
+	case d.LateMonths == 0:
+		return l.T("console.credit.explain.clean", d.ReportedMonths)
+	}
+	return l.T("console.credit.explain.late", d.LateMonths, d.ReportedMonths,
+		statusPhrase(l, d.Worst36), monthLabel(l, *d.WorstMonth),
+		statusPhrase(l, d.Worst12), statusPhrase(l, d.Worst24))
+}
+
+// statusPhrase names a status inside a sentence ("60 days late").
+func statusPhrase(l *i18n.Localizer, s PaymentStatus) string {
+	if s == StatusNone {
+		return l.T("console.credit.phrase.none")
+	}
+	return l.T("console.credit.phrase." + string(s))
+}
+
+func monthLabel(l *i18n.Localizer, t time.Time) string {
+	return l.T("date.month_short."+strconv.Itoa(int(t.Month()))) + " " + strconv.Itoa(t.Year())
+}
