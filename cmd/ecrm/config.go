@@ -34,6 +34,8 @@ type config struct {
 	SessionIdleTimeout time.Duration // ECRM_SESSION_IDLE_TIMEOUT
 	SessionLifetime    time.Duration // ECRM_SESSION_LIFETIME
 
+	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
+
 	// DevMode allows the development OpenID provider; never in production.
 	DevMode     bool   // ECRM_DEV_MODE
 	DevOIDCAddr string // ECRM_DEV_OIDC_ADDR
@@ -104,6 +106,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Sprintf("ECRM_DEV_MODE=%q is not true or false", v))
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
+	zone := envOr(getenv, "ECRM_TIME_ZONE", "Europe/Bucharest")
+	if cfg.TimeZone, err = time.LoadLocation(zone); err != nil {
+		errs = append(errs, fmt.Sprintf("ECRM_TIME_ZONE=%q is not an IANA time zone such as Europe/Bucharest", zone))
+	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // ECRM_TIME_ZONE works on machines without a zone database
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

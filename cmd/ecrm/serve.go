@@ -19,6 +19,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/selfservice"
 )
 
 // app is everything the HTTP handlers need, built once in serve.
@@ -33,6 +34,7 @@ type app struct {
 	sessionStore *identity.SessionStore
 	sessions     *scs.SessionManager
 	advisor      *advisor.Handler
+	selfservice  *selfservice.Handler
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
@@ -74,11 +76,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(advisor.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(advisor.Templates)
+	pages, err := page.New(selfservice.Templates, advisor.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +95,15 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		pages:        pages,
 		sessionStore: store,
 		advisor:      advisor.NewHandler(pool, pages),
+		selfservice:  selfservice.NewHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
 			IdleTimeout: cfg.SessionIdleTimeout,
 			Lifetime:    cfg.SessionLifetime,
 			Secure:      cfg.https(),
 		}),
 	}
+	a.advisor.SetLocation(cfg.TimeZone)
+	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
@@ -150,7 +155,7 @@ func (a *app) routes() http.Handler {
 		guard := identity.Guard{Pages: a.pages, T: translate}
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Client)
-			r.Get("/portal", a.portalHome)
+			a.selfservice.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
@@ -215,10 +220,6 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, identity.HomePath(p), http.StatusSeeOther)
 		return
 	}
-	a.pages.Render(w, r, http.StatusOK, "home", nil)
-}
-
-func (a *app) portalHome(w http.ResponseWriter, r *http.Request) {
 	a.pages.Render(w, r, http.StatusOK, "home", nil)
 }
 

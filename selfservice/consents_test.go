@@ -1,0 +1,137 @@
+package selfservice
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// consentRows lists the client's consent records, oldest first.
+func consentRows(t *testing.T, pool *pgxpool.Pool, clientID int64) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		SELECT purpose, channel, granted, wording_version, source, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+		FROM consents WHERE client_id = $1 ORDER BY recorded_at, id`, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var purpose, channel, version, source, at string
+		var granted bool
+		err := r.Scan(&purpose, &channel, &granted, &version, &source, &at)
+		return fmt.Sprintf("%s/%s %v %s %s %s", purpose, channel, granted, version, source, at), err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+const anaConsentsBefore = `marketing/sms true 2025-01 paper 2025-02-01 10:00
+profiling/any true 2025-01 advisor 2025-03-01 10:00
+marketing/sms false 2025-01 portal 2025-06-01 10:00
+marketing/email true 2026-11 portal 2026-11-01 10:00`
+
+func TestConsentsAPI(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+
+	rec := do(t, srv, request{path: "/api/v1/me/consents", client: asClient(ana)})
+	want := `{"wording_version":"2026-11","consents":[
+		{"purpose":"marketing","channel":"email","granted":true,"wording_version":"2026-11","source":"portal","recorded_at":"2026-11-01T10:00:00Z",
+		 "wording":"I agree that the firm may send me offers for its banking, investment and insurance products by e-mail. I can withdraw this consent at any time."},
+		{"purpose":"marketing","channel":"sms","granted":false,"wording_version":"2025-01","source":"portal","recorded_at":"2025-06-01T10:00:00Z",
+		 "wording":"I agree that the firm may send me offers for its banking, investment and insurance products by SMS. I can withdraw this consent at any time."},
+		{"purpose":"marketing","channel":"phone","granted":false,
+		 "wording":"I agree that the firm may call me with offers for its banking, investment and insurance products. I can withdraw this consent at any time."},
+		{"purpose":"profiling","channel":"any","granted":true,"wording_version":"2025-01","source":"advisor","recorded_at":"2025-03-01T10:00:00Z",
+		 "wording":"I agree that the firm may analyse my accounts, transactions, holdings and profile to choose the offers it shows or sends me. Without this consent I still see general offers. I can withdraw this consent at any time."}]}`
+	if rec.Code != http.StatusOK || compactJSON(t, rec.Body.String()) != compactJSON(t, want) {
+		t.Fatalf("GET consents: %d\n%s\nwant\n%s", rec.Code, rec.Body, compactJSON(t, want))
+	}
+
+	put := func(path, body string) string {
+		t.Helper()
+		rec := do(t, srv, request{method: http.MethodPut, path: path, body: body, contentType: "application/json", client: asClient(ana)})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PUT %s %s: %d %s", path, body, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	// Already given under the current wording: nothing new.
+	put("/api/v1/me/consents/marketing/email", `{"granted":true}`)
+	// Never given: withdrawing records nothing.
+	put("/api/v1/me/consents/marketing/phone", `{"granted":false}`)
+	// Withdraw, then withdraw again: one record.
+	body := put("/api/v1/me/consents/marketing/email", `{"granted":false}`)
+	if !strings.Contains(body, `"granted":false,"wording_version":"2026-11","source":"portal","recorded_at":"2026-11-26T10:00:00Z"`) {
+		t.Errorf("PUT withdraw answered %s", body)
+	}
+	put("/api/v1/me/consents/marketing/email", `{"granted":false}`)
+	// Given under an older wording: giving again records the current one.
+	put("/api/v1/me/consents/profiling/any", `{"granted":true}`)
+	put("/api/v1/me/consents/marketing/sms", `{"granted":true}`)
+
+	want2 := anaConsentsBefore + `
+marketing/email false 2026-11 portal 2026-11-26 10:00
+profiling/any true 2026-11 portal 2026-11-26 10:00
+marketing/sms true 2026-11 portal 2026-11-26 10:00`
+	if got := strings.Join(consentRows(t, pool, ana), "\n"); got != want2 {
+		t.Errorf("consent rows mismatch\ngot:\n%s\nwant:\n%s", got, want2)
+	}
+	var actions int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM portal_actions WHERE client_id = 1 AND action = 'consent.change'`).Scan(&actions)
+	if actions != 3 {
+		t.Errorf("consent.change actions = %d, want 3 (one per recorded change)", actions)
+	}
+
+	// A body without "granted" names the field.
+	rec = do(t, srv, request{method: http.MethodPut, path: "/api/v1/me/consents/marketing/sms", body: `{}`, contentType: "application/json", client: asClient(ana)})
+	if p := decodeProblem(t, rec.Body.Bytes()); rec.Code != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "granted" {
+		t.Errorf("PUT {}: %d %+v", rec.Code, p)
+	}
+}
+
+func TestConsentButtonsOnTheProfilePage(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	rec := do(t, srv, request{path: "/portal/profile", client: asClient(ana), lang: "ro"})
+	body := rec.Body.String()
+	for _, s := range []string{
+		`<form method="post" action="/portal/consents/marketing/email">`,
+		`<input type="hidden" name="granted" value="false">`,
+		`Retrageți consimțământul`,
+		`Acordat la 1 nov. 2026, 10:00`,
+		`Retras la 1 iun. 2025, 10:00`,
+		`Sunt de acord ca firma să îmi trimită prin SMS oferte`,
+		`Versiunea textului: 2026-11`,
+		`<a class="button button-secondary" href="/portal/data" download>Descărcați datele mele (JSON)</a>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("profile page lacks %s", s)
+		}
+	}
+
+	// One click withdraws; the page comes back to the consent.
+	rec = do(t, srv, request{method: http.MethodPost, path: "/portal/consents/marketing/email", body: "granted=false", contentType: formType, client: asClient(ana)})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/portal/profile?saved=consent#consent-marketing-email" {
+		t.Fatalf("POST consent: %d → %q", rec.Code, rec.Header().Get("Location"))
+	}
+	want := anaConsentsBefore + "\nmarketing/email false 2026-11 portal 2026-11-26 10:00"
+	if got := strings.Join(consentRows(t, pool, ana), "\n"); got != want {
+		t.Errorf("consent rows mismatch\ngot:\n%s\nwant:\n%s", got, want)
+	}
+	rec = do(t, srv, request{path: "/portal/profile?saved=consent", client: asClient(ana)})
+	if !strings.Contains(rec.Body.String(), "Your choice was saved.") || !strings.Contains(rec.Body.String(), "Withdrawn on 26 Nov 2026, 10:00") {
+		t.Error("profile page after withdrawing does not confirm it")
+	}
+	rec = do(t, srv, request{method: http.MethodPost, path: "/portal/consents/marketing/email", body: "granted=maybe", contentType: formType, client: asClient(ana)})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("POST granted=maybe: %d, want 422", rec.Code)
+	}
+}

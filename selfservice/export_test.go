@@ -1,0 +1,97 @@
+package selfservice
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	for _, path := range []string{"/api/v1/me/export", "/portal/data"} {
+		rec := do(t, srv, request{path: path, client: asClient(ana)})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		if got := rec.Header().Get("Content-Disposition"); got != `attachment; filename="ecrm-my-data-2026-11-26.json"` {
+			t.Errorf("Content-Disposition = %q", got)
+		}
+		if rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("headers = %v", rec.Header())
+		}
+		dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
+		dec.UseNumber()
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		var sections []string
+		for k := range doc {
+			sections = append(sections, k)
+		}
+		slices.Sort(sections)
+		want := "account_transactions accounts claims client consents credit_lines credit_payments exported_at format identities " +
+			"insurance_policies interactions portal_actions positions premium_instalments premium_payments profile_changes relationships"
+		if strings.Join(sections, " ") != want {
+			t.Errorf("sections = %s\nwant %s", strings.Join(sections, " "), want)
+		}
+		count := func(section string) int { return len(doc[section].([]any)) }
+		for section, n := range map[string]int{
+			"accounts": 5, "account_transactions": 12 + 12 + 5 + 1 + 1 + 5 + 4, "positions": 5, "insurance_policies": 5,
+			"premium_instalments": 10, "premium_payments": 2, "claims": 1, "credit_lines": 3, "credit_payments": 2,
+			"interactions": 6, "consents": 4, "identities": 1, "relationships": 0, "profile_changes": 0,
+		} {
+			if got := count(section); got != n {
+				t.Errorf("%s: %d rows, want %d", section, got, n)
+			}
+		}
+		client := doc["client"].(map[string]any)
+		if client["given_name"] != "Ana" || client["annual_income"] != "60000.00" || client["dependants"] != json.Number("1") {
+			t.Errorf("client = %v", client)
+		}
+		account := doc["accounts"].([]any)[0].(map[string]any)
+		if account["balance"] != "12345.60" || account["id"] != json.Number("11") {
+			t.Errorf("first account = %v (want the balance as a decimal string, the id as a number)", account)
+		}
+		position := doc["positions"].([]any)[0].(map[string]any)
+		instrument := position["instrument"].(map[string]any)
+		if position["quantity"] != "12.500000" || instrument["symbol"] != "ACME" || instrument["isin"] != "RO1234567890" {
+			t.Errorf("first position = %v", position)
+		}
+		identity := doc["identities"].([]any)[0].(map[string]any)
+		if _, hasEmail := identity["email"]; hasEmail || identity["subject"] != "ana-subject" {
+			t.Errorf("identity = %v, want issuer and subject only", identity)
+		}
+		for _, leak := range []string{"Bogdan", "bogdan-subject", "Secret Bogdan", "HOME-0041"} {
+			if strings.Contains(rec.Body.String(), leak) {
+				t.Errorf("%s exports another client's %q", path, leak)
+			}
+		}
+	}
+	var exports int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM portal_actions WHERE client_id = 1 AND action = 'data.export'`).Scan(&exports)
+	if exports != 2 {
+		t.Errorf("data.export actions = %d, want 2", exports)
+	}
+	// The second download holds the first one's portal action.
+	rec := do(t, srv, request{path: "/api/v1/me/export", client: asClient(ana)})
+	if !strings.Contains(rec.Body.String(), `"action": "data.export"`) {
+		t.Error("the export does not show earlier downloads")
+	}
+}
+
+func TestQuoteDecimals(t *testing.T) {
+	got, err := exportDocument([]byte(`{"a":[{"x":1,"y":1.50,"z":"t","w":null,"v":1e3,"u":true}]}`), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":[{"u":true,"v":"1e3","w":null,"x":1,"y":"1.50","z":"t"}],"exported_at":"2026-11-26T10:00:00Z","format":"ecrm.personal-data.v1"}`
+	if compactJSON(t, string(got)) != want {
+		t.Errorf("exportDocument = %s\nwant %s", compactJSON(t, string(got)), want)
+	}
+}
