@@ -108,7 +108,7 @@ func (m Money) MarshalJSON() ([]byte, error) {
 		units = 2
 	}
 	amount := m.Amount
-	if -amount.Exponent() < units {
+	if -amount.Exponent() <= units {
 		amount = amount.Round(units)
 		return json.Marshal(struct {
 			Amount   string `json:"amount"`

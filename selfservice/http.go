@@ -150,6 +150,7 @@ func (h *Handler) getOverview(w http.ResponseWriter, r *http.Request, clientID i
 	if err != nil {
 		return err
 	}
+	o.Name = ecrm.PrincipalFrom(r.Context()).Name
 	writePrivateJSON(w, http.StatusOK, o)
 	return nil
 }

@@ -42,6 +42,7 @@ func TestOverviewAPI(t *testing.T) {
 
 	want := map[string]string{
 		"client_id": `1`,
+		"name":      `"Client 1"`,
 		"as_of":     `"2026-11-26"`,
 		"accounts": `[
 			{"id":11,"kind":"current","name":"Cont curent","iban_masked":"**** 1234","balance":{"amount":"12345.60","currency":"RON"},"status":"open"},
@@ -132,7 +133,7 @@ func TestOverviewOfClientWithNothing(t *testing.T) {
 	}
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
 	rec := do(t, srv, request{path: "/api/v1/me", client: "3"})
-	want := `{"client_id":3,"as_of":"2026-11-26","accounts":[],"portfolio":{"totals":[],"positions":[]},"policies":[],"credit_lines":[],"recent_interactions":[],"quick_actions":[]}`
+	want := `{"client_id":3,"name":"Client 3","as_of":"2026-11-26","accounts":[],"portfolio":{"totals":[],"positions":[]},"policies":[],"credit_lines":[],"recent_interactions":[],"quick_actions":[]}`
 	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != want {
 		t.Errorf("GET /api/v1/me of an empty client: %d\n%s\nwant %s", rec.Code, rec.Body, want)
 	}

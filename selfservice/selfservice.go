@@ -99,7 +99,10 @@ func (d Date) MarshalJSON() ([]byte, error) {
 // Overview is the portal home: what the client holds and what they are
 // likely to do next.
 type Overview struct {
-	ClientID     int64         `json:"client_id"`
+	ClientID int64 `json:"client_id"`
+	// Name is the signed-in client's name, from the session; the handler
+	// fills it, the database query does not.
+	Name         string        `json:"name"`
 	AsOf         Date          `json:"as_of"`
 	Accounts     []Account     `json:"accounts"`
 	Portfolio    Portfolio     `json:"portfolio"`

@@ -118,6 +118,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 func (c config) https() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
+// oidcOrigin is the identity provider's origin (scheme://host), where the
+// logout form's redirect leads; none when no provider is configured.
+func (c config) oidcOrigin() []string {
+	u, err := url.Parse(c.OIDCIssuer)
+	if c.OIDCIssuer == "" || err != nil {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
+}
+
 func envOr(getenv func(string) string, key, def string) string {
 	if v := strings.TrimSpace(getenv(key)); v != "" {
 		return v

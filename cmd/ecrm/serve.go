@@ -133,7 +133,7 @@ func (a *app) routes() http.Handler {
 		web.RequestID(a.log),
 		web.Instrument(a.metrics),
 		web.Recover,
-		web.SecurityHeaders(a.cfg.https()),
+		web.SecurityHeaders(a.cfg.https(), a.cfg.oidcOrigin()...),
 		web.LimitBody(a.cfg.MaxBodyBytes),
 	)
 	// Operations endpoints touch neither sessions nor the catalogue.
