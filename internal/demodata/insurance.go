@@ -280,9 +280,15 @@ func (gen *generator) schedulePremiums(c *client, fn func(p *policy, inst *insta
 			case u < pMissed:
 				inst.status = "missed"
 			case u < pMissed+behaviour.late:
-				inst.status = "late"
 				inst.paidAt = (due + day(between(r, 8, 45))).at(8+r.IntN(10), r.IntN(60), r.IntN(60))
 				inst.paid = inst.paidAt.day() <= asOf
+				// An instalment paid after its due date is "paid" (the
+				// payment's date shows it was late); "late" means overdue
+				// and still unpaid on the as-of date.
+				inst.status = "late"
+				if inst.paid {
+					inst.status = "paid"
+				}
 			default:
 				inst.status = "paid"
 				early := 0
