@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
+	"github.com/ecrm-project/ecrm/products"
 )
 
 // demoClients is the population make run loads into an empty database.
@@ -49,11 +50,19 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err != nil {
 		return err
 	}
+	// --reset empties the catalogue too (versions point at staff users);
+	// the demo catalogue goes back in when it is empty.
+	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
+		return fmt.Errorf("load demo product catalogue: %w", err)
+	}
 	printReport(stdout, rep)
 	return nil
 }
 
 func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time) error {
+	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
+		return fmt.Errorf("load demo product catalogue: %w", err)
+	}
 	empty, err := demodata.IsEmpty(ctx, pool)
 	if err != nil || !empty {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/selfservice"
 )
 
@@ -35,6 +36,7 @@ type app struct {
 	sessions     *scs.SessionManager
 	advisor      *advisor.Handler
 	selfservice  *selfservice.Handler
+	products     *products.Handler
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
@@ -76,11 +78,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(selfservice.Templates, advisor.Templates)
+	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +98,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		sessionStore: store,
 		advisor:      advisor.NewHandler(pool, pages),
 		selfservice:  selfservice.NewHandler(pool, pages),
+		products:     products.NewHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
 			IdleTimeout: cfg.SessionIdleTimeout,
 			Lifetime:    cfg.SessionLifetime,
@@ -104,6 +107,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
+	a.products.SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
@@ -152,6 +156,11 @@ func (a *app) routes() http.Handler {
 		r.Get("/logout", a.logoutPage)
 		r.Post("/logout", a.logout)
 
+		// Matching is open to prospects who are not logged in: they match
+		// with only what they enter.
+		a.products.PublicRoutes(r)
+		a.products.ClientRoutes(r)
+
 		guard := identity.Guard{Pages: a.pages, T: translate}
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Client)
@@ -160,6 +169,10 @@ func (a *app) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
 			a.advisor.Routes(r)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(guard.Staff(ecrm.RoleAdmin))
+			a.products.AdminRoutes(r)
 		})
 	})
 	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)

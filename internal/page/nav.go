@@ -21,6 +21,7 @@ const (
 // portal's routes; the selfservice package owns them.
 var portalNav = []NavItem{
 	{Href: portalHome, LabelKey: "nav.overview"},
+	{Href: "/portal/match", LabelKey: "products.match.title"},
 	{Href: "/portal/profile", LabelKey: "nav.profile"},
 }
 
@@ -29,6 +30,7 @@ var portalNav = []NavItem{
 var consoleNav = []NavItem{
 	{Href: consoleHome, LabelKey: "nav.overview"},
 	{Href: "/console/clients", LabelKey: "nav.clients", Roles: []string{"advisor", "compliance", "admin"}},
+	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
 }
 
 // navigationFor returns a fresh copy of the area's navigation with the

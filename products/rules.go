@@ -1,0 +1,187 @@
+package products
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+)
+
+// Rule is one eligibility condition of a product version, written in CEL
+// (https://cel.dev). The expression must evaluate to true for the client to
+// be eligible; when it does not, Reason is shown to the client in their
+// language ("Income below 30,000 EUR").
+//
+// Variables a rule can use (amounts in whole euros, converted at the fixed
+// reference rates in referenceEURRates and truncated, because thresholds are
+// policy, not pricing):
+//
+//	client.age int                   (0 when not known)
+//	client.residence_country string  (ISO 3166 alpha-2, "" when not known)
+//	client.annual_income_eur int
+//	client.employment_status string  (employed, self_employed, retired, …)
+//	client.kyc_status string         (pending, verified, expired, rejected)
+//	client.segment string            (mass, emerging_affluent, affluent, private, prospect)
+//	client.type string               (retail, professional)
+//	client.is_prospect bool
+//	client.vulnerable bool
+//	client.credit_score int          (300–850, see CreditScore)
+//	client.monthly_debt_eur int      (instalments on active credit lines)
+//	client.existing_products list<string> (kinds held: current, savings, term_deposit,
+//	                                  consumer_loan, mortgage, credit_card, brokerage, life, home, …)
+//	request.amount_eur int
+//	request.months int
+//	request.currency string
+//	request.purpose string
+type Rule struct {
+	ID         string `json:"id"`
+	Expression string `json:"expression"`
+	Reason     Text   `json:"reason"`
+}
+
+// ruleCostLimit bounds one rule's evaluation. The rules a firm writes are a
+// handful of comparisons (cost < 50); the limit stops a list comprehension
+// over a long list from stalling a match request.
+const ruleCostLimit = 1000
+
+var ruleIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// ruleEnv is built once: declaring the variables and the standard library
+// takes milliseconds, far too long to repeat per save or per request, and
+// the environment is immutable afterwards.
+var ruleEnv = sync.OnceValues(func() (*cel.Env, error) {
+	return cel.NewEnv(
+		// Only the macros rules need; has() and map/filter are not offered
+		// because every variable is always present.
+		cel.ClearMacros(),
+		cel.Macros(cel.ExistsMacro, cel.AllMacro),
+		cel.Variable("client.age", cel.IntType),
+		cel.Variable("client.residence_country", cel.StringType),
+		cel.Variable("client.annual_income_eur", cel.IntType),
+		cel.Variable("client.employment_status", cel.StringType),
+		cel.Variable("client.kyc_status", cel.StringType),
+		cel.Variable("client.segment", cel.StringType),
+		cel.Variable("client.type", cel.StringType),
+		cel.Variable("client.is_prospect", cel.BoolType),
+		cel.Variable("client.vulnerable", cel.BoolType),
+		cel.Variable("client.credit_score", cel.IntType),
+		cel.Variable("client.monthly_debt_eur", cel.IntType),
+		cel.Variable("client.existing_products", cel.ListType(cel.StringType)),
+		cel.Variable("request.amount_eur", cel.IntType),
+		cel.Variable("request.months", cel.IntType),
+		cel.Variable("request.currency", cel.StringType),
+		cel.Variable("request.purpose", cel.StringType),
+	)
+})
+
+// compiledRule is a rule ready to evaluate. slot numbers the distinct
+// expressions of a catalogue: products often share rules ("client.age >=
+// 18"), and within one request an expression has one answer, so each is
+// evaluated once per request however many products use it.
+type compiledRule struct {
+	Rule
+	program cel.Program
+	slot    int
+}
+
+// compiledRules caches compiled programs by rules hash: products share rule
+// sets (all term deposits of a bank, say) and a catalogue reload after one
+// product changed must not recompile the others.
+type compiledRules struct {
+	mu     sync.Mutex
+	byHash map[string][]compiledRule
+}
+
+func (c *compiledRules) get(rules []Rule, hash string) ([]compiledRule, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cr, ok := c.byHash[hash]; ok {
+		return cr, nil
+	}
+	cr, err := compileRules(rules)
+	if err != nil {
+		return nil, err
+	}
+	if c.byHash == nil {
+		c.byHash = map[string][]compiledRule{}
+	}
+	c.byHash[hash] = cr
+	return cr, nil
+}
+
+// compileRules compiles and type-checks every rule. Its error lists each
+// invalid rule as a field error naming rules[i].expression (or .id, .reason)
+// with CEL's position, "line 1, column 12: undeclared reference to 'x'".
+func compileRules(rules []Rule) ([]compiledRule, error) {
+	env, err := ruleEnv()
+	if err != nil {
+		return nil, fmt.Errorf("rule environment: %w", err)
+	}
+	var p fieldProblems
+	out := make([]compiledRule, 0, len(rules))
+	seen := map[string]bool{}
+	for i, r := range rules {
+		field := fmt.Sprintf("rules[%d]", i)
+		if !ruleIDPattern.MatchString(r.ID) {
+			p.add(field+".id", "must be 1 to 40 lower-case letters, digits or _, starting with a letter")
+		} else if seen[r.ID] {
+			p.add(field+".id", "%q is used by another rule of this product", r.ID)
+		}
+		seen[r.ID] = true
+		if r.Reason.EN == "" || r.Reason.RO == "" {
+			p.add(field+".reason", "needs a text in both en and ro, shown to the client when the rule fails")
+		}
+		if len(r.Expression) > 2000 {
+			p.add(field+".expression", "must be at most 2000 characters")
+			continue
+		}
+		ast, iss := env.Compile(r.Expression)
+		if iss.Err() != nil {
+			for _, e := range iss.Errors() {
+				p.add(field+".expression", "line %d, column %d: %s", e.Location.Line(), e.Location.Column()+1, e.Message)
+			}
+			continue
+		}
+		if ast.OutputType() != cel.BoolType {
+			p.add(field+".expression", "line 1, column 1: must evaluate to a bool, not %s", ast.OutputType())
+			continue
+		}
+		prg, err := env.Program(ast, cel.CostLimit(ruleCostLimit), cel.EvalOptions(cel.OptOptimize))
+		if err != nil {
+			p.add(field+".expression", "%s", err.Error())
+			continue
+		}
+		out = append(out, compiledRule{Rule: r, program: prg})
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rulesHash is the rule version recorded with every decision: SHA-256 of the
+// rules' canonical JSON (field order fixed by the struct).
+func rulesHash(rules []Rule) string {
+	if rules == nil {
+		rules = []Rule{}
+	}
+	b, _ := json.Marshal(rules)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// evaluate runs one rule. An evaluation error (cost limit, overflow) counts
+// as not eligible: a rule that cannot be shown to hold must not let the
+// product through.
+func (r compiledRule) evaluate(vars any) bool {
+	out, _, err := r.program.Eval(vars)
+	if err != nil {
+		return false
+	}
+	return out == types.True
+}
