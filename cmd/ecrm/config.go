@@ -34,6 +34,10 @@ type config struct {
 	SessionIdleTimeout time.Duration // ECRM_SESSION_IDLE_TIMEOUT
 	SessionLifetime    time.Duration // ECRM_SESSION_LIFETIME
 
+	// DebugAddr serves Go's profiler (net/http/pprof) on a separate,
+	// private address when set; never on the public listener.
+	DebugAddr string // ECRM_DEBUG_ADDR
+
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
 
 	// DevMode allows the development OpenID provider; never in production.
@@ -106,6 +110,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Sprintf("ECRM_DEV_MODE=%q is not true or false", v))
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
+	cfg.DebugAddr = getenv("ECRM_DEBUG_ADDR")
+	if cfg.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.DebugAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("ECRM_DEBUG_ADDR=%q is not host:port", cfg.DebugAddr))
+		}
+	}
 	zone := envOr(getenv, "ECRM_TIME_ZONE", "Europe/Bucharest")
 	if cfg.TimeZone, err = time.LoadLocation(zone); err != nil {
 		errs = append(errs, fmt.Sprintf("ECRM_TIME_ZONE=%q is not an IANA time zone such as Europe/Bucharest", zone))

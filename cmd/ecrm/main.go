@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // ECRM_TIME_ZONE works on machines without a zone database
 )
@@ -26,6 +27,12 @@ import (
 var version = "dev"
 
 func main() {
+	// The service's heap is small and mostly short-lived per-request
+	// garbage; collecting half as often costs little memory and measurable
+	// CPU under load. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -65,6 +66,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	srv.ShutdownTimeout = cfg.ShutdownTimeout
 	srv.DrainDelay = cfg.DrainDelay
 	go a.deleteExpiredSessions(ctx)
+	if cfg.DebugAddr != "" {
+		go serveProfiler(ctx, cfg.DebugAddr, log)
+	}
 	log.Info("serving", "addr", srv.Addr(), "base_url", cfg.BaseURL, "version", version)
 	fmt.Fprintf(stdout, "\necrm is running:\n  portal and console  %s/\n  API description     %s/api/v1/openapi.json\n  readiness           %s/readyz\n  metrics             %s/metrics\nPress Ctrl-C to stop.\n\n",
 		cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, cfg.BaseURL)
@@ -86,7 +90,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := identity.NewSessionStore(pool, time.Minute)
+	store := identity.NewSessionStore(pool, cfg.SessionIdleTimeout, time.Minute)
 	a := &app{
 		cfg:          cfg,
 		log:          log,
@@ -100,9 +104,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		selfservice:  selfservice.NewHandler(pool, pages),
 		products:     products.NewHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
-			IdleTimeout: cfg.SessionIdleTimeout,
-			Lifetime:    cfg.SessionLifetime,
-			Secure:      cfg.https(),
+			Lifetime: cfg.SessionLifetime,
+			Secure:   cfg.https(),
 		}),
 	}
 	a.advisor.SetLocation(cfg.TimeZone)
@@ -271,5 +274,24 @@ func (a *app) deleteExpiredSessions(ctx context.Context) {
 				a.log.Debug("deleted expired sessions", "count", n)
 			}
 		}
+	}
+}
+
+// serveProfiler exposes net/http/pprof on a private address for operators
+// measuring the service; it is off unless ECRM_DEBUG_ADDR is set.
+func serveProfiler(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Warn("profiler listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Error("profiler", "error", err.Error())
 	}
 }

@@ -292,9 +292,9 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	encoded, _ := json.Marshal(principal)
-	a.sessions.Put(ctx, keyPrincipal, encoded)
+	a.sessions.Put(ctx, keyPrincipal, string(encoded))
 	a.sessions.Put(ctx, keyIDToken, rawIDToken)
-	a.sessions.Put(ctx, keyAuthTime, time.Now().Unix())
+	a.sessions.Put(ctx, keyAuthTime, time.Now().UTC().Format(time.RFC3339))
 	web.Logger(ctx).Info("login", "kind", principal.Kind, "client_id", principal.ClientID, "staff_id", principal.StaffID, "roles", principal.Roles)
 	http.Redirect(w, r, orDefault(returnTo, HomePath(principal)), http.StatusSeeOther)
 }
@@ -367,12 +367,12 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) {
 
 // SessionPrincipal returns the principal stored in the session, or nil.
 func (a *Authenticator) SessionPrincipal(ctx context.Context) *ecrm.Principal {
-	b := a.sessions.GetBytes(ctx, keyPrincipal)
-	if len(b) == 0 {
+	b := a.sessions.GetString(ctx, keyPrincipal)
+	if b == "" {
 		return nil
 	}
 	var p ecrm.Principal
-	if json.Unmarshal(b, &p) != nil {
+	if json.Unmarshal([]byte(b), &p) != nil {
 		return nil
 	}
 	return &p

@@ -13,7 +13,7 @@ import (
 func TestSessionStoreKeepsOnlyTokenHashes(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	store := identity.NewSessionStore(pool, time.Minute)
+	store := identity.NewSessionStore(pool, 15*time.Minute, time.Minute)
 	if err := store.CommitCtx(ctx, "secret-token", []byte("data"), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -40,33 +40,56 @@ func TestSessionStoreKeepsOnlyTokenHashes(t *testing.T) {
 	}
 }
 
-func TestSessionStoreExpiresAndSkipsRedundantWrites(t *testing.T) {
+func TestSessionStoreIdleTimeoutAndDeadline(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	store := identity.NewSessionStore(pool, time.Minute)
-	if err := store.CommitCtx(ctx, "t1", []byte("same"), time.Now().Add(-time.Second)); err != nil {
+	store := identity.NewSessionStore(pool, 15*time.Minute, time.Minute)
+	expiryOf := func(token string) (expiry, deadline time.Time) {
+		h := sha256.Sum256([]byte(token))
+		pool.QueryRow(ctx, `SELECT expiry, deadline FROM sessions WHERE token_hash = $1`, h[:]).Scan(&expiry, &deadline)
+		return
+	}
+	deadline := time.Now().Add(8 * time.Hour).Truncate(time.Microsecond)
+	if err := store.CommitCtx(ctx, "t1", []byte("d"), deadline); err != nil {
 		t.Fatal(err)
 	}
+	expiry, storedDeadline := expiryOf("t1")
+	if !storedDeadline.Equal(deadline) || time.Until(expiry) > 15*time.Minute || time.Until(expiry) < 14*time.Minute {
+		t.Fatalf("expiry %s, deadline %s: want idle expiry in 15 minutes and the absolute deadline kept", expiry, storedDeadline)
+	}
+
+	// A read soon after a write does not write again.
+	h := sha256.Sum256([]byte("t1"))
+	pool.Exec(ctx, `UPDATE sessions SET expiry = now() + interval '14 minutes 30 seconds' WHERE token_hash = $1`, h[:])
+	before, _ := expiryOf("t1")
+	if _, ok, _ := store.FindCtx(ctx, "t1"); !ok {
+		t.Fatal("live session not found")
+	}
+	if after, _ := expiryOf("t1"); !after.Equal(before) {
+		t.Fatalf("a read within the write interval moved the expiry from %s to %s", before, after)
+	}
+	// A read after more than the write interval extends it to a full idle period.
+	pool.Exec(ctx, `UPDATE sessions SET expiry = now() + interval '10 minutes' WHERE token_hash = $1`, h[:])
+	store.FindCtx(ctx, "t1")
+	if after, _ := expiryOf("t1"); time.Until(after) < 14*time.Minute {
+		t.Fatalf("expiry after an active read = %s, want about 15 minutes ahead", after)
+	}
+	// Idle past the timeout: gone.
+	pool.Exec(ctx, `UPDATE sessions SET expiry = now() - interval '1 second' WHERE token_hash = $1`, h[:])
 	if _, ok, _ := store.FindCtx(ctx, "t1"); ok {
-		t.Fatal("expired session found")
+		t.Fatal("idle session found")
 	}
-	// The same data again within the write interval is not written: the
-	// stored expiry stays as it was.
-	if err := store.CommitCtx(ctx, "t1", []byte("same"), time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, _ := store.FindCtx(ctx, "t1"); ok {
-		t.Fatal("redundant write was not skipped")
-	}
-	// Changed data is always written.
-	if err := store.CommitCtx(ctx, "t1", []byte("changed"), time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if d, ok, _ := store.FindCtx(ctx, "t1"); !ok || string(d) != "changed" {
-		t.Fatalf("changed data not stored: %q %v", d, ok)
+	// Activity never carries a session past its absolute deadline.
+	near := time.Now().Add(2 * time.Minute)
+	store.CommitCtx(ctx, "t2", []byte("d"), near)
+	h2 := sha256.Sum256([]byte("t2"))
+	pool.Exec(ctx, `UPDATE sessions SET expiry = now() + interval '30 seconds' WHERE token_hash = $1`, h2[:])
+	store.FindCtx(ctx, "t2")
+	if e, d := expiryOf("t2"); e.After(d) {
+		t.Fatalf("expiry %s past deadline %s", e, d)
 	}
 	n, err := store.DeleteExpired(ctx)
-	if err != nil || n != 0 {
-		t.Fatalf("DeleteExpired = %d, %v; want 0 (the session is live)", n, err)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpired = %d, %v; want the one idle session", n, err)
 	}
 }
