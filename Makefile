@@ -11,7 +11,7 @@ LDFLAGS := -X main.version=$(VERSION)
 
 ## run: the whole system with demo data on http://127.0.0.1:8080 (Ctrl-C stops it)
 run: build
-	ECRM_DEV_MODE=true scripts/with-postgres $(BIN) dev
+	ECRM_DEV_MODE=true ECRM_LOG_FORMAT=$${ECRM_LOG_FORMAT:-text} scripts/with-postgres $(BIN) dev
 
 ## build: compile bin/ecrm
 build:
