@@ -192,14 +192,8 @@ type clientPage struct {
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
-	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, ReadScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	v, err := h.store.Client360(r.Context(), sc, id, r.URL.Query().Get("channel"), web.RequestIDFrom(r.Context()))
@@ -240,14 +234,8 @@ type creditHistoryPage struct {
 func (p creditHistoryPage) Name() string { return p.GivenName + " " + p.FamilyName }
 
 func (h *Handler) showCreditHistory(w http.ResponseWriter, r *http.Request) {
-	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, ReadScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	raw := r.URL.Query().Get("purpose")
@@ -281,14 +269,8 @@ func (h *Handler) showCreditHistory(w http.ResponseWriter, r *http.Request) {
 // form shows the client 360 again with a message at each field at fault and
 // the input kept.
 func (h *Handler) saveInteraction(w http.ResponseWriter, r *http.Request) {
-	sc, err := WriteScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, WriteScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -343,14 +325,8 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
-	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, ReadScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	v, err := h.store.Client360(r.Context(), sc, id, r.URL.Query().Get("channel"), web.RequestIDFrom(r.Context()))
@@ -362,14 +338,8 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getCreditHistory(w http.ResponseWriter, r *http.Request) {
-	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, ReadScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	purpose, err := ParsePurpose(r.URL.Query().Get("purpose"))
@@ -389,18 +359,12 @@ func (h *Handler) getCreditHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) createInteraction(w http.ResponseWriter, r *http.Request) {
-	sc, err := WriteScope(ecrm.PrincipalFrom(r.Context()))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, ok := clientID(r)
+	sc, id, ok := h.clientInScope(w, r, WriteScope)
 	if !ok {
-		h.fail(w, r, errNotFound)
 		return
 	}
 	var in InteractionInput
-	err = web.DecodeJSON(r, &in)
+	err := web.DecodeJSON(r, &in)
 	var contact NewInteraction
 	if err == nil {
 		contact, err = in.Validate(h.store.now(), h.store.loc)
@@ -522,4 +486,21 @@ func statusPhrase(l *i18n.Localizer, s PaymentStatus) string {
 
 func monthLabel(l *i18n.Localizer, t time.Time) string {
 	return l.T("date.month_short."+strconv.Itoa(int(t.Month()))) + " " + strconv.Itoa(t.Year())
+}
+
+// clientInScope resolves the caller's scope (read or write) and the client
+// id of the route; when either fails it answers the request itself and
+// returns ok == false.
+func (h *Handler) clientInScope(w http.ResponseWriter, r *http.Request, scopeOf func(*ecrm.Principal) (Scope, error)) (Scope, int64, bool) {
+	sc, err := scopeOf(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return Scope{}, 0, false
+	}
+	id, ok := clientID(r)
+	if !ok {
+		h.fail(w, r, errNotFound)
+		return Scope{}, 0, false
+	}
+	return sc, id, true
 }
