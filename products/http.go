@@ -49,10 +49,21 @@ func NewHandler(pool *pgxpool.Pool, pages *page.Renderer) *Handler {
 // Engine returns the matching engine, for other domains (next-best offer).
 func (h *Handler) Engine() *Engine { return h.engine }
 
-// PublicRoutes registers the catalogue read API, open to anyone.
+// PublicRoutes registers the catalogue read API and the calculators, open
+// to anyone: prospects use the calculators before they are clients.
 func (h *Handler) PublicRoutes(r chi.Router) {
 	r.Get("/api/v1/products", h.listProducts)
 	r.Get("/api/v1/products/{code}", h.getProduct)
+	r.Post("/api/v1/calculators/loan", h.calculateLoan)
+	r.Post("/api/v1/calculators/deposit", h.calculateDeposit)
+	r.Post("/api/v1/calculators/loan/compare", h.compareLoans)
+	r.Post("/api/v1/calculators/deposit/compare", h.compareDeposits)
+	if h.pages != nil {
+		r.Get("/portal/calculators/loan", h.showLoanCalculatorPage)
+		r.Get("/portal/calculators/deposit", h.showDepositCalculatorPage)
+		r.Get("/portal/calculators/loan/compare", h.showLoanComparePage)
+		r.Get("/portal/calculators/deposit/compare", h.showDepositComparePage)
+	}
 }
 
 // ClientRoutes registers matching. A logged-in client is matched with their

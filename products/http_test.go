@@ -181,7 +181,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	var documented []string
 	for _, op := range ops {
-		if strings.Contains(op, "/products") {
+		if strings.Contains(op, "/products") || strings.Contains(op, "/calculators") {
 			documented = append(documented, op)
 		}
 	}

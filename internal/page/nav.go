@@ -22,6 +22,7 @@ const (
 var portalNav = []NavItem{
 	{Href: portalHome, LabelKey: "nav.overview"},
 	{Href: "/portal/match", LabelKey: "products.match.title"},
+	{Href: "/portal/calculators/loan", LabelKey: "nav.calculators"},
 	{Href: "/portal/profile", LabelKey: "nav.profile"},
 }
 
