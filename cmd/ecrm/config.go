@@ -39,6 +39,10 @@ type config struct {
 	// private address when set; never on the public listener.
 	DebugAddr string // ECRM_DEBUG_ADDR
 
+	// AuditKey is the file of the Ed25519 key that signs offer-log
+	// checkpoints; it stays outside the database.
+	AuditKey string // ECRM_AUDIT_KEY
+
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
 
 	// DevMode allows the development OpenID provider; never in production.
@@ -115,6 +119,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
 	cfg.DebugAddr = getenv("ECRM_DEBUG_ADDR")
+	cfg.AuditKey = getenv("ECRM_AUDIT_KEY")
 	if cfg.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(cfg.DebugAddr); err != nil {
 			errs = append(errs, fmt.Sprintf("ECRM_DEBUG_ADDR=%q is not host:port", cfg.DebugAddr))

@@ -4,6 +4,7 @@
 //	ecrm dev              create the database if missing, migrate, seed demo data when empty, serve
 //	ecrm migrate up|down|status
 //	ecrm seed --clients N --seed S [--reset]
+//	ecrm audit keygen|checkpoint|verify
 //	ecrm version
 //
 // Configuration comes from the environment (see config.go and the README).
@@ -70,6 +71,7 @@ Usage:
   ecrm dev                        prepare the database (create, migrate, seed demo data when empty) and serve
   ecrm migrate up|down|status     manage the database schema
   ecrm seed --clients N --seed S  write a synthetic population (--reset to replace existing data)
+  ecrm audit keygen|checkpoint|verify   sign and verify the tamper-evident offer log
   ecrm version                    print the version
 
 Configuration is read from the environment; see the README.
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCommand(ctx, cfg, args[1:], stdout)
 	case "seed":
 		return seedCommand(ctx, cfg, log, args[1:], stdout)
+	case "audit":
+		return auditCommand(ctx, cfg, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "ecrm", version)
 		return nil
