@@ -81,7 +81,18 @@ CREATE TABLE decision_checkpoints (
 
 -- +goose StatementBegin
 CREATE FUNCTION decision_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    empty boolean;
 BEGIN
+    -- Truncating an empty log or checkpoint table destroys nothing (a
+    -- demo database being re-seeded cascades here from clients); a log
+    -- that holds anything is never truncated.
+    IF TG_OP = 'TRUNCATE' AND TG_TABLE_NAME <> 'decision_chain_head' THEN
+        EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', TG_TABLE_NAME) INTO empty;
+        IF empty THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'restrict_violation',
               HINT = 'decision records are never changed; record a response or a correction as a new record';
