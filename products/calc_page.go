@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
@@ -32,28 +33,11 @@ const ActionCalculatorOpen = "calculator.open"
 var calculatorCurrencies = []string{"EUR", "RON", "USD"}
 
 // calcInput is one form control with its label, hint and error.
-type calcInput struct {
-	ID, Name, LabelKey, HintKey, Value, InputMode, Error string
-	MaxLength                                            int
-	Options                                              []calcOption // a select when non-nil
-}
-
-type calcOption struct {
-	Value, LabelKey, Label string
-	Selected               bool
-}
-
-// DescribedBy is the aria-describedby of the control: its hint and error.
-func (in calcInput) DescribedBy() string {
-	var ids []string
-	if in.HintKey != "" {
-		ids = append(ids, in.ID+"-hint")
-	}
-	if in.Error != "" {
-		ids = append(ids, in.ID+"-error")
-	}
-	return strings.Join(ids, " ")
-}
+// calcInput and calcOption are the shared page form field.
+type (
+	calcInput  = page.FormField
+	calcOption = page.FormOption
+)
 
 // options lists values for a select. A selected value that is not among
 // them (a currency typed into the URL) is listed too, so the form shows

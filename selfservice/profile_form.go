@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
 )
 
 // The profile page: the form (its values either from the stored profile
@@ -19,42 +20,14 @@ import (
 // consents and the download of the client's data.
 
 // formField is one input of the profile form.
-type formField struct {
-	Name         string // form and API field name
-	ID           string // HTML id
-	LabelKey     string
-	HintKey      string
-	Type         string // input type; "select" for a choice
-	Autocomplete string
-	InputMode    string
-	MaxLength    int
-	Value        string
-	Error        string
-	Options      []formOption
-}
-
-// DescribedBy lists the ids of the hint and the error message, for
-// aria-describedby.
-func (f formField) DescribedBy() string {
-	var ids []string
-	if f.HintKey != "" {
-		ids = append(ids, f.ID+"-hint")
-	}
-	if f.Error != "" {
-		ids = append(ids, f.ID+"-error")
-	}
-	return strings.Join(ids, " ")
-}
+// formField and formOption are the shared page form field.
+type (
+	formField  = page.FormField
+	formOption = page.FormOption
+)
 
 // formOption is one choice of a select; LabelKey is translated, Label
 // (a currency code) is shown as it is.
-type formOption struct {
-	Value    string
-	LabelKey string
-	Label    string
-	Selected bool
-}
-
 // fieldGroup is a fieldset of the form.
 type fieldGroup struct {
 	ID        string
