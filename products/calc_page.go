@@ -493,7 +493,6 @@ func (h *Handler) showLoanComparePage(w http.ResponseWriter, r *http.Request) {
 		reqs = append(reqs, req)
 	}
 	columns := filledColumns(len(forms), func(i int) bool { return forms[i].Months != "" || forms[i].Rate != "" })
-	fieldErrors := map[string]string{}
 	if len(reqs) > 0 && len(problems) == 0 {
 		c, err := CompareLoans(reqs)
 		if problems = validationProblems(err); problems == nil && err != nil {
@@ -505,29 +504,10 @@ func (h *Handler) showLoanComparePage(w http.ResponseWriter, r *http.Request) {
 			data.Rows = loanComparisonRows(l, c)
 		}
 	}
-	for _, p := range problems {
-		base, column := comparedField(p.Field, "loans", columns)
-		input := loanFieldInputs[base]
-		if input == "" {
-			input = "amount"
-		}
-		msg := calculatorMessage(l, input, currency, MinLoanMonths, MaxLoanMonths)
-		if input != "amount" && input != "currency" {
-			input += strconv.Itoa(column)
-		}
-		if _, done := fieldErrors[input]; !done {
-			fieldErrors[input] = msg
-		}
-	}
-	data.Inputs = []calcInput{
-		{ID: "compare-amount", Name: "amount", LabelKey: "products.calc.amount", HintKey: "products.calc.amount_hint", Value: q.Get("amount"), InputMode: "decimal", MaxLength: 20},
-		{ID: "compare-currency", Name: "currency", LabelKey: "products.calc.currency", Value: currency, Options: options(calculatorCurrencies, currency, "")},
-	}
-	data.Errors = attachErrors(data.Inputs, fieldErrors)
-	for i := range data.Columns {
-		data.Errors = append(data.Errors, attachErrors(data.Columns[i].Inputs, fieldErrors)...)
-	}
-	h.renderCalculator(w, r, "calculator_compare", data, len(data.Errors) > 0)
+	h.renderComparison(w, r, &data, problems, comparisonSpec{
+		list: "loans", columns: columns, fieldInputs: loanFieldInputs, currency: currency,
+		minMonths: MinLoanMonths, maxMonths: MaxLoanMonths, shared: map[string]bool{"amount": true, "currency": true},
+	})
 }
 
 // showDepositComparePage compares up to MaxCompared deposits of one amount
@@ -566,7 +546,6 @@ func (h *Handler) showDepositComparePage(w http.ResponseWriter, r *http.Request)
 		reqs = append(reqs, req)
 	}
 	columns := filledColumns(len(forms), func(i int) bool { return forms[i].Term != "" || forms[i].Rate != "" })
-	fieldErrors := map[string]string{}
 	if len(reqs) > 0 && len(problems) == 0 {
 		c, err := CompareDeposits(reqs)
 		if problems = validationProblems(err); problems == nil && err != nil {
@@ -578,25 +557,49 @@ func (h *Handler) showDepositComparePage(w http.ResponseWriter, r *http.Request)
 			data.Rows = depositComparisonRows(l, c)
 		}
 	}
+	taxRate := calcInput{ID: "compare-tax_rate", Name: "tax_rate", LabelKey: "products.calc.deposit.tax_rate", HintKey: "products.calc.tax_hint", Value: r.URL.Query().Get("tax_rate"), InputMode: "decimal", MaxLength: 12}
+	h.renderComparison(w, r, &data, problems, comparisonSpec{
+		list: "deposits", columns: columns, fieldInputs: depositFieldInputs, currency: currency,
+		minMonths: MinDepositMonths, maxMonths: MaxDepositMonths, shared: map[string]bool{"amount": true, "currency": true, "tax_rate": true},
+		extraInputs: []calcInput{taxRate},
+	})
+}
+
+// comparisonSpec is what differs between the loan and deposit comparison
+// pages when their problems are put at the fields.
+type comparisonSpec struct {
+	list                 string            // "loans" or "deposits", as the calculators name fields
+	columns              []int             // the form column of each compared product
+	fieldInputs          map[string]string // calculator field → form input
+	currency             string
+	minMonths, maxMonths int
+	shared               map[string]bool // inputs common to all columns (no column number)
+	extraInputs          []calcInput     // shared inputs after amount and currency
+}
+
+// renderComparison puts each problem at its form field (the first message
+// per field wins), builds the shared inputs and renders the page.
+func (h *Handler) renderComparison(w http.ResponseWriter, r *http.Request, data *comparePage, problems []ecrm.FieldError, spec comparisonSpec) {
+	l := i18n.FromContext(r.Context())
+	fieldErrors := map[string]string{}
 	for _, p := range problems {
-		base, column := comparedField(p.Field, "deposits", columns)
-		input := depositFieldInputs[base]
+		base, column := comparedField(p.Field, spec.list, spec.columns)
+		input := spec.fieldInputs[base]
 		if input == "" {
 			input = "amount"
 		}
-		msg := calculatorMessage(l, input, currency, MinDepositMonths, MaxDepositMonths)
-		if input != "amount" && input != "currency" && input != "tax_rate" {
+		msg := calculatorMessage(l, input, spec.currency, spec.minMonths, spec.maxMonths)
+		if !spec.shared[input] {
 			input += strconv.Itoa(column)
 		}
 		if _, done := fieldErrors[input]; !done {
 			fieldErrors[input] = msg
 		}
 	}
-	data.Inputs = []calcInput{
-		{ID: "compare-amount", Name: "amount", LabelKey: "products.calc.amount", HintKey: "products.calc.amount_hint", Value: q.Get("amount"), InputMode: "decimal", MaxLength: 20},
-		{ID: "compare-currency", Name: "currency", LabelKey: "products.calc.currency", Value: currency, Options: options(calculatorCurrencies, currency, "")},
-		{ID: "compare-tax_rate", Name: "tax_rate", LabelKey: "products.calc.deposit.tax_rate", HintKey: "products.calc.tax_hint", Value: q.Get("tax_rate"), InputMode: "decimal", MaxLength: 12},
-	}
+	data.Inputs = append([]calcInput{
+		{ID: "compare-amount", Name: "amount", LabelKey: "products.calc.amount", HintKey: "products.calc.amount_hint", Value: r.URL.Query().Get("amount"), InputMode: "decimal", MaxLength: 20},
+		{ID: "compare-currency", Name: "currency", LabelKey: "products.calc.currency", Value: spec.currency, Options: options(calculatorCurrencies, spec.currency, "")},
+	}, spec.extraInputs...)
 	data.Errors = attachErrors(data.Inputs, fieldErrors)
 	for i := range data.Columns {
 		data.Errors = append(data.Errors, attachErrors(data.Columns[i].Inputs, fieldErrors)...)
