@@ -84,20 +84,40 @@ func prepare(records []Record) (prepared, error) {
 	}
 	bodies := make([][]byte, len(records))
 	for i := range records {
-		if err := records[i].validate(); err != nil {
-			return prepared{}, fmt.Errorf("decision record %d (%s): %w", i, &records[i], err)
-		}
-		body, err := CanonicalJSON(records[i].Body)
+		body, err := records[i].canonicalBody()
 		if err != nil {
-			return prepared{}, fmt.Errorf("decision record %d (%s): body: %w", i, &records[i], err)
-		}
-		if len(body) > MaxBodySize {
-			return prepared{}, fmt.Errorf("decision record %d (%s): body is %d bytes, at most %d: record the inputs the engine used, not whole documents",
-				i, &records[i], len(body), MaxBodySize)
+			return prepared{}, fmt.Errorf("decision record %d (%s): %w", i, &records[i], err)
 		}
 		bodies[i] = body
 	}
 	return prepared{records, bodies}, nil
+}
+
+// canonicalBody validates r and returns its body in canonical form: what
+// every writer (Append, AppendMany) does before taking the chain head lock.
+func (r *Record) canonicalBody() ([]byte, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	body, err := CanonicalJSON(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	if len(body) > MaxBodySize {
+		return nil, fmt.Errorf("body is %d bytes, at most %d: record the inputs the engine used, not whole documents", len(body), MaxBodySize)
+	}
+	return body, nil
+}
+
+// fieldsOf is what the hash of r covers once it has a seq and a time.
+func fieldsOf(r *Record, seq, recordedAtMicros int64, body []byte) recordFields {
+	return recordFields{
+		seq: seq, kind: []byte(r.Kind), refersTo: r.RefersTo, clientID: r.ClientID,
+		productID: r.ProductID, productVersionID: r.ProductVersionID,
+		engine: []byte(r.Engine), engineVersion: []byte(r.EngineVersion), ruleVersion: []byte(r.RuleVersion),
+		channel: []byte(r.Channel), actorKind: []byte(r.Actor.Kind), actorStaffID: r.Actor.StaffID,
+		outcome: []byte(r.Outcome), recordedAtMicros: recordedAtMicros, body: body,
+	}
 }
 
 // write appends prepared records in tx.
@@ -135,13 +155,7 @@ func (l *Log) write(ctx context.Context, tx pgx.Tx, p prepared) ([]Appended, err
 	for i := range records {
 		r := &records[i]
 		seq := headSeq + int64(i) + 1
-		f := recordFields{
-			seq: seq, kind: []byte(r.Kind), refersTo: r.RefersTo, clientID: r.ClientID,
-			productID: r.ProductID, productVersionID: r.ProductVersionID,
-			engine: []byte(r.Engine), engineVersion: []byte(r.EngineVersion), ruleVersion: []byte(r.RuleVersion),
-			channel: []byte(r.Channel), actorKind: []byte(r.Actor.Kind), actorStaffID: r.Actor.StaffID,
-			outcome: []byte(r.Outcome), recordedAtMicros: now.UnixMicro(), body: bodies[i],
-		}
+		f := fieldsOf(r, seq, now.UnixMicro(), bodies[i])
 		var h [32]byte
 		h, buf = chainHash(buf, prev, &f)
 		out[i] = Appended{Seq: seq, RecordedAt: now, Hash: h}
