@@ -40,6 +40,9 @@ const (
 	// KindResponse is the client's response to a shown offer; it refers to
 	// the offer's record instead of updating it.
 	KindResponse Kind = "response"
+	// KindReviewRequest is the client asking a human to review an
+	// automated offer; it refers to the offer's record.
+	KindReviewRequest Kind = "review_request"
 )
 
 // Outcome is what happened to the offer.
@@ -51,6 +54,8 @@ const (
 	OutcomeAccepted Outcome = "accepted"
 	OutcomeDeclined Outcome = "declined"
 	OutcomeExpired  Outcome = "expired"
+	// OutcomeReviewRequested is the outcome of a review_request record.
+	OutcomeReviewRequested Outcome = "review_requested"
 )
 
 // ActorKind says who made the decision or gave the response.
@@ -117,7 +122,11 @@ type ScoreComponent struct {
 type Check struct {
 	Name   string `json:"name"`
 	Passed bool   `json:"passed"`
-	Detail string `json:"detail,omitempty"`
+	// Warning marks a check passed on a warning path: shown with a
+	// warning to the client (appropriateness) or left to the advisor's
+	// judgement (vulnerability).
+	Warning bool   `json:"warning,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Disclosure is something shown to the client with the offer: a fee, a
@@ -158,11 +167,18 @@ func (r *Record) validate() error {
 		if r.RefersTo <= 0 {
 			return ecrm.FieldErrorf("refers_to", "a response must refer to the offer's record")
 		}
+	case KindReviewRequest:
+		if r.Outcome != OutcomeReviewRequested {
+			return ecrm.FieldErrorf("outcome", "a review_request record has outcome review_requested, not %q", r.Outcome)
+		}
+		if r.RefersTo <= 0 {
+			return ecrm.FieldErrorf("refers_to", "a review request must refer to the offer's record")
+		}
 	default:
 		return ecrm.FieldErrorf("kind", "unknown kind %q", r.Kind)
 	}
-	if r.Kind != KindResponse && r.RefersTo != 0 {
-		return ecrm.FieldErrorf("refers_to", "only a response refers to another record")
+	if (r.Kind == KindOfferShown || r.Kind == KindOfferBlocked) && r.RefersTo != 0 {
+		return ecrm.FieldErrorf("refers_to", "only a response or a review request refers to another record")
 	}
 	if r.ClientID <= 0 {
 		return ecrm.FieldErrorf("client_id", "is required")

@@ -1,0 +1,191 @@
+package compliance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm"
+)
+
+// FactsReader reads what the gate needs about a client in one round trip.
+type FactsReader struct {
+	pool *pgxpool.Pool
+}
+
+// NewFactsReader reads from pool's database.
+func NewFactsReader(pool *pgxpool.Pool) *FactsReader { return &FactsReader{pool: pool} }
+
+// consentChannel is the consent channel governing offers on a gate
+// channel: the portal and the app share the "web" consent; a branch
+// conversation needs consent given for any channel.
+func consentChannel(channel string) string {
+	switch channel {
+	case "web", "mobile":
+		return "web"
+	case "branch":
+		return "any"
+	}
+	return channel
+}
+
+// Read returns the facts in force at time at: the latest assessment,
+// consents and objections recorded up to then, and the offers before it.
+// The contact policy, the vulnerability flag and the household are read as
+// they are now (they keep no history).
+func (r *FactsReader) Read(ctx context.Context, clientID int64, channel string, productIDs []int64, at time.Time) (Facts, error) {
+	if !slices.Contains(Channels, channel) {
+		return Facts{}, ecrm.FieldErrorf("channel", "must be one of %v", Channels)
+	}
+	f := Facts{History: make(map[int64]ProductHistory, len(productIDs))}
+	var (
+		b          pgx.Batch
+		found      bool
+		assessment struct {
+			riskClass               int
+			lossCapacity            decimal.Decimal
+			currency, objective, qv string
+			knowledge               []byte
+			horizon                 int
+			assessedAt              time.Time
+		}
+		haveAssessment bool
+	)
+	b.Queue(`SELECT vulnerable, coalesce(household_id, 0) FROM clients WHERE id = $1`, clientID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&f.Vulnerable, &f.HouseholdID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	b.Queue(`
+SELECT risk_class, loss_capacity, loss_capacity_currency, knowledge, objective, horizon_months, questionnaire_version, assessed_at
+FROM risk_assessments WHERE client_id = $1 AND assessed_at <= $2
+ORDER BY assessed_at DESC, id DESC LIMIT 1`, clientID, at).QueryRow(func(row pgx.Row) error {
+		a := &assessment
+		err := row.Scan(&a.riskClass, &a.lossCapacity, &a.currency, &a.knowledge, &a.objective, &a.horizon, &a.qv, &a.assessedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		haveAssessment = err == nil
+		return err
+	})
+	b.Queue(`
+SELECT granted, wording_version FROM consents
+WHERE client_id = $1 AND purpose = 'marketing' AND channel IN ($2, 'any') AND recorded_at <= $3
+ORDER BY recorded_at DESC, id DESC LIMIT 1`, clientID, consentChannel(channel), at).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&f.MarketingConsent, &f.ConsentWording)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	// An objection in force, or a withdrawn consent to profiling, which is
+	// the client objecting to it.
+	b.Queue(`
+SELECT kind FROM (
+    SELECT DISTINCT ON (kind) kind, objected FROM objections
+    WHERE client_id = $1 AND recorded_at <= $2
+    ORDER BY kind, recorded_at DESC, id DESC) o
+WHERE objected
+UNION
+SELECT 'profiling' FROM (
+    SELECT granted FROM consents
+    WHERE client_id = $1 AND purpose = 'profiling' AND recorded_at <= $2
+    ORDER BY recorded_at DESC, id DESC LIMIT 1) p
+WHERE NOT granted
+ORDER BY 1`, clientID, at).Query(func(rows pgx.Rows) error {
+		var err error
+		f.Objections, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	b.Queue(`SELECT channel, max_offers_per_product, period_days, decline_cooldown_days FROM contact_policies WHERE channel = $1`, channel).
+		QueryRow(func(row pgx.Row) error {
+			p := &f.Policy
+			err := row.Scan(&p.Channel, &p.MaxOffersPerProduct, &p.PeriodDays, &p.DeclineCooldownDays)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("%w %q: no contact policy", ErrUnknownChannel, channel)
+			}
+			return err
+		})
+	if len(productIDs) > 0 {
+		// Earlier offers within the channel's period (and declines within its
+		// cool-down), read in the same round trip as the policy itself.
+		const window = `WITH p AS (
+    SELECT $4::timestamptz - make_interval(hours => 24 * period_days) AS period_start,
+           $4::timestamptz - make_interval(hours => 24 * decline_cooldown_days) AS cooldown_start
+    FROM contact_policies WHERE channel = $3)`
+		b.Queue(window+`
+SELECT d.product_id,
+       count(*) FILTER (WHERE d.kind = 'offer_shown' AND d.channel = $3 AND d.recorded_at >= p.period_start),
+       max(d.recorded_at) FILTER (WHERE d.kind = 'response' AND d.outcome = 'declined' AND d.recorded_at >= p.cooldown_start)
+FROM decision_records d, p
+WHERE d.client_id = $1 AND d.product_id = ANY($2)
+  AND d.recorded_at >= least(p.period_start, p.cooldown_start) AND d.recorded_at <= $4
+GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var (
+					id       int64
+					shown    int
+					declined *time.Time
+				)
+				if err := rows.Scan(&id, &shown, &declined); err != nil {
+					return err
+				}
+				ph := f.History[id]
+				ph.ShownInPeriod = shown
+				if declined != nil {
+					d := declined.UTC()
+					ph.DeclinedAt = &d
+				}
+				f.History[id] = ph
+			}
+			return rows.Err()
+		})
+		b.Queue(window+`
+SELECT d.product_id, count(*)
+FROM clients c
+JOIN clients m ON m.household_id = c.household_id AND m.id <> c.id
+JOIN decision_records d ON d.client_id = m.id, p
+WHERE c.id = $1 AND d.product_id = ANY($2) AND d.kind = 'offer_shown'
+  AND d.recorded_at >= p.period_start AND d.recorded_at <= $4
+GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var n int
+				if err := rows.Scan(&id, &n); err != nil {
+					return err
+				}
+				ph := f.History[id]
+				ph.HouseholdShown = n
+				f.History[id] = ph
+			}
+			return rows.Err()
+		})
+	}
+	if err := r.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return Facts{}, err
+	}
+	if !found {
+		return Facts{}, ecrm.Errorf(ecrm.ENOTFOUND, "client %d not found", clientID)
+	}
+	if haveAssessment {
+		a := assessment
+		knowledge := map[string]string{}
+		if err := json.Unmarshal(a.knowledge, &knowledge); err != nil {
+			return Facts{}, fmt.Errorf("risk assessment knowledge: %w", err)
+		}
+		f.Assessment = &Assessment{RiskClass: a.riskClass, LossCapacity: ecrm.Money{Amount: a.lossCapacity, Currency: a.currency},
+			Knowledge: knowledge, Objective: a.objective, HorizonMonths: a.horizon, QuestionnaireVersion: a.qv,
+			AssessedAt: a.assessedAt.UTC()}
+	}
+	return f, nil
+}
