@@ -151,7 +151,8 @@ func (h *Handler) getOverview(w http.ResponseWriter, r *http.Request, clientID i
 		return err
 	}
 	o.Name = ecrm.PrincipalFrom(r.Context()).Name
-	writePrivateJSON(w, http.StatusOK, o)
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSONAppend(w, http.StatusOK, o.appendJSON)
 	return nil
 }
 
