@@ -38,6 +38,11 @@ func newGateEnv(t *testing.T) *gateEnv {
 		t.Fatal(err)
 	}
 	e := &gateEnv{t: t, pool: pool, store: products.NewStore(pool), clock: gateNow}
+	// The catalogue was loaded long before the gate's clock (versions are
+	// immutable, so the test lifts the guard to backdate them).
+	e.exec(`ALTER TABLE product_versions DISABLE TRIGGER product_versions_no_update_delete;
+		UPDATE product_versions SET valid_from = '2024-01-01T00:00:00Z';
+		ALTER TABLE product_versions ENABLE TRIGGER product_versions_no_update_delete`)
 	log := NewLog(pool)
 	log.Now = func() time.Time { return e.clock }
 	e.gate = NewGate(NewFactsReader(pool), log)

@@ -1,9 +1,16 @@
 package products
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // Facts the compliance gate reads about products. They live here because
@@ -65,4 +72,42 @@ func ReferenceEUR(m ecrm.Money) (eur decimal.Decimal, ok bool) {
 		return decimal.Decimal{}, false
 	}
 	return m.Amount.Mul(r), true
+}
+
+// ProductVersionAt returns the version of a product that was live at time
+// at: the latest version valid from then or earlier.
+func (s *Store) ProductVersionAt(ctx context.Context, productID int64, at time.Time) (Product, error) {
+	q := `SELECT ` + productColumns + ` FROM product_versions v JOIN products p ON p.id = v.product_id
+		WHERE v.product_id = $1 AND v.valid_from <= $2 ORDER BY v.version DESC LIMIT 1`
+	p, err := scanProduct(s.pool.QueryRow(ctx, q, productID, at))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Product{}, ecrm.Errorf(ecrm.ENOTFOUND, "Product %d had no version at %s.", productID, at.Format(time.RFC3339))
+	}
+	if err != nil {
+		return Product{}, fmt.Errorf("product %d at %s: %w", productID, at.Format(time.RFC3339), err)
+	}
+	return p, nil
+}
+
+// MatchOne runs matching for one product version alone: the terms it
+// offers the profile for the request, or the reasons it is left out. Replay
+// uses it to recompute an offer's figures from a recorded snapshot; ranking
+// reasons, which depend on the other products, are not recomputed.
+func MatchOne(p Product, profile Profile, req MatchRequest, l *i18n.Localizer) (*Terms, []Reason, error) {
+	p.Active = true
+	cat, err := NewCatalogue([]Product{p})
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := cat.Match(profile, req, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.Eligible) == 1 {
+		return &res.Eligible[0].Terms, nil, nil
+	}
+	if len(res.Excluded) == 1 {
+		return nil, res.Excluded[0].Reasons, nil
+	}
+	return nil, nil, fmt.Errorf("match %s alone: no result", p.Code)
 }
