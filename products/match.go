@@ -614,7 +614,9 @@ func (p compiledProduct) terms(profile Profile, req MatchRequest, l *i18n.Locali
 	switch {
 	case p.Kind == "consumer_loan" || p.Kind == "mortgage":
 		fee := d.UpfrontFeeFixed.Add(d.UpfrontFeePercent.Mul(amount)).Round(units)
-		s, err := CalculateLoan(LoanRequest{Principal: req.Amount, Months: req.Months, NominalAnnualRate: rate, Repayment: AnnuityRepayment,
+		// The offer shows the schedule's headline figures, not its rows:
+		// summariseLoan gives exactly CalculateLoan's figures without them.
+		s, err := summariseLoan(LoanRequest{Principal: req.Amount, Months: req.Months, NominalAnnualRate: rate, Repayment: AnnuityRepayment,
 			UpfrontFee: money(fee, ccy), MonthlyFee: money(d.MonthlyFee, ccy)})
 		if err != nil {
 			return Terms{}, err
