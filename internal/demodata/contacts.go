@@ -220,6 +220,9 @@ var consentTopics = []struct {
 	{"marketing", "phone", 0.75, 0.28},
 	{"profiling", "any", 0.85, 0.93},
 	{"third_party_sharing", "any", 0.15, 0.3},
+	// Personalised offers in the portal and the app (added last so that
+	// the draws of the older topics stay as they were).
+	{"marketing", "web", 0.85, 0.8},
 }
 
 var consentColumns = []string{"id", "client_id", "purpose", "channel", "granted", "wording_version", "source", "staff_id", "recorded_at"}

@@ -319,3 +319,10 @@ func copyRows(ctx context.Context, conn *pgconn.PgConn, table string, columns []
 	}
 	return tag.RowsAffected(), nil
 }
+
+// jsonb writes a jsonb value in binary format: version 1, then the text.
+func (w *rowWriter) jsonb(text []byte) {
+	w.buf = be.AppendUint32(w.buf, uint32(len(text)+1))
+	w.buf = append(w.buf, 1)
+	w.buf = append(w.buf, text...)
+}

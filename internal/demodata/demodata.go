@@ -91,6 +91,8 @@ var tables = []table{
 	{"credit_payments", creditPaymentColumns, (*generator).writeCreditPayments},
 	{"interactions", interactionColumns, (*generator).writeInteractions},
 	{"consents", consentColumns, (*generator).writeConsents},
+	{"risk_assessments", assessmentColumns, (*generator).writeAssessments},
+	{"objections", objectionColumns, (*generator).writeObjections},
 }
 
 func tableNames() []string {

@@ -28,6 +28,8 @@ const (
 	streamConsents
 	streamStaff
 	streamMarket
+	streamSuitability
+	streamObjections
 )
 
 // splitmix64 is the finaliser of Vigna's SplitMix64: it spreads nearby
