@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"cel.dev/cel-go/interpreter"
+	"cel.dev/cel-go/common/types"
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
@@ -377,10 +377,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	}
 	// One activation for every rule of every product: the variables are
 	// the same, only the programs differ.
-	vars, err := interpreter.NewActivation(ruleVariables(profile, req))
-	if err != nil {
-		return MatchResult{}, err
-	}
+	vars := newRuleVariables(profile, req)
 	res := MatchResult{Goal: req.Goal, Amount: req.Amount, Months: req.Months, Eligible: []Offer{}, Excluded: []Exclusion{}}
 	// outcomes[slot]: 0 not evaluated yet, 1 true, 2 false.
 	outcomes := make([]uint8, c.slots)
@@ -431,13 +428,24 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 		}
 		kept = append(kept, o)
 	}
-	res.Eligible = kept
-	slices.SortStableFunc(res.Eligible, func(a, b Offer) int {
+	// Sort positions rather than the offers themselves, which are large
+	// to move; the position breaks the last ties, so the order is that of
+	// a stable sort.
+	order := make([]int, len(kept))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		a, b := &kept[i], &kept[j]
 		if c := a.Terms.sortKey.Cmp(b.Terms.sortKey); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Code, b.Code)
+		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(i, j))
 	})
+	res.Eligible = make([]Offer, len(kept))
+	for i, k := range order {
+		res.Eligible[i] = kept[k]
+	}
 	for i := range res.Eligible {
 		o := &res.Eligible[i]
 		o.Rank = i + 1
@@ -548,29 +556,30 @@ func TargetMarketReasons(tm TargetMarket, neg NegativeTarget, riskClass int, pro
 	return out
 }
 
-// ruleVariables are the CEL variables documented on Rule.
-func ruleVariables(p Profile, req MatchRequest) map[string]any {
+// newRuleVariables gives the CEL variables documented on Rule their
+// values for the profile and request.
+func newRuleVariables(p Profile, req MatchRequest) *ruleVariables {
 	existing := p.ExistingProducts
 	if existing == nil {
 		existing = []string{}
 	}
-	return map[string]any{
-		"client.age":               int64(p.Age),
-		"client.residence_country": p.ResidenceCountry,
-		"client.annual_income_eur": p.AnnualIncomeEUR,
-		"client.employment_status": p.EmploymentStatus,
-		"client.kyc_status":        p.KYCStatus,
-		"client.segment":           p.Segment,
-		"client.type":              cmp.Or(p.ClientType, "retail"),
-		"client.is_prospect":       p.Prospect,
-		"client.vulnerable":        p.Vulnerable,
-		"client.credit_score":      int64(p.CreditScore),
-		"client.monthly_debt_eur":  p.MonthlyDebtEUR,
-		"client.existing_products": existing,
-		"request.amount_eur":       toEUR(req.Amount),
-		"request.months":           int64(req.Months),
-		"request.currency":         req.Amount.Currency,
-		"request.purpose":          req.Purpose,
+	return &ruleVariables{
+		clientAge:              types.Int(p.Age),
+		clientResidenceCountry: types.String(p.ResidenceCountry),
+		clientAnnualIncomeEUR:  types.Int(p.AnnualIncomeEUR),
+		clientEmploymentStatus: types.String(p.EmploymentStatus),
+		clientKYCStatus:        types.String(p.KYCStatus),
+		clientSegment:          types.String(p.Segment),
+		clientType:             types.String(cmp.Or(p.ClientType, "retail")),
+		clientIsProspect:       types.Bool(p.Prospect),
+		clientVulnerable:       types.Bool(p.Vulnerable),
+		clientCreditScore:      types.Int(p.CreditScore),
+		clientMonthlyDebtEUR:   types.Int(p.MonthlyDebtEUR),
+		clientExistingProducts: types.NewStringList(types.DefaultTypeAdapter, existing),
+		requestAmountEUR:       types.Int(toEUR(req.Amount)),
+		requestMonths:          types.Int(req.Months),
+		requestCurrency:        types.String(req.Amount.Currency),
+		requestPurpose:         types.String(req.Purpose),
 	}
 }
 

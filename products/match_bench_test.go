@@ -157,3 +157,27 @@ func BenchmarkMatchAPI(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
+
+// TestRuleVariablesResolveEveryName evaluates one rule that reads every
+// variable documented on Rule, so a name the activation does not resolve,
+// or resolves to the wrong value, fails it.
+func TestRuleVariablesResolveEveryName(t *testing.T) {
+	rules, err := compileRules([]Rule{{ID: "all", Reason: Text{EN: "a", RO: "a"}, Expression: `client.age == 38 &&
+		client.residence_country == 'RO' && client.annual_income_eur == 60000 && client.employment_status == 'employed' &&
+		client.kyc_status == 'verified' && client.segment == 'affluent' && client.type == 'retail' && !client.is_prospect &&
+		!client.vulnerable && client.credit_score == 700 && client.monthly_debt_eur == 400 &&
+		client.existing_products == ['current', 'credit_card'] && 'credit_card' in client.existing_products &&
+		client.existing_products.exists(p, p == 'current') && request.amount_eur == 4000 && request.months == 36 &&
+		request.currency == 'RON' && request.purpose == 'car'`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := MatchRequest{Goal: GoalBorrow, Amount: ecrm.MustMoney("20000.99", "RON"), Months: 36, Purpose: "car"}
+	if !rules[0].evaluate(newRuleVariables(benchProfile, req)) {
+		t.Error("a rule reading every variable of the profile and request is false")
+	}
+	req.Purpose = "home"
+	if rules[0].evaluate(newRuleVariables(benchProfile, req)) {
+		t.Error("the rule is still true for another purpose")
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
 )
 
 // Rule is one eligibility condition of a product version, written in CEL
@@ -78,6 +80,72 @@ var ruleEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Variable("request.purpose", cel.StringType),
 	)
 })
+
+// ruleVariables are the values of the variables documented on Rule for one
+// request, converted to CEL values once: every rule of the request is
+// evaluated with them (as its activation), and reads a variable without a
+// map lookup or a conversion of a Go value.
+type ruleVariables struct {
+	clientAge              ref.Val
+	clientResidenceCountry ref.Val
+	clientAnnualIncomeEUR  ref.Val
+	clientEmploymentStatus ref.Val
+	clientKYCStatus        ref.Val
+	clientSegment          ref.Val
+	clientType             ref.Val
+	clientIsProspect       ref.Val
+	clientVulnerable       ref.Val
+	clientCreditScore      ref.Val
+	clientMonthlyDebtEUR   ref.Val
+	clientExistingProducts ref.Val
+	requestAmountEUR       ref.Val
+	requestMonths          ref.Val
+	requestCurrency        ref.Val
+	requestPurpose         ref.Val
+}
+
+// ResolveName implements interpreter.Activation for the names declared in
+// ruleEnv.
+func (v *ruleVariables) ResolveName(name string) (any, bool) {
+	switch name {
+	case "client.age":
+		return v.clientAge, true
+	case "client.residence_country":
+		return v.clientResidenceCountry, true
+	case "client.annual_income_eur":
+		return v.clientAnnualIncomeEUR, true
+	case "client.employment_status":
+		return v.clientEmploymentStatus, true
+	case "client.kyc_status":
+		return v.clientKYCStatus, true
+	case "client.segment":
+		return v.clientSegment, true
+	case "client.type":
+		return v.clientType, true
+	case "client.is_prospect":
+		return v.clientIsProspect, true
+	case "client.vulnerable":
+		return v.clientVulnerable, true
+	case "client.credit_score":
+		return v.clientCreditScore, true
+	case "client.monthly_debt_eur":
+		return v.clientMonthlyDebtEUR, true
+	case "client.existing_products":
+		return v.clientExistingProducts, true
+	case "request.amount_eur":
+		return v.requestAmountEUR, true
+	case "request.months":
+		return v.requestMonths, true
+	case "request.currency":
+		return v.requestCurrency, true
+	case "request.purpose":
+		return v.requestPurpose, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation: there is no enclosing scope.
+func (v *ruleVariables) Parent() interpreter.Activation { return nil }
 
 // compiledRule is a rule ready to evaluate. slot numbers the distinct
 // expressions of a catalogue: products often share rules ("client.age >=
@@ -178,7 +246,7 @@ func rulesHash(rules []Rule) string {
 // evaluate runs one rule. An evaluation error (cost limit, overflow) counts
 // as not eligible: a rule that cannot be shown to hold must not let the
 // product through.
-func (r compiledRule) evaluate(vars any) bool {
+func (r compiledRule) evaluate(vars *ruleVariables) bool {
 	out, _, err := r.program.Eval(vars)
 	if err != nil {
 		return false
