@@ -27,11 +27,14 @@ type ConsentTopic struct {
 }
 
 // ConsentTopics are the consents the portal offers: marketing by e-mail,
-// SMS and phone, and profiling for offers on any channel.
+// SMS and phone, personalised offers in the portal and the app (the
+// compliance gate shows none without it), and profiling for offers on any
+// channel.
 var ConsentTopics = []ConsentTopic{
 	{"marketing", "email"},
 	{"marketing", "sms"},
 	{"marketing", "phone"},
+	{"marketing", "web"},
 	{"profiling", "any"},
 }
 

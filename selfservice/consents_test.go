@@ -49,6 +49,8 @@ func TestConsentsAPI(t *testing.T) {
 		 "wording":"I agree that the firm may send me offers for its banking, investment and insurance products by SMS. I can withdraw this consent at any time."},
 		{"purpose":"marketing","channel":"phone","granted":false,
 		 "wording":"I agree that the firm may call me with offers for its banking, investment and insurance products. I can withdraw this consent at any time."},
+		{"purpose":"marketing","channel":"web","granted":false,
+		 "wording":"I agree that the firm may show me personalised offers for its banking, investment and insurance products when I use the portal or the mobile app. I can withdraw this consent at any time."},
 		{"purpose":"profiling","channel":"any","granted":true,"wording_version":"2025-01","source":"advisor","recorded_at":"2025-03-01T10:00:00Z",
 		 "wording":"I agree that the firm may analyse my accounts, transactions, holdings and profile to choose the offers it shows or sends me. Without this consent I still see general offers. I can withdraw this consent at any time."}]}`
 	if rec.Code != http.StatusOK || compactJSON(t, rec.Body.String()) != compactJSON(t, want) {
