@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/advisor"
+	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -38,6 +39,7 @@ type app struct {
 	advisor      *advisor.Handler
 	selfservice  *selfservice.Handler
 	products     *products.Handler
+	compliance   *compliance.ConsoleHandler
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
@@ -82,11 +84,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates)
+	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +105,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		advisor:      advisor.NewHandler(pool, pages),
 		selfservice:  selfservice.NewHandler(pool, pages),
 		products:     products.NewHandler(pool, pages),
+		compliance:   compliance.NewConsoleHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
 			Lifetime: cfg.SessionLifetime,
 			Secure:   cfg.https(),
@@ -111,6 +114,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
+	a.compliance.SetLocation(cfg.TimeZone)
 	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
@@ -176,6 +180,10 @@ func (a *app) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdmin))
 			a.products.AdminRoutes(r)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(guard.Staff(ecrm.RoleCompliance))
+			a.compliance.Routes(r)
 		})
 	})
 	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)

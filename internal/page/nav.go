@@ -32,6 +32,7 @@ var consoleNav = []NavItem{
 	{Href: consoleHome, LabelKey: "nav.overview"},
 	{Href: "/console/clients", LabelKey: "nav.clients", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
+	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
 }
 
 // navigationFor returns a fresh copy of the area's navigation with the
