@@ -21,10 +21,11 @@ import (
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
-//go:embed templates/*.html
+//go:embed templates/compliance_*.html
 var templateFiles embed.FS
 
-// Templates holds the compliance console's page templates, for page.New.
+// Templates holds the compliance console's page templates
+// (templates/compliance_*.html), for page.New.
 var Templates fs.FS = mustSub(templateFiles, "templates")
 
 // OpenAPI documents every /api/v1/compliance route, as a fragment for
