@@ -1,0 +1,177 @@
+package compliance
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func (f *consoleFixture) setRate(t testing.TB, bp int) {
+	t.Helper()
+	if err := f.handler.console.SetSampleRate(context.Background(), complianceID, bp); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *consoleFixture) queue(t testing.TB) []int64 {
+	t.Helper()
+	var got recordPageJSON
+	f.getJSON(t, "/api/v1/compliance/queue", http.StatusOK, &got)
+	return seqsOf(got)
+}
+
+func TestReviewFlagApproveAndQueue(t *testing.T) {
+	f := newConsoleFixture(t)
+	f.setRate(t, 0)
+	want := []int64{}
+	if f.reviewRequest != 0 {
+		want = []int64{9} // the client asked a human to review offer 9
+	}
+	if q := f.queue(t); !slices.Equal(q, want) {
+		t.Fatalf("queue at 0 %% = %v, want %v", q, want)
+	}
+
+	// Flagging needs a comment, named at the field; nothing is stored.
+	w := f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/2/reviews", as: asCompliance, body: `{"action":"flag","comment":"  "}`})
+	if p := decodeProblemDoc(t, w); w.Code != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "comment" {
+		t.Fatalf("flag without comment: %d %+v", w.Code, p)
+	}
+	w = f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/2/reviews", as: asCompliance, body: `{"action":"delete"}`})
+	if p := decodeProblemDoc(t, w); w.Code != 422 || p.Errors[0].Field != "action" {
+		t.Fatalf("unknown action: %d %+v", w.Code, p)
+	}
+	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/records/2/reviews", as: asCompliance, form: true, body: "action=flag&comment="})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `id="review-comment-error"`) {
+		t.Fatalf("page flag without comment: %d", w.Code)
+	}
+
+	// A flagged record enters the queue.
+	w = f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/2/reviews", as: asCompliance,
+		body: `{"action":"flag","comment":"Blocked for consent, but the client had consented by phone"}`})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("flag: %d %s", w.Code, w.Body)
+	}
+	if q := f.queue(t); !slices.Equal(q, append(slices.Clone(want), 2)) {
+		t.Errorf("queue after flag = %v", q)
+	}
+	var d detailJSON
+	f.getJSON(t, "/api/v1/compliance/records/2", http.StatusOK, &d)
+	if *d.Review != "flag" || len(d.Reviews) != 1 || d.Reviews[0].StaffName != "Carmen Compliance" || !strings.Contains(d.Reviews[0].Comment, "consented by phone") {
+		t.Errorf("record 2 after flag: review %v, reviews %+v", d.Review, d.Reviews)
+	}
+
+	// Approving, with the form, takes it out; the history keeps both.
+	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/records/2/reviews", as: asCompliance, form: true,
+		body: url.Values{"action": {"approve"}, "comment": {"Checked the call recording"}}.Encode()})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/compliance/records/2?reviewed=1#reviews" {
+		t.Fatalf("approve form: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if q := f.queue(t); !slices.Equal(q, want) {
+		t.Errorf("queue after approve = %v, want %v", q, want)
+	}
+	f.getJSON(t, "/api/v1/compliance/records/2", http.StatusOK, &d)
+	if *d.Review != "approve" || len(d.Reviews) != 2 || d.Reviews[0].Action != "flag" || d.Reviews[1].Action != "approve" {
+		t.Errorf("history = %+v", d.Reviews)
+	}
+	page := f.do(t, req{path: "/console/compliance/records/2?reviewed=1", as: asCompliance}).Body.String()
+	if !strings.Contains(page, `id="review-saved"`) || !strings.Contains(page, "Checked the call recording") {
+		t.Errorf("record page does not show the saved review")
+	}
+	// Approving without a comment is fine; reviewing a missing record is 404.
+	if w := f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/1/reviews", as: asCompliance, body: `{"action":"approve"}`}); w.Code != 201 {
+		t.Errorf("approve without comment: %d", w.Code)
+	}
+	if w := f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/99/reviews", as: asCompliance, body: `{"action":"approve"}`}); w.Code != 404 {
+		t.Errorf("review of a missing record: %d", w.Code)
+	}
+	// Reviews cannot be changed.
+	if _, err := f.pool.Exec(context.Background(), `UPDATE compliance_reviews SET comment = 'x'`); err == nil {
+		t.Error("UPDATE of compliance_reviews succeeded")
+	}
+
+	// At 100 %, every shown offer not approved waits: 1 was approved.
+	f.setRate(t, 10000)
+	if q := f.queue(t); !slices.Equal(q, []int64{9, 7, 4}) {
+		t.Errorf("queue at 100 %% = %v, want [9 7 4]", q)
+	}
+	if q := f.do(t, req{path: "/console/compliance/queue", as: asCompliance}).Body.String(); !strings.Contains(q, "100.00%") || !slices.Equal(pageSeqs(q), []int64{9, 7, 4}) {
+		t.Errorf("queue page: %v", pageSeqs(q))
+	}
+}
+
+// TestSamplingIsReproducible checks that the sample is what anyone can
+// compute from the records' hashes, in Go or in SQL, at any rate.
+func TestSamplingIsReproducible(t *testing.T) {
+	f := newConsoleFixture(t)
+	ctx := context.Background()
+	// More shown offers, so that the sample is neither empty nor all.
+	var extra []Record
+	for i := 0; i < 190; i++ {
+		extra = append(extra, Record{Kind: KindOfferShown, ClientID: anaID, ProductID: depID, Engine: "products.matching",
+			Channel: "web", Actor: Actor{Kind: ActorSystem}, Outcome: OutcomeShown, Body: Body{Inputs: map[string]any{"i": i}}})
+	}
+	f.log.Now = func() time.Time { return utc("2026-11-23 12:00") }
+	if _, err := f.log.Append(ctx, extra...); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.pool.Query(ctx, `SELECT seq, hash, compliance_sample_point(hash) FROM decision_records WHERE kind = 'offer_shown' ORDER BY seq DESC`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type shown struct {
+		seq   int64
+		point int
+	}
+	var offers []shown
+	for rows.Next() {
+		var s shown
+		var hash []byte
+		var sqlPoint int
+		if err := rows.Scan(&s.seq, &hash, &sqlPoint); err != nil {
+			t.Fatal(err)
+		}
+		s.point = SamplePoint(hash)
+		if s.point != sqlPoint {
+			t.Fatalf("record %d: Go sample point %d, SQL %d", s.seq, s.point, sqlPoint)
+		}
+		offers = append(offers, s)
+	}
+	for _, bp := range []int{1000, 2500, 5000} {
+		f.setRate(t, bp)
+		var want []int64
+		for _, o := range offers {
+			if o.point < bp {
+				want = append(want, o.seq)
+			}
+		}
+		var got []int64
+		after := ""
+		for {
+			var p recordPageJSON
+			q := url.Values{"limit": {"200"}, "outcome": {"shown"}}
+			if after != "" {
+				q.Set("after", after)
+			}
+			f.getJSON(t, "/api/v1/compliance/queue?"+q.Encode(), http.StatusOK, &p)
+			got = append(got, seqsOf(p)...)
+			if p.NextCursor == nil {
+				break
+			}
+			after = *p.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rate %d bp: queue %v, want %v", bp, got, want)
+		}
+		// Roughly the rate: 194 shown offers.
+		if share := float64(len(got)) / float64(len(offers)); share < float64(bp)/10000/2 || share > float64(bp)/10000*2 {
+			t.Errorf("rate %d bp sampled %d of %d", bp, len(got), len(offers))
+		}
+	}
+	if err := f.handler.console.SetSampleRate(ctx, complianceID, 10001); err == nil {
+		t.Error("rate above 100 % accepted")
+	}
+}
