@@ -236,8 +236,7 @@ var (
 // excludes the others, with reasons.
 func (c *Catalogue) validate(req MatchRequest, prospect bool) error {
 	var p fieldProblems
-	kinds, ok := goalKinds[req.Goal]
-	if !ok {
+	if _, ok := goalKinds[req.Goal]; !ok {
 		p.add("goal", "must be one of borrow, deposit, invest, insure")
 	}
 	amount, units, amountOK := p.principal("amount", req.Amount)
@@ -286,41 +285,11 @@ func (c *Catalogue) validate(req MatchRequest, prospect bool) error {
 	if err := p.err(); err != nil || !amountOK {
 		return err
 	}
-	// The range the catalogue offers for this goal in this currency.
-	var (
-		found              bool
-		minAmt, maxAmt     decimal.Decimal
-		minMonths, maxMons int
-		currencies         []string
-	)
-	for _, cp := range c.products {
-		if !slices.Contains(kinds, cp.Kind) {
-			continue
-		}
-		if !slices.Contains(currencies, cp.Currency) {
-			currencies = append(currencies, cp.Currency)
-		}
-		if cp.Currency != req.Amount.Currency {
-			continue
-		}
-		lo, hi := cp.amountRange()
-		mlo, mhi := cp.termRange()
-		if !found {
-			minAmt, maxAmt, minMonths, maxMons, found = lo, hi, mlo, mhi, true
-			continue
-		}
-		minAmt = decimal.Min(minAmt, lo)
-		if maxAmt.IsZero() || hi.IsZero() {
-			maxAmt = decimal.Zero
-		} else {
-			maxAmt = decimal.Max(maxAmt, hi)
-		}
-		minMonths, maxMons = min(minMonths, mlo), max(maxMons, mhi)
+	r := c.goalRange(req.Goal, req.Amount.Currency)
+	if !r.found {
+		return ecrm.FieldErrorf("amount.currency", "no %s products in %s; offered in %s", req.Goal, req.Amount.Currency, strings.Join(r.currencies, ", "))
 	}
-	if !found {
-		slices.Sort(currencies)
-		return ecrm.FieldErrorf("amount.currency", "no %s products in %s; offered in %s", req.Goal, req.Amount.Currency, strings.Join(currencies, ", "))
-	}
+	minAmt, maxAmt, minMonths, maxMons := r.minAmount, r.maxAmount, r.minMonths, r.maxMonths
 	if amount.LessThan(minAmt) || (!maxAmt.IsZero() && amount.GreaterThan(maxAmt)) {
 		hi := maxPrincipal
 		if !maxAmt.IsZero() {
@@ -332,6 +301,49 @@ func (c *Catalogue) validate(req MatchRequest, prospect bool) error {
 		p.add("months", "must be between %d and %d months for %s in %s", minMonths, maxMons, req.Goal, req.Amount.Currency)
 	}
 	return p.err()
+}
+
+// goalRange is what the catalogue offers for a goal in one currency: the
+// amounts and terms that at least one product accepts, and every currency
+// the goal is offered in.
+type goalRange struct {
+	found                bool // some product of the goal is in the currency
+	minAmount, maxAmount decimal.Decimal
+	minMonths, maxMonths int
+	currencies           []string // sorted
+}
+
+// goalRange returns the range the catalogue offers for the goal in the
+// currency. A zero maximum amount means no limit.
+func (c *Catalogue) goalRange(goal, currency string) goalRange {
+	var r goalRange
+	kinds := goalKinds[goal]
+	for _, cp := range c.products {
+		if !slices.Contains(kinds, cp.Kind) {
+			continue
+		}
+		if !slices.Contains(r.currencies, cp.Currency) {
+			r.currencies = append(r.currencies, cp.Currency)
+		}
+		if cp.Currency != currency {
+			continue
+		}
+		lo, hi := cp.amountRange()
+		mlo, mhi := cp.termRange()
+		if !r.found {
+			r.minAmount, r.maxAmount, r.minMonths, r.maxMonths, r.found = lo, hi, mlo, mhi, true
+			continue
+		}
+		r.minAmount = decimal.Min(r.minAmount, lo)
+		if r.maxAmount.IsZero() || hi.IsZero() {
+			r.maxAmount = decimal.Zero
+		} else {
+			r.maxAmount = decimal.Max(r.maxAmount, hi)
+		}
+		r.minMonths, r.maxMonths = min(r.minMonths, mlo), max(r.maxMonths, mhi)
+	}
+	slices.Sort(r.currencies)
+	return r
 }
 
 // amountRange returns the amounts a product accepts; for insurance, the sum

@@ -68,8 +68,59 @@ func TestMatchPage(t *testing.T) {
 	}
 
 	status, body = get("/portal/match?goal=borrow&amount=-5&currency=EUR&months=36", "en")
-	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `<a href="#match-amount">amount.amount: must be more than 0 and at most 100000000.00 EUR</a>`) {
-		t.Errorf("bad amount: status %d, want 422 with the amount named", status)
+	if msg := "Enter an amount from €1,000.00 to €500,000.00: what our products for this goal offer in this currency."; status != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, `<a href="#match-amount">`+msg+`</a>`) || !strings.Contains(body, `<p class="field-error" id="match-amount-error">`+msg+`</p>`) {
+		t.Errorf("bad amount: status %d, want 422 with the amount's range in the summary and at the field:\n%s", status, body)
+	}
+}
+
+// TestMatchPageMessagesInRomanian checks that what the match form cannot
+// accept is said in the page's language at the field it concerns, and in
+// the summary above the form: the form's own checks (a months value that
+// is not a number) and the engine's (a term the catalogue does not offer).
+func TestMatchPageMessagesInRomanian(t *testing.T) {
+	pool := pgtest.New(t)
+	if err := LoadDemoCatalogue(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := page.New(Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Use(i18n.Middleware)
+	NewHandler(pool, pages).ClientRoutes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+
+	for _, c := range []struct{ query, field, message string }{
+		{"goal=borrow&amount=20.000&currency=EUR&months=trei&age=35", "months", "Introduceți un număr întreg de luni între 6 și 360."},
+		{"goal=borrow&amount=20.000&currency=EUR&months=600&age=35", "months", "Introduceți un număr întreg de luni între 6 și 360."},
+		{"goal=borrow&amount=douăzeci&currency=EUR&months=36&age=35", "amount", "Introduceți o sumă între 1.000,00\u00a0EUR și 500.000,00\u00a0EUR: atât oferă produsele noastre pentru acest scop în această monedă."},
+		{"goal=borrow&amount=20.000&currency=EUR&months=36&age=treizeci", "age", "Introduceți vârsta în ani împliniți, între 18 și 120."},
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/portal/match?"+c.query, nil)
+		req.Header.Set("Accept-Language", "ro")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := string(b)
+		atField := `<p class="field-error" id="match-` + c.field + `-error">` + c.message + `</p>`
+		inSummary := `<a href="#match-` + c.field + `">` + c.message + `</a>`
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, atField) || !strings.Contains(body, inSummary) {
+			t.Errorf("%s: status %d, want 422 with %s at the field and in the summary:\n%s", c.query, res.StatusCode, c.message, body)
+		}
+		if !strings.Contains(body, `aria-describedby="match-`+c.field+`-error" aria-invalid="true"`) {
+			t.Errorf("%s: the %s input is not marked invalid and described by its message", c.query, c.field)
+		}
+		for _, english := range []string{"must be", "Enter "} {
+			if strings.Contains(body, english) {
+				t.Errorf("%s: the Romanian page contains English %q", c.query, english)
+			}
+		}
 	}
 }
 
