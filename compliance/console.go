@@ -216,10 +216,9 @@ func (f *Filter) query(loc *time.Location) (*filterQuery, error) {
 		q.add("d.outcome = ?", o)
 	}
 	if c := strings.TrimSpace(f.FailedCheck); c != "" {
-		doc, _ := json.Marshal([]map[string]any{{"name": c, "passed": false}})
-		// The GIN index of 00009 covers blocked records, the only ones a
-		// failed check leaves in the log.
-		q.add("d.kind = 'offer_blocked' AND d.body::jsonb -> 'checks' @> ?::jsonb", string(doc))
+		// A failed check leaves the offer blocked; the GIN index of 00009
+		// covers the blocked records' failed check names.
+		q.add("d.outcome = 'blocked' AND compliance_failed_checks(d.body) @> ARRAY[?::text]", c)
 	}
 	var pf []ecrm.FieldError
 	q.from, q.to, pf = period(f.From, f.To, loc)
@@ -331,7 +330,11 @@ FROM decision_records d
 WHERE ` + where + `
 ORDER BY d.recorded_at DESC, d.seq DESC
 LIMIT ` + strconv.Itoa(q.limit+1)
-	rows, err := c.pool.Query(ctx, sql, q.args...)
+	// Planned for the values at hand each time (never a cached generic
+	// plan): which index serves a filter depends on how selective its
+	// value is, and a generic plan guesses wrong for a client with a
+	// hundred records or a channel with millions.
+	rows, err := c.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, q.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("search decision records: %w", err)
 	}

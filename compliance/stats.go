@@ -117,9 +117,9 @@ FROM d
 GROUP BY GROUPING SETS ((product), (engine), (channel), (segment), (age_band), ())
 ORDER BY 1, 2`
 	const qChecks = `
-SELECT ch ->> 'name', count(*)
-FROM decision_records d, json_array_elements(d.body -> 'checks') ch
-WHERE d.kind = 'offer_blocked' AND d.recorded_at >= $1 AND d.recorded_at < $2 AND ch ->> 'passed' = 'false'
+SELECT c.name, count(*)
+FROM decision_records d, unnest(compliance_failed_checks(d.body)) AS c(name)
+WHERE d.outcome = 'blocked' AND d.recorded_at >= $1 AND d.recorded_at < $2
 GROUP BY 1 ORDER BY 2 DESC, 1`
 	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, q, start, end)
