@@ -76,6 +76,8 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/api/v1/clients/{id}", h.getClient)
 	r.Get("/api/v1/clients/{id}/credit-history", h.getCreditHistory)
 	r.Post("/api/v1/clients/{id}/interactions", h.createInteraction)
+
+	h.reviewRoutes(r)
 }
 
 // ---------------------------------------------------------------------------
@@ -85,6 +87,10 @@ func (h *Handler) Routes(r chi.Router) {
 type homePage struct {
 	Home
 	Zone *time.Location
+	// OpenReviews counts the open requests for human review in the scope;
+	// Reviews lists the oldest.
+	OpenReviews int
+	Reviews     []reviewRow
 }
 
 func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +104,13 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc})
+	reviews, err := h.store.OpenReviewRequests(r.Context(), sc)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc,
+		OpenReviews: reviews.Open, Reviews: h.reviewRows(r, reviews.Requests)})
 }
 
 // clientListPage is the data of console_clients.html.
@@ -189,6 +201,8 @@ type clientPage struct {
 	// Contact is the contact form's input, kept when it was refused.
 	Contact InteractionInput
 	Form    formErrors
+	// Reviews are the client's requests for human review of an offer.
+	Reviews []reviewRow
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -201,11 +215,20 @@ func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "console_client", h.clientPage(r, v))
+	data, err := h.clientPage(r, sc, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "console_client", data)
 }
 
-func (h *Handler) clientPage(r *http.Request, v *Client360) clientPage {
+func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPage, error) {
 	p := ecrm.PrincipalFrom(r.Context())
+	reviews, err := h.store.ClientReviewRequests(r.Context(), sc, v.ID)
+	if err != nil {
+		return clientPage{}, err
+	}
 	return clientPage{
 		Client360:  v,
 		Zone:       h.store.loc,
@@ -213,7 +236,8 @@ func (h *Handler) clientPage(r *http.Request, v *Client360) clientPage {
 		Directions: Directions,
 		Purposes:   Purposes,
 		CanLog:     p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
-	}
+		Reviews:    h.reviewRows(r, reviews),
+	}, nil
 }
 
 // creditHistoryPage is the data of console_credit_history.html: the
@@ -295,7 +319,11 @@ func (h *Handler) saveInteraction(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, viewErr)
 			return
 		}
-		data := h.clientPage(r, v)
+		data, pageErr := h.clientPage(r, sc, v)
+		if pageErr != nil {
+			h.fail(w, r, pageErr)
+			return
+		}
 		data.Contact, data.Form = in, newFormErrors(r, err)
 		h.render(w, r, http.StatusUnprocessableEntity, "console_client", data)
 		return

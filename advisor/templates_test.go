@@ -21,8 +21,8 @@ func templateTexts(t *testing.T) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	names, err := fs.Glob(Templates, "*.html")
-	if err != nil || len(names) != 4 {
-		t.Fatalf("templates %v, %v; want the four console pages", names, err)
+	if err != nil || len(names) != 5 {
+		t.Fatalf("templates %v, %v; want the five console pages", names, err)
 	}
 	for _, name := range names {
 		b, err := fs.ReadFile(Templates, name)
@@ -62,6 +62,7 @@ var dynamicKeys = map[string][]string{
 	"console.credit.status.":      {"on_time", "late_30", "late_60", "late_90_plus", "default", "none"},
 	"console.purpose.":            {"credit_application", "account_review", "collections", "complaint", "regulatory_request"},
 	"console.actor.":              {"client", "staff", "system"},
+	"console.review.offer_state.": {"open", "accepted", "declined", "expired", "review_requested"},
 	"lang.":                       {"en", "ro"},
 	"date.month_short.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
 }
@@ -81,6 +82,15 @@ var goKeys = []string{
 	"console.credit.explain.none", "console.credit.explain.clean", "console.credit.explain.late",
 	"console.credit.phrase.on_time", "console.credit.phrase.late_30", "console.credit.phrase.late_60",
 	"console.credit.phrase.late_90_plus", "console.credit.phrase.default", "console.credit.phrase.none",
+	"console.review.error.not_found", "console.review.error.answer_required", "console.review.error.answer_too_long",
+	"console.review.error.already_answered",
+	"console.review.age.under_hour", "console.review.age.hours", "console.review.age.one_day", "console.review.age.days",
+	"console.review.check.suitability", "console.review.check.appropriateness", "console.review.check.target_market",
+	"console.review.check.consent", "console.review.check.objection", "console.review.check.contact_policy",
+	"console.review.check.vulnerability", "console.review.check.household", "console.review.check.other",
+	"console.review.disclosure.fee", "console.review.disclosure.cost", "console.review.disclosure.conflict_of_interest",
+	"console.review.disclosure.document", "console.review.disclosure.warning", "console.review.disclosure.risk",
+	"console.review.disclosure.other",
 }
 
 func TestTemplateKeysExist(t *testing.T) {
@@ -230,7 +240,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	var documented []string
 	for _, op := range ops {
-		if strings.Contains(op, " /api/v1/clients") {
+		if strings.Contains(op, " /api/v1/clients") || strings.Contains(op, " /api/v1/review-requests") {
 			documented = append(documented, op)
 		}
 	}

@@ -325,6 +325,10 @@ func NewPortal(pool *pgxpool.Pool) *Portal {
 	return &Portal{pool: pool, log: NewLog(pool)}
 }
 
+// SetNow replaces the clock that times the records the portal appends
+// (tests, demo data).
+func (p *Portal) SetNow(now func() time.Time) { p.log.Now = now }
+
 // Explain returns the client's shown offer seq, explained.
 func (p *Portal) Explain(ctx context.Context, clientID, seq int64) (*Explanation, error) {
 	var out *Explanation
