@@ -24,14 +24,12 @@ type FactsReader struct {
 func NewFactsReader(pool *pgxpool.Pool) *FactsReader { return &FactsReader{pool: pool} }
 
 // consentChannel is the consent channel governing offers on a gate
-// channel: the portal and the app share the "web" consent; a branch
-// conversation needs consent given for any channel.
+// channel: the portal and the app share the "web" consent. (In the branch,
+// consent to marketing on any channel counts; see Read.)
 func consentChannel(channel string) string {
 	switch channel {
 	case "web", "mobile":
 		return "web"
-	case "branch":
-		return "any"
 	}
 	return channel
 }
@@ -78,10 +76,23 @@ ORDER BY assessed_at DESC, id DESC LIMIT 1`, clientID, at).QueryRow(func(row pgx
 		haveAssessment = err == nil
 		return err
 	})
-	b.Queue(`
+	consentQuery := `
 SELECT granted, wording_version FROM consents
 WHERE client_id = $1 AND purpose = 'marketing' AND channel IN ($2, 'any') AND recorded_at <= $3
-ORDER BY recorded_at DESC, id DESC LIMIT 1`, clientID, consentChannel(channel), at).QueryRow(func(row pgx.Row) error {
+ORDER BY recorded_at DESC, id DESC LIMIT 1`
+	consentArgs := []any{clientID, consentChannel(channel), at}
+	if channel == "branch" {
+		// The client came to the branch: consent to marketing on any
+		// channel in force covers the advisor's offer.
+		consentQuery = `
+SELECT granted, wording_version FROM (
+    SELECT DISTINCT ON (channel) channel, granted, wording_version, recorded_at FROM consents
+    WHERE client_id = $1 AND purpose = 'marketing' AND recorded_at <= $2
+    ORDER BY channel, recorded_at DESC, id DESC) latest
+ORDER BY granted DESC, recorded_at DESC LIMIT 1`
+		consentArgs = []any{clientID, at}
+	}
+	b.Queue(consentQuery, consentArgs...).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&f.MarketingConsent, &f.ConsentWording)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil

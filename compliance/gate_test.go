@@ -38,11 +38,6 @@ func newGateEnv(t *testing.T) *gateEnv {
 		t.Fatal(err)
 	}
 	e := &gateEnv{t: t, pool: pool, store: products.NewStore(pool), clock: gateNow}
-	// The catalogue was loaded long before the gate's clock (versions are
-	// immutable, so the test lifts the guard to backdate them).
-	e.exec(`ALTER TABLE product_versions DISABLE TRIGGER product_versions_no_update_delete;
-		UPDATE product_versions SET valid_from = '2024-01-01T00:00:00Z';
-		ALTER TABLE product_versions ENABLE TRIGGER product_versions_no_update_delete`)
 	log := NewLog(pool)
 	log.Now = func() time.Time { return e.clock }
 	e.gate = NewGate(NewFactsReader(pool), log)
@@ -266,6 +261,10 @@ func TestGateConsentAndObjection(t *testing.T) {
 	// The latest choice is in force: withdrawn in the portal.
 	e.consent(none, "marketing", "web", false, gateNow.AddDate(0, 0, -1))
 	expect(t, loan(none), false, "consent", "", "")
+	// In the branch, consent to marketing on any channel in force counts.
+	branch := e.presentation(none, "LOAN-EUR-PERS")
+	branch.Channel, branch.Actor = "branch", Actor{Kind: ActorAdvisor, StaffID: e.staffID}
+	expect(t, e.present(branch)[0], true, "", CheckConsent, "Consent to marketing on the branch given (wording 2024-03)")
 	// A consent given after the decision time does not count (replay at T).
 	later := e.newClient("Later")
 	e.consent(later, "marketing", "web", true, gateNow.Add(time.Hour))

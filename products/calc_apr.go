@@ -116,12 +116,17 @@ const (
 	maxIterations    = 200
 )
 
+// errNoRate is solveAPR's error when no rate balances the flows; it is
+// made only then, not on every call.
+func errNoRate() error {
+	return ecrm.Errorf(ecrm.EINVALID, "no annual percentage rate balances these drawdowns and repayments")
+}
+
 // solveAPR finds X with S(ln(1+X)) = 0. It brackets the root by doubling
 // away from X = 0, then takes Newton steps, falling back to bisection
 // whenever a step would leave the bracket, so it always converges.
 func solveAPR(drawdowns, repayments []timedAmount) (float64, error) {
-	noRate := ecrm.Errorf(ecrm.EINVALID, "no annual percentage rate balances these drawdowns and repayments")
-	s0, _ := presentBalance(0, drawdowns, repayments)
+	s0, ds0 := presentBalance(0, drawdowns, repayments)
 	if s0 == 0 {
 		return 0, nil
 	}
@@ -135,17 +140,17 @@ func solveAPR(drawdowns, repayments []timedAmount) (float64, error) {
 			hi = math.Min(hi+step, maxLogRate)
 			sHi, _ = presentBalance(hi, drawdowns, repayments)
 			if hi == maxLogRate && sHi < 0 {
-				return 0, noRate
+				return 0, errNoRate()
 			}
 		} else {
 			lo = math.Max(lo-step, minLogRate)
 			sLo, _ = presentBalance(lo, drawdowns, repayments)
 			if lo == minLogRate && sLo > 0 {
-				return 0, noRate
+				return 0, errNoRate()
 			}
 		}
 		if math.IsNaN(sLo) || math.IsNaN(sHi) {
-			return 0, noRate
+			return 0, errNoRate()
 		}
 		step *= 2
 	}
@@ -154,8 +159,11 @@ func solveAPR(drawdowns, repayments []timedAmount) (float64, error) {
 	// from below the root Newton's steps never overshoot and converge in a
 	// handful of iterations; bisection guarantees progress otherwise.
 	y := 0.0
-	for range maxIterations {
-		s, ds := presentBalance(y, drawdowns, repayments)
+	for i := range maxIterations {
+		s, ds := s0, ds0 // S and dS/dy at y = 0, computed above
+		if i > 0 {
+			s, ds = presentBalance(y, drawdowns, repayments)
+		}
 		if s == 0 {
 			return math.Expm1(y), nil
 		}
@@ -173,5 +181,5 @@ func solveAPR(drawdowns, repayments []timedAmount) (float64, error) {
 		}
 		y = next
 	}
-	return 0, noRate
+	return 0, errNoRate()
 }

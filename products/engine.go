@@ -79,38 +79,67 @@ func (e *Engine) Invalidate() {
 // (filtered by the principal's own client id); anyone else is matched as a
 // prospect with only what the request carries.
 func (e *Engine) Match(ctx context.Context, principal *ecrm.Principal, req MatchRequest, l *i18n.Localizer) (MatchResult, error) {
+	out, err := e.MatchOutcome(ctx, principal, req, l)
+	return out.Result, err
+}
+
+// MatchOutcome is Match with what the compliance gate needs to judge the
+// offers: the profile matched on and the exact product versions offered.
+func (e *Engine) MatchOutcome(ctx context.Context, principal *ecrm.Principal, req MatchRequest, l *i18n.Localizer) (MatchOutcome, error) {
 	cat, err := e.Catalogue(ctx)
 	if err != nil {
-		return MatchResult{}, err
+		return MatchOutcome{}, err
 	}
-	var profile Profile
-	if principal.IsClient() {
-		profile, err = LoadProfile(ctx, e.store.pool, principal.ClientID)
-		if err != nil {
-			return MatchResult{}, err
-		}
-		// A logged-in prospect may not have told the firm their age or
-		// income yet: what they enter fills only what the record lacks.
-		if profile.Prospect && req.Profile != nil {
-			entered := ProspectProfileOf(req.Profile)
-			if profile.Age == 0 {
-				profile.Age = entered.Age
-			}
-			if profile.ResidenceCountry == "" {
-				profile.ResidenceCountry = entered.ResidenceCountry
-			}
-			if profile.AnnualIncomeEUR == 0 {
-				profile.AnnualIncomeEUR = entered.AnnualIncomeEUR
-			}
-			if profile.EmploymentStatus == "" {
-				profile.EmploymentStatus = entered.EmploymentStatus
-			}
-		}
-	} else {
-		profile = ProspectProfileOf(req.Profile)
+	profile, err := e.profileFor(ctx, principal, req)
+	if err != nil {
+		return MatchOutcome{}, err
 	}
-	return cat.Match(profile, req, l)
+	res, err := cat.Match(profile, req, l)
+	if err != nil {
+		return MatchOutcome{}, err
+	}
+	out := MatchOutcome{Result: res, Profile: profile, Request: req, Products: make(map[int64]Product, len(res.Eligible))}
+	for _, o := range res.Eligible {
+		if p, ok := cat.byVersion(o.ProductVersionID); ok {
+			out.Products[o.ProductVersionID] = p
+		}
+	}
+	return out, nil
 }
+
+// profileFor is the profile matching uses for the principal.
+func (e *Engine) profileFor(ctx context.Context, principal *ecrm.Principal, req MatchRequest) (Profile, error) {
+	if !principal.IsClient() {
+		return ProspectProfileOf(req.Profile), nil
+	}
+	profile, err := LoadProfile(ctx, e.store.pool, principal.ClientID)
+	if err != nil {
+		return Profile{}, err
+	}
+	// A logged-in prospect may not have told the firm their age or
+	// income yet: what they enter fills only what the record lacks.
+	if profile.Prospect && req.Profile != nil {
+		entered := ProspectProfileOf(req.Profile)
+		if profile.Age == 0 {
+			profile.Age = entered.Age
+		}
+		if profile.ResidenceCountry == "" {
+			profile.ResidenceCountry = entered.ResidenceCountry
+		}
+		if profile.AnnualIncomeEUR == 0 {
+			profile.AnnualIncomeEUR = entered.AnnualIncomeEUR
+		}
+		if profile.EmploymentStatus == "" {
+			profile.EmploymentStatus = entered.EmploymentStatus
+		}
+	}
+	return profile, nil
+}
+
+// DemoCatalogueLaunch is when the demo catalogue's versions became valid:
+// the demo's history of offers goes back years, to products that were
+// live then.
+var DemoCatalogueLaunch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 //go:embed demo_catalogue.json
 var demoCatalogue []byte
@@ -138,7 +167,9 @@ func LoadDemoCatalogue(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := NewStore(pool).Import(ctx, list, 0); err != nil {
+	store := NewStore(pool)
+	store.launch = DemoCatalogueLaunch
+	if _, err := store.Import(ctx, list, 0); err != nil {
 		// Another process loading at the same moment wins the race.
 		if ecrm.ErrorCode(err) == ecrm.ECONFLICT {
 			return nil

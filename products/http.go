@@ -27,6 +27,7 @@ const maxImportBytes = 4 << 20
 type Handler struct {
 	store  *Store
 	engine *Engine
+	gate   OfferGate // nil: clients see no offers (fail closed)
 	pages  *page.Renderer
 	zone   *time.Location // times on pages; UTC until SetZone
 }
@@ -151,7 +152,7 @@ func (h *Handler) match(w http.ResponseWriter, r *http.Request) {
 		web.Problem(w, r, err)
 		return
 	}
-	res, err := h.engine.Match(r.Context(), ecrm.PrincipalFrom(r.Context()), req, i18n.FromContext(r.Context()))
+	res, err := h.gatedMatch(r.Context(), ecrm.PrincipalFrom(r.Context()), channelOf(r.Header.Get("Authorization")), req, i18n.FromContext(r.Context()))
 	if err != nil {
 		web.Problem(w, r, err)
 		return

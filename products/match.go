@@ -108,6 +108,12 @@ type Offer struct {
 	Reasons []Reason `json:"reasons"`
 	// Disclosures are the product's key warnings in the client's language.
 	Disclosures []string `json:"disclosures,omitempty"`
+	// DecisionSeq is the offer's decision record in the compliance offer
+	// log, set once the gate has recorded it; zero for prospects who are
+	// not logged in, who get product information, not personal offers.
+	DecisionSeq int64 `json:"decision_seq,omitempty"`
+	// Warnings the gate attached (e.g. an appropriateness warning).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Exclusion is a product left out, with every reason it failed.
@@ -171,6 +177,12 @@ type MatchResult struct {
 	Assumptions []string    `json:"assumptions"`
 	Eligible    []Offer     `json:"eligible"`
 	Excluded    []Exclusion `json:"excluded"`
+	// Withheld counts eligible products the compliance gate did not let
+	// through; they are never shown.
+	Withheld int `json:"withheld,omitempty"`
+	// Notice explains, in the client's language, why no personal offer
+	// can be shown (no consent, an objection, the log unavailable...).
+	Notice string `json:"notice,omitempty"`
 }
 
 // Catalogue is the live catalogue with every product's rules compiled.
@@ -318,7 +330,8 @@ type goalRange struct {
 func (c *Catalogue) goalRange(goal, currency string) goalRange {
 	var r goalRange
 	kinds := goalKinds[goal]
-	for _, cp := range c.products {
+	for i := range c.products {
+		cp := &c.products[i]
 		if !slices.Contains(kinds, cp.Kind) {
 			continue
 		}
@@ -348,14 +361,14 @@ func (c *Catalogue) goalRange(goal, currency string) goalRange {
 
 // amountRange returns the amounts a product accepts; for insurance, the sum
 // insured. A zero maximum means no limit.
-func (p compiledProduct) amountRange() (decimal.Decimal, decimal.Decimal) {
+func (p *compiledProduct) amountRange() (decimal.Decimal, decimal.Decimal) {
 	if p.Line == LineInsurance {
 		return p.Definition.SumInsuredMin, p.Definition.SumInsuredMax
 	}
 	return p.Definition.MinAmount, p.Definition.MaxAmount
 }
 
-func (p compiledProduct) termRange() (int, int) {
+func (p *compiledProduct) termRange() (int, int) {
 	lo, hi := p.Definition.MinMonths, p.Definition.MaxMonths
 	if lo == 0 {
 		lo = 1
@@ -394,8 +407,10 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	// outcomes[slot]: 0 not evaluated yet, 1 true, 2 false.
 	outcomes := make([]uint8, c.slots)
 	kinds := goalKinds[req.Goal]
-	var eligible []compiledProduct
-	for _, cp := range c.products {
+	// Products are large: the loop and the eligible list refer to them.
+	var eligible []*compiledProduct
+	for i := range c.products {
+		cp := &c.products[i]
 		if !slices.Contains(kinds, cp.Kind) {
 			continue
 		}
@@ -458,10 +473,12 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	for i, k := range order {
 		res.Eligible[i] = kept[k]
 	}
+	// Every offer is for the same term: its reason is worded once.
+	term := Reason{"term", l.T("products.why.term", req.Months)}
 	for i := range res.Eligible {
 		o := &res.Eligible[i]
 		o.Rank = i + 1
-		o.Reasons = offerReasons(o, i == 0, len(res.Eligible), profile, req, l)
+		o.Reasons = offerReasons(o, i == 0, len(res.Eligible), term, req, l)
 	}
 	res.RankedBy, res.Assumptions = rankingAndAssumptions(req, profile, l)
 	return res, nil
@@ -475,7 +492,7 @@ const parallelTermsFrom = 16
 
 // computeTerms fills offers[i].Terms for products[i] and returns each
 // product's error.
-func computeTerms(products []compiledProduct, offers []Offer, profile Profile, req MatchRequest, l *i18n.Localizer) []error {
+func computeTerms(products []*compiledProduct, offers []Offer, profile Profile, req MatchRequest, l *i18n.Localizer) []error {
 	errs := make([]error, len(products))
 	work := func(from, to int) {
 		for i := from; i < to; i++ {
@@ -498,7 +515,7 @@ func computeTerms(products []compiledProduct, offers []Offer, profile Profile, r
 
 // exclusions checks currency, amount and term ranges, the target market and
 // the negative target market, returning one reason per failed check.
-func (p compiledProduct) exclusions(profile Profile, req MatchRequest, l *i18n.Localizer) []Reason {
+func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, l *i18n.Localizer) []Reason {
 	var out []Reason
 	if p.Currency != req.Amount.Currency {
 		return []Reason{{"currency", l.T("products.reason.currency", p.Currency)}}
@@ -625,7 +642,7 @@ func toEUR(m ecrm.Money) int64 {
 }
 
 // terms computes an eligible product's figures with the calculators.
-func (p compiledProduct) terms(profile Profile, req MatchRequest, l *i18n.Localizer) (Terms, error) {
+func (p *compiledProduct) terms(profile Profile, req MatchRequest, l *i18n.Localizer) (Terms, error) {
 	d := p.Definition
 	ccy := p.Currency
 	units, _ := ecrm.CurrencyMinorUnits(ccy)
@@ -695,9 +712,10 @@ func (p compiledProduct) terms(profile Profile, req MatchRequest, l *i18n.Locali
 
 func ptr[T any](v T) *T { return &v }
 
-// offerReasons explains an offer's place in the ranking.
-func offerReasons(o *Offer, first bool, n int, profile Profile, req MatchRequest, l *i18n.Localizer) []Reason {
-	var out []Reason
+// offerReasons explains an offer's place in the ranking; term is the
+// reason that states the request's term.
+func offerReasons(o *Offer, first bool, n int, term Reason, req MatchRequest, l *i18n.Localizer) []Reason {
+	out := make([]Reason, 0, 4)
 	if first && n > 1 {
 		switch req.Goal {
 		case GoalBorrow:
@@ -710,7 +728,7 @@ func offerReasons(o *Offer, first bool, n int, profile Profile, req MatchRequest
 			out = append(out, Reason{"rank.lowest_premium", l.T("products.why.lowest_premium")})
 		}
 	}
-	out = append(out, Reason{"term", l.T("products.why.term", req.Months)})
+	out = append(out, term)
 	t := o.Terms
 	switch req.Goal {
 	case GoalBorrow:

@@ -83,7 +83,7 @@ func (h *Handler) showMatchPage(w http.ResponseWriter, r *http.Request) {
 	if data.Form.Amount != "" || data.Form.Months != "" {
 		req, problems := data.Form.request(data.Prospect)
 		if len(problems) == 0 {
-			res, err := h.engine.Match(r.Context(), principal, req, i18n.FromContext(r.Context()))
+			res, err := h.gatedMatch(r.Context(), principal, "web", req, i18n.FromContext(r.Context()))
 			var appErr *ecrm.Error
 			switch {
 			case err == nil:

@@ -3,6 +3,7 @@ package products
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,8 @@ func TestMatchPage(t *testing.T) {
 		`<tr class="offer" data-code="LOAN-EUR-PERS">`, `<td class="amount monthly-payment">€625.81</td>`, `<td class="amount apr">8.93%</td>`,
 		`<td class="amount monthly-payment">€672.92</td>`, `<td class="amount apr">13.69%</td>`,
 		`<li class="excluded" data-code="LOAN-EUR-PLUS">`, `<li>Credit score below 700</li>`, `<li>Lowest APR among eligible loans</li>`,
+		// Not logged in: product information, not recorded personal offers.
+		`<p id="info-only" class="notice">Product information only: log in to see offers for you, with the reasons they were chosen.</p>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
@@ -183,5 +186,65 @@ func TestAdminPages(t *testing.T) {
 	status, body = do("GET", "/console/products/LOAN-EUR-PERS?saved=1", "")
 	if status != http.StatusOK || !strings.Contains(body, `<tr data-version="2" class="current">`) || !strings.Contains(body, `<tr data-version="1">`) {
 		t.Errorf("after save: status %d, want version 2 current and version 1 kept", status)
+	}
+}
+
+// failingGate is a compliance gate whose log cannot be written.
+type failingGate struct{}
+
+func (failingGate) PresentMatch(context.Context, int64, string, *MatchOutcome, *i18n.Localizer) error {
+	return errors.New("offer log unavailable")
+}
+
+// TestMatchFailsClosed: a client's offers are shown only through the
+// gate; without one, or when it fails, the client sees none of them and a
+// notice, and the rest of the page.
+func TestMatchFailsClosed(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	if err := LoadDemoCatalogue(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	var clientID int64
+	if err := pool.QueryRow(ctx, `INSERT INTO clients (given_name, family_name, birth_date, country, annual_income, income_currency, kyc_status, kyc_verified_at)
+		VALUES ('Ana', 'Popescu', '1985-01-01', 'RO', 48000, 'EUR', 'verified', now()) RETURNING id`).Scan(&clientID); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := page.New(Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gate := range []OfferGate{nil, failingGate{}} {
+		h := NewHandler(pool, pages)
+		if gate != nil {
+			h.SetGate(gate)
+		}
+		r := chi.NewRouter()
+		r.Use(i18n.Middleware, func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: clientID}
+				next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), p)))
+			})
+		})
+		h.ClientRoutes(r)
+		h.PublicRoutes(r)
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest("GET", "/portal/match?goal=borrow&amount=20000&currency=EUR&months=36", nil))
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || strings.Contains(body, `<tr class="offer"`) ||
+			!strings.Contains(body, `<p id="no-offers" class="notice">Personal offers cannot be shown right now.`) {
+			t.Errorf("gate %T: status %d, page:\n%s", gate, rec.Code, body)
+		}
+		rec = httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/api/v1/products/match", strings.NewReader(`{"goal":"borrow","amount":{"amount":"20000","currency":"EUR"},"months":36}`))
+		req.Header.Set("Content-Type", "application/json")
+		r.ServeHTTP(rec, req)
+		var res MatchResult
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("api: %d %s", rec.Code, rec.Body)
+		}
+		if len(res.Eligible) != 0 || res.Withheld < 2 || res.Notice == "" {
+			t.Errorf("gate %T: api shows %d offers, withheld %d, notice %q", gate, len(res.Eligible), res.Withheld, res.Notice)
+		}
 	}
 }

@@ -18,6 +18,9 @@ import (
 // Store reads and writes the versioned catalogue.
 type Store struct {
 	pool *pgxpool.Pool
+	// launch, when set, is the valid_from of the versions this store
+	// writes (the demo catalogue has been live for years); zero means now.
+	launch time.Time
 }
 
 // NewStore returns a catalogue store on pool.
@@ -44,7 +47,7 @@ func (s *Store) CreateProduct(ctx context.Context, in ProductInput, staffID int6
 		return Product{}, err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := createProduct(ctx, tx, in, staffID)
+		_, err := createProduct(ctx, tx, in, staffID, s.launch)
 		return err
 	})
 	if err != nil {
@@ -67,7 +70,7 @@ func (s *Store) UpdateProduct(ctx context.Context, code string, in ProductInput,
 		return Product{}, err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := updateProduct(ctx, tx, in, staffID)
+		_, err := updateProduct(ctx, tx, in, staffID, s.launch)
 		return err
 	})
 	if err != nil {
@@ -76,7 +79,7 @@ func (s *Store) UpdateProduct(ctx context.Context, code string, in ProductInput,
 	return s.ProductByCode(ctx, code)
 }
 
-func createProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int64) (int64, error) {
+func createProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int64, validFrom time.Time) (int64, error) {
 	const q = `INSERT INTO products (code, name, line, kind, provider, currency, risk_class, complex, active)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
 	active := in.Active == nil || *in.Active
@@ -89,11 +92,11 @@ func createProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int6
 	if err != nil {
 		return 0, fmt.Errorf("insert product %s: %w", in.Code, err)
 	}
-	return id, insertVersion(ctx, tx, id, 1, in, staffID)
+	return id, insertVersion(ctx, tx, id, 1, in, staffID, validFrom)
 }
 
 // updateProduct reports whether a new version was written.
-func updateProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int64) (bool, error) {
+func updateProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int64, validFrom time.Time) (bool, error) {
 	const q = `SELECT p.id, p.line, p.kind, p.provider, p.currency, p.active, v.version, v.name, v.risk_class, v.complex, v.definition, v.rules
 		FROM products p JOIN product_versions v ON v.id = p.current_version_id
 		WHERE p.code = $1 FOR UPDATE OF p`
@@ -124,7 +127,7 @@ func updateProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int6
 	if _, err := tx.Exec(ctx, upd, id, in.Name, in.Provider, in.Currency, in.RiskClass, in.Complex, newActive); err != nil {
 		return false, fmt.Errorf("update product %s: %w", in.Code, err)
 	}
-	return true, insertVersion(ctx, tx, id, version+1, in, staffID)
+	return true, insertVersion(ctx, tx, id, version+1, in, staffID, validFrom)
 }
 
 // normalise round-trips an input through JSON so that two inputs that
@@ -137,9 +140,9 @@ func normalise(in ProductInput) any {
 	return v
 }
 
-func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int, in ProductInput, staffID int64) error {
-	const q = `INSERT INTO product_versions (product_id, version, name, definition, risk_class, complex, rules, rules_hash, created_by_staff_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int, in ProductInput, staffID int64, validFrom time.Time) error {
+	const q = `INSERT INTO product_versions (product_id, version, name, definition, risk_class, complex, rules, rules_hash, created_by_staff_id, valid_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now())) RETURNING id`
 	rules := in.Rules
 	if rules == nil {
 		rules = []Rule{}
@@ -149,7 +152,11 @@ func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int,
 		staff = &staffID
 	}
 	var vid int64
-	if err := tx.QueryRow(ctx, q, productID, version, in.Name, in.Definition, in.RiskClass, in.Complex, rules, rulesHash(rules), staff).Scan(&vid); err != nil {
+	var from *time.Time
+	if !validFrom.IsZero() {
+		from = &validFrom
+	}
+	if err := tx.QueryRow(ctx, q, productID, version, in.Name, in.Definition, in.RiskClass, in.Complex, rules, rulesHash(rules), staff, from).Scan(&vid); err != nil {
 		return fmt.Errorf("insert version %d of product %s: %w", version, in.Code, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE products SET current_version_id = $2 WHERE id = $1`, productID, vid); err != nil {
@@ -282,13 +289,13 @@ func (s *Store) Import(ctx context.Context, list []ProductInput, staffID int64) 
 				return err
 			}
 			if !exists {
-				if _, err := createProduct(ctx, tx, in, staffID); err != nil {
+				if _, err := createProduct(ctx, tx, in, staffID, s.launch); err != nil {
 					return err
 				}
 				res.Created = append(res.Created, in.Code)
 				continue
 			}
-			changed, err := updateProduct(ctx, tx, in, staffID)
+			changed, err := updateProduct(ctx, tx, in, staffID, s.launch)
 			if err != nil {
 				return err
 			}

@@ -42,6 +42,9 @@ type config struct {
 	// AuditKey is the file of the Ed25519 key that signs offer-log
 	// checkpoints; it stays outside the database.
 	AuditKey string // ECRM_AUDIT_KEY
+	// AuditCheckpointEvery is how often serve signs the chain head when
+	// AuditKey is set.
+	AuditCheckpointEvery time.Duration // ECRM_AUDIT_CHECKPOINT_EVERY
 
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
 
@@ -106,6 +109,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.SessionLifetime, err = envDuration(getenv, "ECRM_SESSION_LIFETIME", 8*time.Hour); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if cfg.AuditCheckpointEvery, err = envDuration(getenv, "ECRM_AUDIT_CHECKPOINT_EVERY", 10*time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.AuditCheckpointEvery < time.Second {
+		errs = append(errs, "ECRM_AUDIT_CHECKPOINT_EVERY must be at least 1s")
 	}
 	if cfg.SessionIdleTimeout < time.Minute || cfg.SessionLifetime < cfg.SessionIdleTimeout {
 		errs = append(errs, "ECRM_SESSION_IDLE_TIMEOUT must be at least 1m and at most ECRM_SESSION_LIFETIME")

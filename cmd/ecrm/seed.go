@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/products"
@@ -73,6 +74,11 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo data: %w", err)
 	}
 	log.Info("demo data loaded", "elapsed", rep.Elapsed.Round(time.Millisecond))
+	// Years of past offers, through the same gate and chain as live ones,
+	// so the compliance console and its statistics have data at once.
+	if _, err := compliance.SeedDemoHistory(ctx, pool, compliance.DemoHistoryOptions{AsOf: now, Seed: 1, Log: log}); err != nil {
+		return fmt.Errorf("load demo offer history: %w", err)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +41,12 @@ type app struct {
 	selfservice  *selfservice.Handler
 	products     *products.Handler
 	compliance   *compliance.ConsoleHandler
+	// offerPortal is the client's "why am I seeing this?" and answers
+	// to offers.
+	offerPortal *compliance.PortalHandler
+	// offers records every offer decision; its group commit is closed
+	// after the server has drained.
+	offers *compliance.Recorder
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
@@ -57,6 +64,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	a, err := newApp(cfg, log, pool)
 	if err != nil {
 		return err
+	}
+	// Runs after the server has drained (defers run last-in first-out):
+	// the last offers' records are written before the pool closes.
+	defer a.offers.Close()
+	if cfg.AuditKey != "" {
+		key, err := compliance.LoadSigningKey(cfg.AuditKey)
+		if err != nil {
+			return fmt.Errorf("ECRM_AUDIT_KEY: %w", err)
+		}
+		go a.checkpointPeriodically(ctx, key, cfg.AuditCheckpointEvery)
+	} else {
+		log.Warn("ECRM_AUDIT_KEY is not set: the offer log is hash-chained but no checkpoint is signed")
 	}
 	if a.auth == nil {
 		log.Warn("no OpenID Connect provider configured (ECRM_OIDC_ISSUER): nobody can log in")
@@ -84,11 +103,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI)
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates)
+	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates, compliance.PortalTemplates)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +125,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		selfservice:  selfservice.NewHandler(pool, pages),
 		products:     products.NewHandler(pool, pages),
 		compliance:   compliance.NewConsoleHandler(pool, pages),
+		offerPortal:  compliance.NewPortalHandler(pool, pages),
 		sessions: identity.NewSessionManager(store, identity.SessionConfig{
 			Lifetime: cfg.SessionLifetime,
 			Secure:   cfg.https(),
@@ -114,7 +134,12 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
+	// Every offer a client sees goes through the compliance gate, which
+	// records it in the offer log (concurrent requests share a commit).
+	a.offers = compliance.NewLog(pool).NewRecorder()
+	a.products.SetGate(compliance.NewGate(compliance.NewFactsReader(pool), a.offers))
 	a.compliance.SetLocation(cfg.TimeZone)
+	a.offerPortal.SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
@@ -172,6 +197,7 @@ func (a *app) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Client)
 			a.selfservice.Routes(r)
+			a.offerPortal.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
@@ -281,6 +307,38 @@ func (a *app) deleteExpiredSessions(ctx context.Context) {
 			} else if n > 0 {
 				a.log.Debug("deleted expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+// checkpointPeriodically signs the offer log's chain head, so that an
+// alteration of anything before it is detectable even by someone who
+// recomputes the hashes. A head that has not moved is not signed again.
+func (a *app) checkpointPeriodically(ctx context.Context, key ed25519.PrivateKey, every time.Duration) {
+	log := compliance.NewLog(a.pool)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last int64 = -1
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			var head int64
+			if err := a.pool.QueryRow(ctx, `SELECT seq FROM decision_chain_head`).Scan(&head); err != nil {
+				a.log.Warn("offer log checkpoint", "error", err.Error())
+				continue
+			}
+			if head == last {
+				continue
+			}
+			cp, err := log.Checkpoint(ctx, key)
+			if err != nil {
+				a.log.Warn("offer log checkpoint", "error", err.Error())
+				continue
+			}
+			last = cp.Seq
+			a.log.Info("offer log checkpoint signed", "seq", cp.Seq, "key_id", cp.KeyID)
 		}
 	}
 }

@@ -110,6 +110,14 @@ func createFromTemplate(ctx context.Context, admin *pgx.Conn, name, template str
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
+		// 3D000: a run of another checkout, with other migrations, dropped
+		// the template as stale; make it again.
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+			if _, err = ensureTemplate(); err != nil {
+				return err
+			}
+			continue
+		}
 		return err
 	}
 	return err
@@ -183,12 +191,22 @@ func ensureTemplate() (string, error) {
 	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH is_template true"); err != nil {
 		return "", err
 	}
+	// The creation time lets other runs tell a stale template from one a
+	// concurrent run (another checkout) is using.
+	if _, err := conn.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS 'ecrm test template %d'", pgx.Identifier{name}.Sanitize(), time.Now().Unix())); err != nil {
+		return "", err
+	}
 	return name, nil
 }
 
-// dropStaleTemplates removes templates of older schemas that nobody uses.
+// dropStaleTemplates removes templates of other schemas made more than a
+// day ago: older schemas nobody uses, not those of a concurrent run.
 func dropStaleTemplates(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'ecrm\_template\_%'`)
+	rows, err := conn.Query(ctx, `
+		SELECT datname FROM pg_database
+		WHERE datname LIKE 'ecrm\_template\_%'
+		  AND coalesce(substring(shobj_description(oid, 'pg_database') from 'ecrm test template ([0-9]+)')::bigint, 0)
+		      < extract(epoch FROM now()) - 86400`)
 	if err != nil {
 		return
 	}
