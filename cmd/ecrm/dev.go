@@ -7,15 +7,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/devoidc"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
+
+// devAuditKey is the demo's checkpoint signing key, relative to the
+// working directory (the checkout, for make run).
+const devAuditKey = ".ecrm/audit.key"
 
 // dev prepares a development or demo database and serves: it creates the
 // database when missing, applies migrations, loads demo data when the
@@ -41,6 +49,21 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, args []string, stdou
 	}
 	if err := prepareDemoDatabase(ctx, cfg, log); err != nil {
 		return err
+	}
+	if cfg.AuditKey == "" {
+		// The demo signs offer-log checkpoints with a key of its own, kept
+		// beside the checkout (never in the database).
+		cfg.AuditKey = devAuditKey
+		if _, err := os.Stat(cfg.AuditKey); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(cfg.AuditKey), 0o700); err != nil {
+				return err
+			}
+			if _, err := compliance.GenerateSigningKey(cfg.AuditKey); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "\nOffer log checkpoints are signed with %s; check the log with:\n  DATABASE_URL=%s bin/ecrm audit verify --public-key %s.pub\n",
+			cfg.AuditKey, cfg.DatabaseURL, cfg.AuditKey)
 	}
 	if cfg.OIDCIssuer == "" {
 		stop, err := startDevProvider(ctx, &cfg, log)
