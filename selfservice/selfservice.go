@@ -70,7 +70,7 @@ func newMoney(amount decimal.Decimal, currency string) Money {
 	if !ok {
 		places = 2
 	}
-	return Money{Amount: amount.StringFixed(places), Currency: currency, value: amount}
+	return Money{Amount: fixedString(amount, places), Currency: currency, value: amount}
 }
 
 // newPrice makes a per-unit price or cost, written with all its
@@ -475,7 +475,7 @@ func valuePortfolio(rows []positionRow) Portfolio {
 			}
 			pt.Allocation = append(pt.Allocation, Allocation{
 				Kind: kind, Value: newMoney(v, cur), Share: share,
-				Percent: share.Mul(hundred).StringFixed(2),
+				Percent: fixedString(share.Mul(hundred), 2),
 			})
 		}
 		out.Totals = append(out.Totals, pt)
