@@ -1,13 +1,17 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
@@ -69,7 +73,15 @@ func (stringCodec) Encode(deadline time.Time, values map[string]any) ([]byte, er
 	return json.Marshal(rec)
 }
 
+// Decode reads what Encode wrote. Every request decodes its session, and
+// the record is mostly the ID token, a long string without escapes, so the
+// layout Encode writes ({"d":…,"v":{"key":"value",…}}) is read directly;
+// escaped strings are unquoted by encoding/json, and anything else is
+// decoded by encoding/json as a whole.
 func (stringCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	if deadline, values, ok := decodeSessionRecord(b); ok {
+		return deadline, values, nil
+	}
 	var rec sessionRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return time.Time{}, nil, err
@@ -79,6 +91,139 @@ func (stringCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 		values[k] = v
 	}
 	return time.Unix(0, rec.Deadline), values, nil
+}
+
+// decodeSessionRecord reads a record in exactly the layout json.Marshal
+// gives sessionRecord; ok is false for anything else.
+func decodeSessionRecord(b []byte) (deadline time.Time, values map[string]any, ok bool) {
+	rest, found := bytes.CutPrefix(b, []byte(`{"d":`))
+	if !found {
+		return time.Time{}, nil, false
+	}
+	end := bytes.IndexByte(rest, ',')
+	if end < 0 {
+		return time.Time{}, nil, false
+	}
+	nanos, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	if err != nil || !isJSONInteger(rest[:end]) {
+		return time.Time{}, nil, false
+	}
+	if rest, found = bytes.CutPrefix(rest[end:], []byte(`,"v":{`)); !found {
+		return time.Time{}, nil, false
+	}
+	values = make(map[string]any, 4)
+	for first := true; ; first = false {
+		if len(rest) > 0 && rest[0] == '}' {
+			rest = rest[1:]
+			break
+		}
+		if !first {
+			if rest, found = bytes.CutPrefix(rest, []byte(",")); !found {
+				return time.Time{}, nil, false
+			}
+		}
+		var key, value string
+		if key, rest, ok = cutJSONString(rest); !ok {
+			return time.Time{}, nil, false
+		}
+		if rest, found = bytes.CutPrefix(rest, []byte(":")); !found {
+			return time.Time{}, nil, false
+		}
+		if value, rest, ok = cutJSONString(rest); !ok {
+			return time.Time{}, nil, false
+		}
+		values[key] = value
+	}
+	if !bytes.Equal(rest, []byte("}")) {
+		return time.Time{}, nil, false
+	}
+	return time.Unix(0, nanos), values, true
+}
+
+// isJSONInteger reports whether b is an integer as JSON writes it:
+// -?(0|[1-9][0-9]*).
+func isJSONInteger(b []byte) bool {
+	b, _ = bytes.CutPrefix(b, []byte("-"))
+	if len(b) == 0 || (b[0] == '0' && len(b) > 1) {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cutJSONString reads the JSON string at the start of b and returns it
+// and what follows it. Escapes other than surrogate pairs are undone here;
+// a string with a surrogate escape is unquoted by encoding/json.
+func cutJSONString(b []byte) (s string, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return "", nil, false
+	}
+	var out []byte // nil until the first escape
+	start := 1
+	for i := 1; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b[start:i]) {
+				return "", nil, false
+			}
+			if out == nil {
+				return string(b[1:i]), b[i+1:], true
+			}
+			return string(append(out, b[start:i]...)), b[i+1:], true
+		case c < 0x20:
+			return "", nil, false
+		case c != '\\':
+			continue
+		}
+		if i+1 >= len(b) || !utf8.Valid(b[start:i]) {
+			return "", nil, false
+		}
+		out = append(out, b[start:i]...)
+		switch e := b[i+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+6 > len(b) {
+				return "", nil, false
+			}
+			r, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
+				return unquoteWithEncodingJSON(b)
+			}
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
+		default:
+			return "", nil, false
+		}
+		i++
+		start = i + 1
+	}
+	return "", nil, false
+}
+
+// unquoteWithEncodingJSON reads the JSON string at the start of b with
+// encoding/json.
+func unquoteWithEncodingJSON(b []byte) (s string, rest []byte, ok bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if d.Decode(&s) != nil {
+		return "", nil, false
+	}
+	return s, b[d.InputOffset():], true
 }
 
 // SessionStore keeps scs sessions in the sessions table.
