@@ -20,7 +20,7 @@ var gateNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 // to marketing in the portal and has a current suitability assessment, and
 // a gate whose clock is gateNow.
 type gateEnv struct {
-	t        *testing.T
+	t        testing.TB
 	pool     *pgxpool.Pool
 	store    *products.Store
 	gate     *Gate
@@ -30,7 +30,7 @@ type gateEnv struct {
 	clock time.Time
 }
 
-func newGateEnv(t *testing.T) *gateEnv {
+func newGateEnv(t testing.TB) *gateEnv {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
