@@ -143,6 +143,8 @@ func withQuery(path string, q url.Values) string {
 
 // listPage is the data of compliance_records.html and compliance_queue.html.
 type listPage struct {
+	// Action is where the filter form goes: the page's own path.
+	Action  string
 	Filter  Filter
 	Fields  []page.FormField
 	Records []Summary
@@ -191,7 +193,7 @@ func (h *ConsoleHandler) filterFields(r *http.Request, f Filter, fe formErrors) 
 
 func (h *ConsoleHandler) listPageFor(r *http.Request, path string, f Filter, res *SearchResult, err error) (listPage, int) {
 	fe := newFormErrors(r, err)
-	data := listPage{Filter: f, Zone: h.console.loc, Form: fe, Fields: h.filterFields(r, f, fe)}
+	data := listPage{Action: path, Filter: f, Zone: h.console.loc, Form: fe, Fields: h.filterFields(r, f, fe)}
 	if err != nil {
 		return data, http.StatusUnprocessableEntity
 	}

@@ -409,3 +409,17 @@ func TestExportRefusals(t *testing.T) {
 		t.Errorf("empty export: %v %s", err, w.Body)
 	}
 }
+
+func TestFilterFormStaysOnItsPage(t *testing.T) {
+	f := newConsoleFixture(t)
+	for path, action := range map[string]string{
+		"/console/compliance?outcome=shown":                     "/console/compliance",
+		"/console/compliance/queue":                             "/console/compliance/queue",
+		"/console/compliance/export?format=csv&from=2026-11-31": "/console/compliance",
+	} {
+		body := f.do(t, req{path: path, as: asCompliance}).Body.String()
+		if !strings.Contains(body, `id="record-filter"`) || !strings.Contains(body, `action="`+action+`" role="search"`) {
+			t.Errorf("%s: the filter form does not go to %s", path, action)
+		}
+	}
+}
