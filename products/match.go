@@ -409,6 +409,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	kinds := goalKinds[req.Goal]
 	// Products are large: the loop and the eligible list refer to them.
 	var eligible []*compiledProduct
+	texts := &rangeTexts{l: l}
 	for i := range c.products {
 		cp := &c.products[i]
 		if !slices.Contains(kinds, cp.Kind) {
@@ -416,7 +417,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 		}
 		ref := productRef{Code: cp.Code, Name: cp.Name, Provider: cp.Provider, Kind: cp.Kind, Currency: cp.Currency,
 			RiskClass: cp.RiskClass, Complex: cp.Complex, ProductVersionID: cp.VersionID, Version: cp.Version.Version, RulesHash: cp.RulesHash}
-		reasons := cp.exclusions(profile, req, l)
+		reasons := cp.exclusions(profile, req, texts)
 		// A product in another currency is left out for that alone: its
 		// ranges and rules were written for amounts in its own currency.
 		for _, r := range cp.rules {
@@ -515,7 +516,8 @@ func computeTerms(products []*compiledProduct, offers []Offer, profile Profile, 
 
 // exclusions checks currency, amount and term ranges, the target market and
 // the negative target market, returning one reason per failed check.
-func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, l *i18n.Localizer) []Reason {
+func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, texts *rangeTexts) []Reason {
+	l := texts.l
 	var out []Reason
 	if p.Currency != req.Amount.Currency {
 		return []Reason{{"currency", l.T("products.reason.currency", p.Currency)}}
@@ -524,20 +526,56 @@ func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, l *i18n.
 		lo, hi := p.amountRange()
 		switch {
 		case req.Amount.Amount.LessThan(lo):
-			out = append(out, Reason{"amount_range", l.T("products.reason.amount_min", l.Money(ecrm.Money{Amount: lo, Currency: p.Currency}))})
+			out = append(out, Reason{"amount_range", texts.amount("products.reason.amount_min", lo, p.Currency)})
 		case !hi.IsZero() && req.Amount.Amount.GreaterThan(hi):
-			out = append(out, Reason{"amount_range", l.T("products.reason.amount_max", l.Money(ecrm.Money{Amount: hi, Currency: p.Currency}))})
+			out = append(out, Reason{"amount_range", texts.amount("products.reason.amount_max", hi, p.Currency)})
 		}
 	}
 	if lo, hi := p.termRange(); req.Months < lo || req.Months > hi {
-		if lo == hi {
-			out = append(out, Reason{"term_range", l.T("products.reason.term_fixed", lo)})
-		} else {
-			out = append(out, Reason{"term_range", l.T("products.reason.term_range", lo, hi)})
-		}
+		out = append(out, Reason{"term_range", texts.term(lo, hi)})
 	}
 	out = append(out, TargetMarketReasons(p.Definition.TargetMarket, p.Definition.NegativeTargetMarket, p.RiskClass, profile, req, l)...)
 	return out
+}
+
+// rangeTexts words the range reasons of one request once per distinct
+// range: the products of a line often share their limits, and formatting
+// a message takes microseconds.
+type rangeTexts struct {
+	l       *i18n.Localizer
+	terms   map[[2]int]string
+	amounts map[[3]string]string // key, amount, currency
+}
+
+func (t *rangeTexts) term(lo, hi int) string {
+	k := [2]int{lo, hi}
+	if s, ok := t.terms[k]; ok {
+		return s
+	}
+	var s string
+	if lo == hi {
+		s = t.l.T("products.reason.term_fixed", lo)
+	} else {
+		s = t.l.T("products.reason.term_range", lo, hi)
+	}
+	if t.terms == nil {
+		t.terms = map[[2]int]string{}
+	}
+	t.terms[k] = s
+	return s
+}
+
+func (t *rangeTexts) amount(key string, amount decimal.Decimal, currency string) string {
+	k := [3]string{key, amount.String(), currency}
+	if s, ok := t.amounts[k]; ok {
+		return s
+	}
+	s := t.l.T(key, t.l.Money(ecrm.Money{Amount: amount, Currency: currency}))
+	if t.amounts == nil {
+		t.amounts = map[[3]string]string{}
+	}
+	t.amounts[k] = s
+	return s
 }
 
 // TargetMarketReasons checks a client and request against a product's
