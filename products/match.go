@@ -189,7 +189,8 @@ type MatchResult struct {
 // It is immutable and shared by concurrent requests.
 type Catalogue struct {
 	products []compiledProduct
-	slots    int // distinct rule expressions
+	slots    int              // distinct rule expressions
+	byGoal   map[string][]int // positions in products of each goal's kinds
 }
 
 type compiledProduct struct {
@@ -231,6 +232,14 @@ func newCatalogue(list []Product, cache *compiledRules) (*Catalogue, error) {
 		c.products = append(c.products, compiledProduct{Product: p, rules: rules})
 	}
 	c.slots = len(slots)
+	c.byGoal = map[string][]int{}
+	for goal, kinds := range goalKinds {
+		for i := range c.products {
+			if slices.Contains(kinds, c.products[i].Kind) {
+				c.byGoal[goal] = append(c.byGoal[goal], i)
+			}
+		}
+	}
 	return c, nil
 }
 
@@ -329,12 +338,8 @@ type goalRange struct {
 // currency. A zero maximum amount means no limit.
 func (c *Catalogue) goalRange(goal, currency string) goalRange {
 	var r goalRange
-	kinds := goalKinds[goal]
-	for i := range c.products {
+	for _, i := range c.byGoal[goal] {
 		cp := &c.products[i]
-		if !slices.Contains(kinds, cp.Kind) {
-			continue
-		}
 		if !slices.Contains(r.currencies, cp.Currency) {
 			r.currencies = append(r.currencies, cp.Currency)
 		}
@@ -357,6 +362,12 @@ func (c *Catalogue) goalRange(goal, currency string) goalRange {
 	}
 	slices.Sort(r.currencies)
 	return r
+}
+
+// ref identifies the product version and rule version of a decision.
+func (p *compiledProduct) ref() productRef {
+	return productRef{Code: p.Code, Name: p.Name, Provider: p.Provider, Kind: p.Kind, Currency: p.Currency,
+		RiskClass: p.RiskClass, Complex: p.Complex, ProductVersionID: p.VersionID, Version: p.Version.Version, RulesHash: p.RulesHash}
 }
 
 // amountRange returns the amounts a product accepts; for insurance, the sum
@@ -406,17 +417,15 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	res := MatchResult{Goal: req.Goal, Amount: req.Amount, Months: req.Months, Eligible: []Offer{}, Excluded: []Exclusion{}}
 	// outcomes[slot]: 0 not evaluated yet, 1 true, 2 false.
 	outcomes := make([]uint8, c.slots)
-	kinds := goalKinds[req.Goal]
-	// Products are large: the loop and the eligible list refer to them.
-	var eligible []*compiledProduct
+	// Products and offers are large: the loop and the eligible list refer
+	// to products, and offers are made once the eligible are known.
+	goal := c.byGoal[req.Goal]
+	res.Excluded = make([]Exclusion, 0, len(goal))
+	eligible := make([]*compiledProduct, 0, len(goal))
 	texts := &rangeTexts{l: l}
-	for i := range c.products {
+	for _, i := range goal {
 		cp := &c.products[i]
-		if !slices.Contains(kinds, cp.Kind) {
-			continue
-		}
-		ref := productRef{Code: cp.Code, Name: cp.Name, Provider: cp.Provider, Kind: cp.Kind, Currency: cp.Currency,
-			RiskClass: cp.RiskClass, Complex: cp.Complex, ProductVersionID: cp.VersionID, Version: cp.Version.Version, RulesHash: cp.RulesHash}
+		ref := cp.ref()
 		reasons := cp.exclusions(profile, req, texts)
 		// A product in another currency is left out for that alone: its
 		// ranges and rules were written for amounts in its own currency.
@@ -438,41 +447,39 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 			res.Excluded = append(res.Excluded, Exclusion{productRef: ref, Reasons: reasons})
 			continue
 		}
-		offer := Offer{productRef: ref}
-		for _, d := range cp.Definition.Disclosures {
-			offer.Disclosures = append(offer.Disclosures, d.In(lang))
-		}
-		res.Eligible = append(res.Eligible, offer)
 		eligible = append(eligible, cp)
 	}
-	errs := computeTerms(eligible, res.Eligible, profile, req, l)
+	offers := make([]Offer, len(eligible))
+	for i, cp := range eligible {
+		offers[i].productRef = cp.ref()
+		for _, d := range cp.Definition.Disclosures {
+			offers[i].Disclosures = append(offers[i].Disclosures, d.In(lang))
+		}
+	}
+	errs := computeTerms(eligible, offers, profile, req, l)
 	// A product the calculators refuse (a fee the product's own terms make
 	// larger than the amount, say) is excluded with the calculator's reason.
-	kept := res.Eligible[:0]
-	for i, o := range res.Eligible {
+	// The others are ranked by sorting their positions rather than the
+	// offers themselves, which are large to move; the position breaks the
+	// last ties, so the order is that of a stable sort.
+	order := make([]int, 0, len(offers))
+	for i := range offers {
 		if errs[i] != nil {
-			res.Excluded = append(res.Excluded, Exclusion{productRef: o.productRef, Reasons: []Reason{{Check: "terms", Text: ecrm.ErrorMessage(errs[i])}}})
+			res.Excluded = append(res.Excluded, Exclusion{productRef: offers[i].productRef, Reasons: []Reason{{Check: "terms", Text: ecrm.ErrorMessage(errs[i])}}})
 			continue
 		}
-		kept = append(kept, o)
-	}
-	// Sort positions rather than the offers themselves, which are large
-	// to move; the position breaks the last ties, so the order is that of
-	// a stable sort.
-	order := make([]int, len(kept))
-	for i := range order {
-		order[i] = i
+		order = append(order, i)
 	}
 	slices.SortFunc(order, func(i, j int) int {
-		a, b := &kept[i], &kept[j]
+		a, b := &offers[i], &offers[j]
 		if c := a.Terms.sortKey.Cmp(b.Terms.sortKey); c != 0 {
 			return c
 		}
 		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(i, j))
 	})
-	res.Eligible = make([]Offer, len(kept))
+	res.Eligible = make([]Offer, len(order))
 	for i, k := range order {
-		res.Eligible[i] = kept[k]
+		res.Eligible[i] = offers[k]
 	}
 	// Every offer is for the same term: its reason is worded once.
 	term := Reason{"term", l.T("products.why.term", req.Months)}
