@@ -57,6 +57,7 @@ var errNotFound = ecrm.Errorf(ecrm.ENOTFOUND, "console.error.client_not_found")
 const (
 	resourceClient360     = "client_360"
 	resourceCreditHistory = "credit_history"
+	resourceReviewRequest = "review_request"
 )
 
 // ---------------------------------------------------------------------------

@@ -167,8 +167,9 @@ func (s *Store) ClientReviewRequests(ctx context.Context, sc Scope, clientID int
 }
 
 // ReviewRequest returns one request in scope with its offer explained
-// (compliance.ReadExplanation), read in one snapshot.
-func (s *Store) ReviewRequest(ctx context.Context, sc Scope, id int64) (*ReviewRequestView, error) {
+// (compliance.ReadExplanation), read in one snapshot; the view is recorded
+// in the staff access log in the same transaction.
+func (s *Store) ReviewRequest(ctx context.Context, sc Scope, id int64, requestID string) (*ReviewRequestView, error) {
 	var out *ReviewRequestView
 	err := pgdb.Transact(ctx, s.pool, pgx.RepeatableRead, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, qReview, id, sc.advisorFilter())
@@ -187,6 +188,9 @@ func (s *Store) ReviewRequest(ctx context.Context, sc Scope, id int64) (*ReviewR
 		}
 		if v.Offer, err = compliance.ReadExplanation(ctx, tx, v.ClientID, v.DecisionSeq); err != nil {
 			return fmt.Errorf("review request %d: %w", id, err)
+		}
+		if err := logAccess(ctx, tx, sc.StaffID, v.ClientID, resourceReviewRequest, "", requestID); err != nil {
+			return err
 		}
 		out = v
 		return nil

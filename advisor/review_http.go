@@ -131,7 +131,7 @@ func (h *Handler) showReview(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errReviewNotFound)
 		return
 	}
-	v, err := h.store.ReviewRequest(r.Context(), sc, id)
+	v, err := h.store.ReviewRequest(r.Context(), sc, id, web.RequestIDFrom(r.Context()))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -165,7 +165,7 @@ func (h *Handler) saveReviewAnswer(w http.ResponseWriter, r *http.Request) {
 	in := ReviewAnswer{Answer: r.PostForm.Get("answer")}
 	_, err = h.store.AnswerReview(r.Context(), sc, id, in)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		v, viewErr := h.store.ReviewRequest(r.Context(), sc, id)
+		v, viewErr := h.store.ReviewRequest(r.Context(), sc, id, web.RequestIDFrom(r.Context()))
 		if viewErr != nil {
 			h.fail(w, r, viewErr)
 			return
@@ -213,7 +213,7 @@ func (h *Handler) getReviewRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errReviewNotFound)
 		return
 	}
-	v, err := h.store.ReviewRequest(r.Context(), sc, id)
+	v, err := h.store.ReviewRequest(r.Context(), sc, id, web.RequestIDFrom(r.Context()))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (h *Handler) createReviewAnswer(w http.ResponseWriter, r *http.Request) {
 	var in ReviewAnswer
 	if err := web.DecodeJSON(r, &in); err != nil {
 		// A request out of reach is not found, whatever the body.
-		if _, viewErr := h.store.ReviewRequest(r.Context(), sc, id); viewErr != nil {
+		if _, viewErr := h.store.ReviewRequest(r.Context(), sc, id, web.RequestIDFrom(r.Context())); viewErr != nil {
 			err = viewErr
 		}
 		h.fail(w, r, err)

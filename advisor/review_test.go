@@ -112,6 +112,14 @@ func TestReviewRequestsAreScopedToTheBook(t *testing.T) {
 			t.Errorf("review page lacks %q", want)
 		}
 	}
+	// Opening the request shows the client's offer: each view is in the
+	// staff access log, like the client 360 (two above, in English and
+	// Romanian, and this one).
+	var logged int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM staff_access_log WHERE resource = 'review_request' AND client_id = $1`,
+		mariaIonescu).Scan(&logged); err != nil || logged != 3 {
+		t.Errorf("staff access log rows for the review request = %d, %v; want 3", logged, err)
+	}
 	if body := f.do(t, request{path: reviewPath(f.mariaReview, ""), as: asCompliance}).Body.String(); !strings.Contains(body, "Your income supports this loan") ||
 		strings.Contains(body, `id="answer-form"`) {
 		t.Errorf("compliance's review page: no offer, or an answer form")
