@@ -87,6 +87,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	srv.ShutdownTimeout = cfg.ShutdownTimeout
 	srv.DrainDelay = cfg.DrainDelay
 	go a.deleteExpiredSessions(ctx)
+	go a.expireOffers(ctx)
 	if cfg.DebugAddr != "" {
 		go serveProfiler(ctx, cfg.DebugAddr, log)
 	}
@@ -307,6 +308,28 @@ func (a *app) deleteExpiredSessions(ctx context.Context) {
 			} else if n > 0 {
 				a.log.Debug("deleted expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+// expireOffers records, every hour, the expiry of offers nobody answered
+// within their validity. The week it looks back covers a service that was
+// down; replicas doing it at once are serialised on the chain head and
+// find nothing left to expire.
+func (a *app) expireOffers(ctx context.Context) {
+	log := compliance.NewLog(a.pool)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := log.ExpireOffers(ctx, time.Now(), 7*24*time.Hour); err != nil {
+			a.log.Warn("expire offers", "error", err.Error())
+		} else if n > 0 {
+			a.log.Info("offers expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
