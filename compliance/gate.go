@@ -104,12 +104,12 @@ type ContactPolicy struct {
 // know about earlier offers of one product.
 type ProductHistory struct {
 	// ShownInPeriod counts offers of the product shown to the client on
-	// the channel within the policy's period.
+	// the channel within the policy's period, up to the policy's maximum.
 	ShownInPeriod int `json:"shown_in_period"`
 	// DeclinedAt is the client's latest decline of the product, if any.
 	DeclinedAt *time.Time `json:"declined_at,omitempty"`
-	// HouseholdShown counts offers of the product shown to other members
-	// of the client's household within the policy's period.
+	// HouseholdShown is 1 when the product was shown to another member of
+	// the client's household within the policy's period, else 0.
 	HouseholdShown int `json:"household_shown"`
 }
 

@@ -129,54 +129,48 @@ ORDER BY 1`, clientID, at).Query(func(rows pgx.Rows) error {
 		})
 	if len(productIDs) > 0 {
 		// Earlier offers within the channel's period (and declines within its
-		// cool-down), read in the same round trip as the policy itself.
+		// cool-down), read in the same round trip as the policy itself. The
+		// counts stop at what the checks need (the policy's maximum; one
+		// household offer), so a client shown a product again and again
+		// costs no more than any other.
 		const window = `WITH p AS (
     SELECT $4::timestamptz - make_interval(hours => 24 * period_days) AS period_start,
            $4::timestamptz - make_interval(hours => 24 * decline_cooldown_days) AS cooldown_start
     FROM contact_policies WHERE channel = $3)`
 		b.Queue(window+`
-SELECT d.product_id,
-       count(*) FILTER (WHERE d.kind = 'offer_shown' AND d.channel = $3 AND d.recorded_at >= p.period_start),
-       max(d.recorded_at) FILTER (WHERE d.kind = 'response' AND d.outcome = 'declined' AND d.recorded_at >= p.cooldown_start)
-FROM decision_records d, p
-WHERE d.client_id = $1 AND d.product_id = ANY($2)
-  AND d.recorded_at >= least(p.period_start, p.cooldown_start) AND d.recorded_at <= $4
-GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+SELECT ids.id,
+       (SELECT count(*) FROM (
+            SELECT 1 FROM decision_records d
+            WHERE d.kind = 'offer_shown' AND d.client_id = $1 AND d.product_id = ids.id AND d.channel = $3
+              AND d.recorded_at >= p.period_start AND d.recorded_at <= $4
+            LIMIT (SELECT max_offers_per_product FROM contact_policies WHERE channel = $3)) shown),
+       (SELECT max(d.recorded_at) FROM decision_records d
+        WHERE d.kind = 'response' AND d.outcome = 'declined' AND d.client_id = $1 AND d.product_id = ids.id
+          AND d.recorded_at >= p.cooldown_start AND d.recorded_at <= $4),
+       EXISTS (
+            SELECT 1 FROM clients c
+            JOIN clients m ON m.household_id = c.household_id AND m.id <> c.id
+            JOIN decision_records d ON d.client_id = m.id
+            WHERE c.id = $1 AND d.kind = 'offer_shown' AND d.product_id = ids.id
+              AND d.recorded_at >= p.period_start AND d.recorded_at <= $4)
+FROM unnest($2::bigint[]) AS ids(id), p`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var (
-					id       int64
-					shown    int
-					declined *time.Time
+					id        int64
+					ph        ProductHistory
+					declined  *time.Time
+					household bool
 				)
-				if err := rows.Scan(&id, &shown, &declined); err != nil {
+				if err := rows.Scan(&id, &ph.ShownInPeriod, &declined, &household); err != nil {
 					return err
 				}
-				ph := f.History[id]
-				ph.ShownInPeriod = shown
 				if declined != nil {
 					d := declined.UTC()
 					ph.DeclinedAt = &d
 				}
-				f.History[id] = ph
-			}
-			return rows.Err()
-		})
-		b.Queue(window+`
-SELECT d.product_id, count(*)
-FROM clients c
-JOIN clients m ON m.household_id = c.household_id AND m.id <> c.id
-JOIN decision_records d ON d.client_id = m.id, p
-WHERE c.id = $1 AND d.product_id = ANY($2) AND d.kind = 'offer_shown'
-  AND d.recorded_at >= p.period_start AND d.recorded_at <= $4
-GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var id int64
-				var n int
-				if err := rows.Scan(&id, &n); err != nil {
-					return err
+				if household {
+					ph.HouseholdShown = 1
 				}
-				ph := f.History[id]
-				ph.HouseholdShown = n
 				f.History[id] = ph
 			}
 			return rows.Err()
