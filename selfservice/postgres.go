@@ -190,7 +190,15 @@ type overviewRows struct {
 
 // queryOverview reads everything the overview shows in one round trip.
 func queryOverview(ctx context.Context, pool *pgxpool.Pool, clientID int64, today, now time.Time, zone *time.Location) (*overviewRows, error) {
-	out := &overviewRows{}
+	// Room for a typical client's rows, so that appending does not
+	// reallocate (positionRow is large) on every overview.
+	out := &overviewRows{
+		accounts:     make([]Account, 0, 8),
+		positions:    make([]positionRow, 0, 8),
+		policies:     make([]Policy, 0, 4),
+		creditLines:  make([]CreditLine, 0, 4),
+		interactions: make([]Interaction, 0, 5),
+	}
 	b := &pgx.Batch{}
 	b.Queue(accountsSQL, clientID).Query(func(rows pgx.Rows) error {
 		for rows.Next() {

@@ -21,6 +21,7 @@ import (
 	"embed"
 	"errors"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -417,13 +418,19 @@ func roundedMoney(amount decimal.Decimal, currency string) Money {
 // the currency's minor units once per position; totals are sums of the
 // rounded position figures, so a total equals the sum of the lines shown.
 func valuePortfolio(rows []positionRow) Portfolio {
-	type total struct {
-		value, cost decimal.Decimal
-		byKind      map[string]decimal.Decimal
-		kinds       []string
+	// A client holds a few currencies and instrument kinds: slices
+	// searched in order keep them in the order first seen, cheaper than
+	// maps for so few.
+	type kindTotal struct {
+		kind  string
+		value decimal.Decimal
 	}
-	totals := map[string]*total{}
-	var currencies []string
+	type total struct {
+		currency    string
+		value, cost decimal.Decimal
+		byKind      []kindTotal
+	}
+	var totals []*total
 	positions := make([]Position, 0, len(rows))
 	for _, r := range rows {
 		p := Position{ID: r.ID, AccountID: r.AccountID, InstrumentID: r.InstrumentID,
@@ -441,40 +448,46 @@ func valuePortfolio(rows []positionRow) Portfolio {
 			value := roundedMoney(r.quantity.Mul(*r.close).Mul(multiplier), p.Currency)
 			gain := newMoney(value.value.Sub(p.Cost.value), p.Currency)
 			p.Value, p.UnrealisedGain = &value, &gain
-			t, ok := totals[p.Currency]
-			if !ok {
-				t = &total{byKind: map[string]decimal.Decimal{}}
-				totals[p.Currency] = t
-				currencies = append(currencies, p.Currency)
+			var t *total
+			for _, c := range totals {
+				if c.currency == p.Currency {
+					t = c
+					break
+				}
+			}
+			if t == nil {
+				t = &total{currency: p.Currency}
+				totals = append(totals, t)
 			}
 			t.value = t.value.Add(value.value)
 			t.cost = t.cost.Add(p.Cost.value)
-			if _, seen := t.byKind[p.Kind]; !seen {
-				t.kinds = append(t.kinds, p.Kind)
+			k := slices.IndexFunc(t.byKind, func(k kindTotal) bool { return k.kind == p.Kind })
+			if k < 0 {
+				t.byKind = append(t.byKind, kindTotal{kind: p.Kind})
+				k = len(t.byKind) - 1
 			}
-			t.byKind[p.Kind] = t.byKind[p.Kind].Add(value.value)
+			t.byKind[k].value = t.byKind[k].value.Add(value.value)
 		}
 		positions = append(positions, p)
 	}
-	out := Portfolio{Totals: make([]PortfolioTotal, 0, len(currencies)), Positions: positions}
+	out := Portfolio{Totals: make([]PortfolioTotal, 0, len(totals)), Positions: positions}
 	hundred := decimal.NewFromInt(100)
-	for _, cur := range currencies {
-		t := totals[cur]
+	for _, t := range totals {
+		cur := t.currency
 		pt := PortfolioTotal{
 			Currency:       cur,
 			Value:          newMoney(t.value, cur),
 			Cost:           newMoney(t.cost, cur),
 			UnrealisedGain: newMoney(t.value.Sub(t.cost), cur),
-			Allocation:     make([]Allocation, 0, len(t.kinds)),
+			Allocation:     make([]Allocation, 0, len(t.byKind)),
 		}
-		for _, kind := range t.kinds {
-			v := t.byKind[kind]
+		for _, k := range t.byKind {
 			share := decimal.Zero
 			if !t.value.IsZero() {
-				share = v.DivRound(t.value, 4)
+				share = k.value.DivRound(t.value, 4)
 			}
 			pt.Allocation = append(pt.Allocation, Allocation{
-				Kind: kind, Value: newMoney(v, cur), Share: share,
+				Kind: k.kind, Value: newMoney(k.value, cur), Share: share,
 				Percent: fixedString(share.Mul(hundred), 2),
 			})
 		}
