@@ -142,7 +142,7 @@ func newHistoryGen(tb testing.TB, pool *pgxpool.Pool, total int) *historyGen {
 var (
 	benchEngines  = []string{"products.matching", "products.matching", "advisor.nbo", "risk.hedging", "insurance.matching"}
 	benchChannels = []string{"web", "web", "web", "web", "mobile", "mobile", "mobile", "branch", "phone", "email"}
-	benchChecks   = []string{"suitability", "target_market", "consent_marketing", "contact_policy", "vulnerability", "household"}
+	benchChecks   = []string{CheckSuitability, CheckTargetMarket, CheckConsent, CheckContactPolicy, CheckVulnerability, CheckHousehold}
 )
 
 func (g *historyGen) next() (BulkRecord, bool) {
@@ -150,7 +150,7 @@ func (g *historyGen) next() (BulkRecord, bool) {
 		return BulkRecord{}, false
 	}
 	g.emitted++
-	g.at = g.at.Add(g.step + time.Duration(g.rng.Int64N(int64(g.step)/4+1)))
+	g.at = g.at.Add(g.step*7/8 + time.Duration(g.rng.Int64N(int64(g.step)/4+1))) // mean: one step
 	if len(g.pending) > 0 && !g.pending[0].at.After(g.at) {
 		r := heap.Pop(&g.pending).(pendingResponse)
 		return BulkRecord{Record: r.rec, RecordedAt: g.at}, true

@@ -45,6 +45,11 @@ const (
 // Outcomes lists every outcome a record can have, for the outcome filter.
 var Outcomes = []string{"shown", "blocked", "accepted", "declined", "expired", "review_requested"}
 
+// GateChecks are the checks of the offer gate, for the failed-check
+// filter.
+var GateChecks = []string{CheckSuitability, CheckAppropriateness, CheckTargetMarket, CheckConsent,
+	CheckObjection, CheckContactPolicy, CheckVulnerability, CheckHousehold}
+
 // Filter selects decision records. Every field is optional; the zero
 // Filter is every record, newest first. Fields hold the text the user
 // entered so that a refused filter can be shown again as it was.
@@ -168,7 +173,7 @@ func (f *Filter) query(loc *time.Location) (*filterQuery, error) {
 	q := &filterQuery{}
 	var faults []ecrm.FieldError
 	for _, v := range []struct{ field, value string }{
-		{"client", f.Client}, {"product", f.Product}, {"engine", f.Engine}, {"channel", f.Channel}, {"failed_check", f.FailedCheck},
+		{"client", f.Client}, {"product", f.Product}, {"engine", f.Engine}, {"channel", f.Channel},
 	} {
 		if len([]rune(v.value)) > maxTextFilter {
 			faults = append(faults, ecrm.FieldError{Field: v.field, Message: "compliance.error.too_long"})
@@ -216,8 +221,11 @@ func (f *Filter) query(loc *time.Location) (*filterQuery, error) {
 		q.add("d.outcome = ?", o)
 	}
 	if c := strings.TrimSpace(f.FailedCheck); c != "" {
+		if !contains(GateChecks, c) {
+			faults = append(faults, ecrm.FieldError{Field: "failed_check", Message: "compliance.error.check_unknown"})
+		}
 		// A failed check leaves the offer blocked; the GIN index of 00009
-		// covers the blocked records' failed check names.
+		// holds the failed check names.
 		q.add("d.outcome = 'blocked' AND compliance_failed_checks(d.body) @> ARRAY[?::text]", c)
 	}
 	var pf []ecrm.FieldError

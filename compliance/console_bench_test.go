@@ -63,7 +63,8 @@ func BenchmarkConsoleSearch(b *testing.B) {
 		{"product+outcome+channel", func() Filter {
 			return Filter{Product: product(), Outcome: "blocked", Channel: "web"}
 		}},
-		{"failed_check+period", func() Filter { f := Filter{FailedCheck: "consent_marketing"}; month(&f); return f }},
+		{"failed_check+period", func() Filter { f := Filter{FailedCheck: CheckSuitability}; month(&f); return f }},
+		{"failed_check", func() Filter { return Filter{FailedCheck: GateChecks[rng.IntN(len(GateChecks))]} }},
 		{"next page (product)", func() Filter {
 			f := Filter{Product: product()}
 			res, err := c.Search(ctx, f)

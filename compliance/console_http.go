@@ -187,8 +187,10 @@ func (h *ConsoleHandler) filterFields(r *http.Request, f Filter, fe formErrors) 
 	outcome.Options = options(Outcomes, f.Outcome, "compliance.outcome.", "compliance.filter.any")
 	advisor := field("advisor", "advisor", f.Advisor)
 	advisor.InputMode = "numeric"
+	failed := field("failed_check", "failed_check", f.FailedCheck)
+	failed.Options = options(GateChecks, f.FailedCheck, "compliance.check.", "compliance.filter.any")
 	return []page.FormField{client, field("product", "product", f.Product), field("engine", "engine", f.Engine),
-		advisor, channel, outcome, field("failed_check", "failed_check", f.FailedCheck), from, to}
+		advisor, channel, outcome, failed, from, to}
 }
 
 func (h *ConsoleHandler) listPageFor(r *http.Request, path string, f Filter, res *SearchResult, err error) (listPage, int) {

@@ -48,7 +48,7 @@ func TestConsoleSearchFilters(t *testing.T) {
 		{"outcome=blocked", []int64{5, 2}},
 		{"outcome=accepted", []int64{3}},
 		{"outcome=expired", []int64{8}},
-		{"failed_check=consent_marketing", []int64{2}},
+		{"failed_check=consent", []int64{2}},
 		{"failed_check=suitability", []int64{5}},
 		{"failed_check=target_market", []int64{}},
 		// Dates are days in the console's zone (Bucharest): record 5 was
@@ -142,6 +142,7 @@ func TestConsoleRefusesBadFilters(t *testing.T) {
 		{"limit=500", []string{"limit"}},
 		{"after=garbage", []string{"after"}},
 		{"engine=" + strings.Repeat("x", 101), []string{"engine"}},
+		{"failed_check=made_up", []string{"failed_check"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -195,7 +196,7 @@ func TestConsoleRecordDetail(t *testing.T) {
 	if len(d.Related) != 1 || d.Related[0].Seq != 6 || d.Related[0].Outcome != "declined" {
 		t.Errorf("related = %+v, want the decline (6)", d.Related)
 	}
-	if !strings.Contains(string(d.Body), `"consent_marketing"`) {
+	if !strings.Contains(string(d.Body), `"consent"`) {
 		t.Errorf("body = %s", d.Body)
 	}
 

@@ -94,7 +94,7 @@ func newConsoleFixture(t testing.TB) *consoleFixture {
 	f := &consoleFixture{pool: pool, log: NewLog(pool), zone: bucharest}
 	checks := func(failed string) []Check {
 		var list []Check
-		for _, name := range []string{"suitability", "target_market", "consent_marketing", "contact_policy"} {
+		for _, name := range []string{"suitability", "target_market", "consent", "contact_policy"} {
 			c := Check{Name: name, Passed: name != failed}
 			if !c.Passed {
 				c.Detail = "failed: " + name
@@ -124,15 +124,15 @@ func newConsoleFixture(t testing.TB) *consoleFixture {
 		at  string
 		rec Record
 	}{
-		{"2026-11-01 10:00", offer(KindOfferShown, anaID, depID, "products.matching", "web", 0, "")},                        // 1
-		{"2026-11-02 10:00", offer(KindOfferBlocked, anaID, fundID, "products.matching", "mobile", 0, "consent_marketing")}, // 2
-		{"2026-11-03 10:00", response(1, anaID, depID, "web", OutcomeAccepted)},                                             // 3
-		{"2026-11-10 09:00", offer(KindOfferShown, ionID, fundID, "advisor.nbo", "branch", advisorID, "")},                  // 4
-		{"2026-11-10 23:30", offer(KindOfferBlocked, ionID, depID, "advisor.nbo", "phone", advisorID, "suitability")},       // 5
-		{"2026-11-12 08:00", response(4, ionID, fundID, "branch", OutcomeDeclined)},                                         // 6
-		{"2026-11-15 12:00", offer(KindOfferShown, mariaID, depID, "products.matching", "email", 0, "")},                    // 7
-		{"2026-11-20 12:00", response(7, mariaID, depID, "email", OutcomeExpired)},                                          // 8
-		{"2026-11-21 12:00", offer(KindOfferShown, anaID, fundID, "products.matching", "web", 0, "")},                       // 9
+		{"2026-11-01 10:00", offer(KindOfferShown, anaID, depID, "products.matching", "web", 0, "")},                  // 1
+		{"2026-11-02 10:00", offer(KindOfferBlocked, anaID, fundID, "products.matching", "mobile", 0, "consent")},     // 2
+		{"2026-11-03 10:00", response(1, anaID, depID, "web", OutcomeAccepted)},                                       // 3
+		{"2026-11-10 09:00", offer(KindOfferShown, ionID, fundID, "advisor.nbo", "branch", advisorID, "")},            // 4
+		{"2026-11-10 23:30", offer(KindOfferBlocked, ionID, depID, "advisor.nbo", "phone", advisorID, "suitability")}, // 5
+		{"2026-11-12 08:00", response(4, ionID, fundID, "branch", OutcomeDeclined)},                                   // 6
+		{"2026-11-15 12:00", offer(KindOfferShown, mariaID, depID, "products.matching", "email", 0, "")},              // 7
+		{"2026-11-20 12:00", response(7, mariaID, depID, "email", OutcomeExpired)},                                    // 8
+		{"2026-11-21 12:00", offer(KindOfferShown, anaID, fundID, "products.matching", "web", 0, "")},                 // 9
 	}
 	for i, s := range steps {
 		at := utc(s.at)

@@ -78,7 +78,7 @@ func TestStatsExactCounts(t *testing.T) {
 	}(); !slices.Equal(keys, []string{"35_44", "65_plus", "unknown"}) {
 		t.Errorf("age bands in order %v", keys)
 	}
-	if fmt.Sprint(st.BlockedBy) != "[{consent_marketing 1} {suitability 1}]" {
+	if fmt.Sprint(st.BlockedBy) != "[{consent 1} {suitability 1}]" {
 		t.Errorf("blocked by %v", st.BlockedBy)
 	}
 
@@ -97,7 +97,7 @@ func TestStatsExactCounts(t *testing.T) {
 		t.Errorf("from after to: %d %+v", w.Code, p)
 	}
 	page := f.do(t, req{path: "/console/compliance/stats?from=2026-11-01&to=2026-11-30", as: asCompliance, lang: "ro"}).Body.String()
-	for _, s := range []string{"50,0\u00a0%", "65 și peste", "<code>consent_marketing</code>", "1 nov. 2026", "30 nov. 2026"} {
+	for _, s := range []string{"50,0\u00a0%", "65 și peste", "<code>consent</code>", "1 nov. 2026", "30 nov. 2026"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("Romanian statistics page lacks %q", s)
 		}
