@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -43,16 +44,11 @@ const MaxBodySize = 256 << 10
 // offers (one page of "my offers") pass them together; one transaction per
 // batch is what sustains thousands of records per second.
 func (l *Log) Append(ctx context.Context, records ...Record) ([]Appended, error) {
-	var out []Appended
-	err := pgx.BeginTxFunc(ctx, l.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		var err error
-		out, err = l.AppendTx(ctx, tx, records...)
-		return err
-	})
-	if err != nil {
+	p, err := prepare(records)
+	if err != nil || len(p.records) == 0 {
 		return nil, err
 	}
-	return out, nil
+	return l.commit(ctx, p)
 }
 
 // AppendTx is Append inside the caller's transaction, for callers that
@@ -120,36 +116,39 @@ func fieldsOf(r *Record, seq, recordedAtMicros int64, body []byte) recordFields 
 	}
 }
 
-// write appends prepared records in tx.
-func (l *Log) write(ctx context.Context, tx pgx.Tx, p prepared) ([]Appended, error) {
-	records, bodies := p.records, p.bodies
-	if len(records) == 0 {
-		return nil, nil
-	}
-	// The row lock on the head serialises writers across processes; it is
-	// held until commit, so seqs are gapless and each prev_hash is the hash
-	// committed just before.
-	const qHead = `SELECT seq, hash FROM decision_chain_head FOR UPDATE`
-	var headSeq int64
-	var headHash []byte
-	if err := tx.QueryRow(ctx, qHead).Scan(&headSeq, &headHash); err != nil {
-		return nil, fmt.Errorf("lock decision chain head: %w", err)
-	}
+// chainRows are prepared records placed after the chain head: their seqs,
+// time and hashes, and the column arrays of the one INSERT that writes them.
+type chainRows struct {
+	out                                   []Appended
+	seqs                                  []int64
+	refers, prods, vers, staff            []pgtype.Int8
+	clients                               []int64
+	kinds, engines, engVers, ruleVers     []string
+	channels, actors, outcomes, bodyTexts []string
+	prevs, hashes                         [][]byte
+	now                                   time.Time
+	hasResponse                           bool
+}
+
+// place computes the rows of p after the head (headSeq, headHash), under
+// the head lock.
+func (l *Log) place(p prepared, headSeq int64, headHash []byte) (*chainRows, error) {
 	if len(headHash) != 32 {
 		return nil, errors.New("decision chain head hash is not 32 bytes")
 	}
+	records, bodies := p.records, p.bodies
 	// The time is taken under the lock, so recorded_at follows seq (up to
 	// clock differences between hosts).
 	now := l.Now().UTC().Truncate(time.Microsecond)
-
 	n := len(records)
-	out := make([]Appended, n)
-	var (
-		seqs, refers, clients, prods, vers, staff = make([]int64, n), make([]pgtype.Int8, n), make([]int64, n), make([]pgtype.Int8, n), make([]pgtype.Int8, n), make([]pgtype.Int8, n)
-		kinds, engines, engVers, ruleVers         = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		channels, actors, outcomes, bodyTexts     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		prevs, hashes                             = make([][]byte, n), make([][]byte, n)
-	)
+	c := &chainRows{
+		out: make([]Appended, n), now: now,
+		seqs: make([]int64, n), refers: make([]pgtype.Int8, n), clients: make([]int64, n), prods: make([]pgtype.Int8, n),
+		vers: make([]pgtype.Int8, n), staff: make([]pgtype.Int8, n),
+		kinds: make([]string, n), engines: make([]string, n), engVers: make([]string, n), ruleVers: make([]string, n),
+		channels: make([]string, n), actors: make([]string, n), outcomes: make([]string, n), bodyTexts: make([]string, n),
+		prevs: make([][]byte, n), hashes: make([][]byte, n),
+	}
 	prev := headHash
 	var buf []byte
 	for i := range records {
@@ -158,21 +157,28 @@ func (l *Log) write(ctx context.Context, tx pgx.Tx, p prepared) ([]Appended, err
 		f := fieldsOf(r, seq, now.UnixMicro(), bodies[i])
 		var h [32]byte
 		h, buf = chainHash(buf, prev, &f)
-		out[i] = Appended{Seq: seq, RecordedAt: now, Hash: h}
-		copy(out[i].PrevHash[:], prev)
+		c.out[i] = Appended{Seq: seq, RecordedAt: now, Hash: h}
+		copy(c.out[i].PrevHash[:], prev)
 
-		seqs[i], clients[i] = seq, r.ClientID
-		refers[i], prods[i], vers[i], staff[i] = optInt(r.RefersTo), optInt(r.ProductID), optInt(r.ProductVersionID), optInt(r.Actor.StaffID)
-		kinds[i], engines[i], engVers[i], ruleVers[i] = string(r.Kind), r.Engine, r.EngineVersion, r.RuleVersion
-		channels[i], actors[i], outcomes[i], bodyTexts[i] = r.Channel, string(r.Actor.Kind), string(r.Outcome), string(bodies[i])
-		prevs[i], hashes[i] = out[i].PrevHash[:], out[i].Hash[:]
-		prev = hashes[i]
+		c.seqs[i], c.clients[i] = seq, r.ClientID
+		c.refers[i], c.prods[i], c.vers[i], c.staff[i] = optInt(r.RefersTo), optInt(r.ProductID), optInt(r.ProductVersionID), optInt(r.Actor.StaffID)
+		c.kinds[i], c.engines[i], c.engVers[i], c.ruleVers[i] = string(r.Kind), r.Engine, r.EngineVersion, r.RuleVersion
+		c.channels[i], c.actors[i], c.outcomes[i], c.bodyTexts[i] = r.Channel, string(r.Actor.Kind), string(r.Outcome), string(bodies[i])
+		c.prevs[i], c.hashes[i] = c.out[i].PrevHash[:], c.out[i].Hash[:]
+		prev = c.hashes[i]
+		c.hasResponse = c.hasResponse || r.Kind == KindResponse
 	}
+	return c, nil
+}
 
-	// One INSERT for the whole batch and the head update, sent in one round
-	// trip. A response must answer a shown offer of the same client: the
-	// join refuses anything else, so the insert count tells.
-	const qInsert = `
+// The row lock on the head serialises writers across processes; it is
+// held until commit, so seqs are gapless and each prev_hash is the hash
+// committed just before.
+const qHead = `SELECT seq, hash FROM decision_chain_head FOR UPDATE`
+
+// One INSERT for the whole batch and the head update, sent in one round
+// trip.
+const qInsert = `
 INSERT INTO decision_records (seq, kind, refers_to, client_id, product_id, product_version_id,
     engine, engine_version, rule_version, channel, actor_kind, actor_staff_id, outcome,
     body, recorded_at, prev_hash, hash)
@@ -185,54 +191,123 @@ FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], 
     AS r(seq, kind, refers_to, client_id, product_id, product_version_id,
          engine, engine_version, rule_version, channel, actor_kind, actor_staff_id, outcome,
          body, prev_hash, hash)`
-	const qHeadUpdate = `UPDATE decision_chain_head SET seq = $1, hash = $2`
-	const qResponses = `
+
+const qHeadUpdate = `UPDATE decision_chain_head SET seq = $1, hash = $2`
+
+// A response must answer a shown offer of the same client.
+const qResponses = `
 SELECT r.seq FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(seq, refers_to, client_id)
 WHERE r.refers_to IS NOT NULL AND NOT EXISTS (
     SELECT 1 FROM decision_records o
     WHERE o.seq = r.refers_to AND o.kind = 'offer_shown' AND o.client_id = r.client_id)
 LIMIT 1`
-	var batch pgx.Batch
-	batch.Queue(qInsert, seqs, kinds, refers, clients, prods, vers, engines, engVers, ruleVers,
-		channels, actors, staff, outcomes, bodyTexts, now, prevs, hashes)
-	batch.Queue(qHeadUpdate, seqs[n-1], hashes[n-1])
-	hasResponse := false
-	for i := range records {
-		hasResponse = hasResponse || records[i].Kind == KindResponse
+
+// queueWrite queues the INSERT and the head update.
+func (c *chainRows) queueWrite(b *pgx.Batch) {
+	n := len(c.seqs)
+	b.Queue(qInsert, c.seqs, c.kinds, c.refers, c.clients, c.prods, c.vers, c.engines, c.engVers, c.ruleVers,
+		c.channels, c.actors, c.staff, c.outcomes, c.bodyTexts, c.now, c.prevs, c.hashes).Exec(func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() != int64(n) {
+			return fmt.Errorf("%d of %d written", tag.RowsAffected(), n)
+		}
+		return nil
+	})
+	b.Queue(qHeadUpdate, c.seqs[n-1], c.hashes[n-1])
+}
+
+// write appends prepared records in tx.
+func (l *Log) write(ctx context.Context, tx pgx.Tx, p prepared) ([]Appended, error) {
+	if len(p.records) == 0 {
+		return nil, nil
 	}
-	if hasResponse {
-		batch.Queue(qResponses, seqs, refers, clients)
+	var headSeq int64
+	var headHash []byte
+	if err := tx.QueryRow(ctx, qHead).Scan(&headSeq, &headHash); err != nil {
+		return nil, fmt.Errorf("lock decision chain head: %w", err)
 	}
-	br := tx.SendBatch(ctx, &batch)
-	tag, err := br.Exec()
+	c, err := l.place(p, headSeq, headHash)
 	if err != nil {
-		br.Close()
+		return nil, err
+	}
+	var batch pgx.Batch
+	c.queueWrite(&batch)
+	if c.hasResponse {
+		batch.Queue(qResponses, c.seqs, c.refers, c.clients).QueryRow(func(row pgx.Row) error {
+			var bad int64
+			switch err := row.Scan(&bad); {
+			case err == nil:
+				return fmt.Errorf("decision record %d: refers_to: a response must answer an offer_shown record of the same client", bad)
+			case !errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("check responses: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, fmt.Errorf("insert decision records: %w", err)
 	}
-	if tag.RowsAffected() != int64(n) {
-		br.Close()
-		return nil, fmt.Errorf("insert decision records: %d of %d written", tag.RowsAffected(), n)
-	}
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return nil, fmt.Errorf("advance decision chain head: %w", err)
+	return c.out, nil
+}
+
+// commit appends prepared records in a transaction of their own. Records
+// with responses go through write in an ordinary transaction (their check
+// must pass before COMMIT); the others take two round trips: BEGIN with
+// the head lock, then the rows, the head and COMMIT, pipelined. An offer
+// waits for one durable commit and two round trips before it is shown.
+func (l *Log) commit(ctx context.Context, p prepared) ([]Appended, error) {
+	hasResponse := false
+	for i := range p.records {
+		hasResponse = hasResponse || p.records[i].Kind == KindResponse
 	}
 	if hasResponse {
-		var bad int64
-		err := br.QueryRow().Scan(&bad)
-		switch {
-		case err == nil:
-			br.Close()
-			return nil, fmt.Errorf("decision record %d: refers_to: a response must answer an offer_shown record of the same client", bad)
-		case !errors.Is(err, pgx.ErrNoRows):
-			br.Close()
-			return nil, fmt.Errorf("check responses: %w", err)
+		var out []Appended
+		err := pgx.BeginTxFunc(ctx, l.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+			var err error
+			out, err = l.write(ctx, tx, p)
+			return err
+		})
+		return out, err
+	}
+	conn, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	out, err := l.commitPipelined(ctx, conn.Conn(), p)
+	if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+		// Leave no transaction open on a pooled connection; if even the
+		// rollback fails the connection is closed, not reused.
+		if _, rbErr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
 		}
 	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("append decision records: %w", err)
+	return out, err
+}
+
+func (l *Log) commitPipelined(ctx context.Context, conn *pgx.Conn, p prepared) ([]Appended, error) {
+	var headSeq int64
+	var headHash []byte
+	var begin pgx.Batch
+	begin.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	begin.Queue(qHead).QueryRow(func(row pgx.Row) error { return row.Scan(&headSeq, &headHash) })
+	if err := conn.SendBatch(ctx, &begin).Close(); err != nil {
+		return nil, fmt.Errorf("lock decision chain head: %w", err)
 	}
-	return out, nil
+	c, err := l.place(p, headSeq, headHash)
+	if err != nil {
+		return nil, err
+	}
+	var write pgx.Batch
+	c.queueWrite(&write)
+	write.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, &write).Close(); err != nil {
+		return nil, fmt.Errorf("insert decision records: %w", err)
+	}
+	// A COMMIT of a failed transaction reports ROLLBACK, not an error.
+	if conn.PgConn().TxStatus() != 'I' {
+		return nil, errors.New("append decision records: transaction not committed")
+	}
+	return c.out, nil
 }
 
 func optInt(v int64) pgtype.Int8 { return pgtype.Int8{Int64: v, Valid: v != 0} }

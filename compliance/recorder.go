@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // ErrRecorderClosed is returned by Append on a closed Recorder.
@@ -160,14 +158,5 @@ func (r *Recorder) flush(group []*request, n int) {
 }
 
 func (r *Recorder) writeTx(ctx context.Context, p prepared) ([]Appended, error) {
-	var out []Appended
-	err := pgx.BeginTxFunc(ctx, r.log.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		var err error
-		out, err = r.log.write(ctx, tx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return r.log.commit(ctx, p)
 }
