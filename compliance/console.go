@@ -81,6 +81,22 @@ type filterQuery struct {
 	to    time.Time // exclusive; zero when open
 	after *cursor
 	limit int
+	// failedCheck is the failed-check filter, "" when none.
+	failedCheck string
+}
+
+// rareFailedCheck reports whether ANALYZE found the check name too rare to
+// keep in the statistics of the failed-checks index (or has not run).
+func rareFailedCheck(ctx context.Context, tx pgx.Tx, name string) (bool, error) {
+	const q = `
+SELECT NOT coalesce($1 = ANY (most_common_elems::text::text[]), false)
+FROM (SELECT 1) one
+LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'decision_records_failed_checks_idx'`
+	var rare bool
+	if err := tx.QueryRow(ctx, q, name).Scan(&rare); err != nil {
+		return false, fmt.Errorf("failed-check statistics: %w", err)
+	}
+	return rare, nil
 }
 
 func (q *filterQuery) add(cond string, args ...any) {
@@ -227,6 +243,7 @@ func (f *Filter) query(loc *time.Location) (*filterQuery, error) {
 		// A failed check leaves the offer blocked; the GIN index of 00009
 		// holds the failed check names.
 		q.add("d.outcome = 'blocked' AND compliance_failed_checks(d.body) @> ARRAY[?::text]", c)
+		q.failedCheck = c
 	}
 	var pf []ecrm.FieldError
 	q.from, q.to, pf = period(f.From, f.To, loc)
@@ -338,15 +355,35 @@ FROM decision_records d
 WHERE ` + where + `
 ORDER BY d.recorded_at DESC, d.seq DESC
 LIMIT ` + strconv.Itoa(q.limit+1)
-	// Planned for the values at hand each time (never a cached generic
-	// plan): which index serves a filter depends on how selective its
-	// value is, and a generic plan guesses wrong for a client with a
-	// hundred records or a channel with millions.
-	rows, err := c.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, q.args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("search decision records: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, scanSummary)
+	var list []Summary
+	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if q.failedCheck != "" {
+			rare, err := rareFailedCheck(ctx, tx, q.failedCheck)
+			if err != nil {
+				return err
+			}
+			if rare {
+				// The planner's guess for a check name it has no
+				// statistics of is a fixed share of the table, so it
+				// would walk the whole period newest first looking for
+				// matches that are not there; the GIN index finds the
+				// few there are at once.
+				if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off`); err != nil {
+					return err
+				}
+			}
+		}
+		// Planned for the values at hand each time (never a cached
+		// generic plan): which index serves a filter depends on how
+		// selective its value is, and a generic plan guesses wrong for a
+		// client with a hundred records or a channel with millions.
+		rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, q.args...)...)
+		if err != nil {
+			return err
+		}
+		list, err = pgx.CollectRows(rows, scanSummary)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search decision records: %w", err)
 	}
