@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
@@ -71,6 +73,7 @@ func (h *ConsoleHandler) Routes(r chi.Router) {
 	r.Get("/console/compliance/records/{seq}", h.showRecord)
 	r.Post("/console/compliance/records/{seq}/reviews", h.saveReview)
 	r.Get("/console/compliance/queue", h.showQueue)
+	r.Post("/console/compliance/queue/sampling", h.saveSampling)
 	r.Get("/console/compliance/stats", h.showStats)
 	r.Get("/console/compliance/access-log", h.showAccessLog)
 	r.Get("/console/compliance/export", h.export)
@@ -79,6 +82,7 @@ func (h *ConsoleHandler) Routes(r chi.Router) {
 	r.Get("/api/v1/compliance/records/{seq}", h.getRecord)
 	r.Post("/api/v1/compliance/records/{seq}/reviews", h.createReview)
 	r.Get("/api/v1/compliance/queue", h.listQueue)
+	r.Put("/api/v1/compliance/sampling", h.putSampling)
 	r.Get("/api/v1/compliance/stats", h.getStats)
 	r.Get("/api/v1/compliance/access-log", h.listAccessLog)
 	r.Get("/api/v1/compliance/export", h.export)
@@ -155,8 +159,11 @@ type listPage struct {
 	FirstURL string
 	// Exports are the download links of the filtered set.
 	Exports []exportLink
-	// SamplePercent is the queue's sampling rate.
+	// SamplePercent is the queue's sampling rate, as shown; Sampling the
+	// form that changes it.
 	SamplePercent string
+	Sampling      []page.FormField
+	SamplingSaved bool
 }
 
 type exportLink struct {
@@ -249,7 +256,93 @@ func (h *ConsoleHandler) showQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.SamplePercent = i18n.FromContext(r.Context()).Percent(basisPointsRatio(bp), 2)
+	data.Sampling = samplingFields(basisPointsRatio(bp).Shift(2).StringFixed(2), "")
+	data.SamplingSaved = r.URL.Query().Get("sampling") == "saved"
 	h.render(w, r, status, "compliance_queue", data)
+}
+
+func samplingFields(value, errMsg string) []page.FormField {
+	return []page.FormField{{Name: "sample_percent", ID: "sample_percent", LabelKey: "compliance.queue.rate",
+		HintKey: "compliance.queue.rate_hint", Value: value, Error: errMsg, InputMode: "decimal", MaxLength: 6}}
+}
+
+// saveSampling changes the sampling rate from the queue page.
+func (h *ConsoleHandler) saveSampling(w http.ResponseWriter, r *http.Request) {
+	staffID, ok := h.officer(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, ecrm.Errorf(ecrm.EINVALID, "compliance.error.invalid_input"))
+		return
+	}
+	raw := r.PostForm.Get("sample_percent")
+	bp, err := parsePercent(raw)
+	if err == nil {
+		err = h.console.SetSampleRate(r.Context(), staffID, bp)
+	}
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		f := Filter{}
+		res, qErr := h.console.Queue(r.Context(), f)
+		if qErr != nil {
+			h.fail(w, r, qErr)
+			return
+		}
+		data, _ := h.listPageFor(r, "/console/compliance/queue", f, res, nil)
+		data.Exports = nil
+		cur, rateErr := h.console.SampleRate(r.Context())
+		if rateErr != nil {
+			h.fail(w, r, rateErr)
+			return
+		}
+		data.SamplePercent = i18n.FromContext(r.Context()).Percent(basisPointsRatio(cur), 2)
+		data.Sampling = samplingFields(raw, newFormErrors(r, err).ByField["sample_percent"])
+		h.render(w, r, http.StatusUnprocessableEntity, "compliance_queue", data)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/compliance/queue?sampling=saved", http.StatusSeeOther)
+}
+
+// samplingJSON is the sampling rate in the API: a percentage with at most
+// two decimals, as a string ("5.00").
+type samplingJSON struct {
+	Percent string `json:"percent"`
+}
+
+func (h *ConsoleHandler) putSampling(w http.ResponseWriter, r *http.Request) {
+	staffID, ok := h.officer(w, r)
+	if !ok {
+		return
+	}
+	var in samplingJSON
+	err := web.DecodeJSON(r, &in)
+	var bp int
+	if err == nil {
+		bp, err = parsePercent(in.Percent)
+	}
+	if err == nil {
+		err = h.console.SetSampleRate(r.Context(), staffID, bp)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, samplingJSON{Percent: basisPointsRatio(bp).Shift(2).StringFixed(2)})
+}
+
+// parsePercent reads a percentage between 0 and 100 with at most two
+// decimals ("5", "2.5", "2,5") as basis points.
+func parsePercent(s string) (int, error) {
+	bad := invalid(ecrm.FieldError{Field: "sample_percent", Message: "compliance.queue.error.rate_range"})
+	d, err := decimal.NewFromString(strings.Replace(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), ",", ".", 1))
+	if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) || !d.Shift(2).IsInteger() {
+		return 0, bad
+	}
+	return int(d.Shift(2).IntPart()), nil
 }
 
 // recordPage is the data of compliance_record.html.

@@ -143,7 +143,7 @@ func TestConsoleOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 	sort.Strings(registered)
-	if len(registered) != 7 || !slices.Equal(registered, documented) {
+	if len(registered) != 8 || !slices.Equal(registered, documented) {
 		t.Errorf("registered %q\ndocumented %q", registered, documented)
 	}
 }

@@ -176,3 +176,55 @@ func TestSamplingIsReproducible(t *testing.T) {
 		t.Error("rate above 100 % accepted")
 	}
 }
+
+func TestSamplingRateIsSetByTheOfficer(t *testing.T) {
+	f := newConsoleFixture(t)
+	for _, tt := range []struct {
+		body   string
+		status int
+		bp     int
+	}{
+		{`{"percent":"12.5"}`, 200, 1250},
+		{`{"percent":"0"}`, 200, 0},
+		{`{"percent":"100"}`, 200, 10000},
+		{`{"percent":"100.01"}`, 422, 10000},
+		{`{"percent":"-1"}`, 422, 10000},
+		{`{"percent":"1.234"}`, 422, 10000},
+		{`{"percent":"five"}`, 422, 10000},
+	} {
+		w := f.do(t, req{method: http.MethodPut, path: "/api/v1/compliance/sampling", as: asCompliance, body: tt.body})
+		if w.Code != tt.status {
+			t.Errorf("%s: %d %s", tt.body, w.Code, w.Body)
+		}
+		if tt.status == 422 {
+			if p := decodeProblemDoc(t, w); len(p.Errors) != 1 || p.Errors[0].Field != "sample_percent" {
+				t.Errorf("%s: %+v", tt.body, p)
+			}
+		}
+		if bp, _ := f.handler.console.SampleRate(context.Background()); bp != tt.bp {
+			t.Errorf("%s: rate %d bp, want %d", tt.body, bp, tt.bp)
+		}
+	}
+	if w := f.do(t, req{method: http.MethodPut, path: "/api/v1/compliance/sampling", as: asAdvisor, body: `{"percent":"1"}`}); w.Code != 403 {
+		t.Errorf("advisor sets the rate: %d", w.Code)
+	}
+	// The form on the queue page, in Romanian with a decimal comma.
+	w := f.do(t, req{method: http.MethodPost, path: "/console/compliance/queue/sampling", as: asCompliance, form: true, body: "sample_percent=2,5", lang: "ro"})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("form: %d", w.Code)
+	}
+	if bp, _ := f.handler.console.SampleRate(context.Background()); bp != 250 {
+		t.Errorf("rate %d bp after the form, want 250", bp)
+	}
+	page := f.do(t, req{path: "/console/compliance/queue?sampling=saved", as: asCompliance, lang: "ro"}).Body.String()
+	if !strings.Contains(page, "2,50\u00a0%") {
+		t.Errorf("queue page does not show 2,50 %%")
+	}
+	if !strings.Contains(page, `id="sampling-saved"`) {
+		t.Error("no confirmation")
+	}
+	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/queue/sampling", as: asCompliance, form: true, body: "sample_percent=200"})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `id="sample_percent-error"`) || !strings.Contains(w.Body.String(), `value="200"`) {
+		t.Errorf("bad rate on the form: %d", w.Code)
+	}
+}
