@@ -34,6 +34,10 @@ type config struct {
 
 	SessionIdleTimeout time.Duration // ECRM_SESSION_IDLE_TIMEOUT
 	SessionLifetime    time.Duration // ECRM_SESSION_LIFETIME
+	// SessionCacheTTL is how long a replica reuses a session it read; a
+	// logout on another replica takes effect here within it. 0 turns the
+	// cache off.
+	SessionCacheTTL time.Duration // ECRM_SESSION_CACHE_TTL
 
 	// DebugAddr serves Go's profiler (net/http/pprof) on a separate,
 	// private address when set; never on the public listener.
@@ -109,6 +113,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.SessionLifetime, err = envDuration(getenv, "ECRM_SESSION_LIFETIME", 8*time.Hour); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if cfg.SessionCacheTTL, err = envDuration(getenv, "ECRM_SESSION_CACHE_TTL", time.Second); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.SessionCacheTTL < 0 || cfg.SessionCacheTTL > time.Minute {
+		errs = append(errs, "ECRM_SESSION_CACHE_TTL must be between 0 (off) and 1m")
 	}
 	if cfg.AuditCheckpointEvery, err = envDuration(getenv, "ECRM_AUDIT_CHECKPOINT_EVERY", 10*time.Minute); err != nil {
 		errs = append(errs, err.Error())

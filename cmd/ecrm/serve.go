@@ -113,6 +113,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	store := identity.NewSessionStore(pool, cfg.SessionIdleTimeout, time.Minute)
+	store.SetCacheTTL(cfg.SessionCacheTTL)
 	a := &app{
 		cfg:          cfg,
 		log:          log,

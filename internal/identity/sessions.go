@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -236,17 +237,89 @@ func unquoteWithEncodingJSON(b []byte) (s string, rest []byte, ok bool) {
 //     an idle expiry; a read extends the expiry only when it is more than
 //     writeInterval old, so a busy client costs one indexed read per
 //     request, and the idle timeout holds to within writeInterval.
+//
+// A store may keep what it read for a moment (SetCacheTTL): a client's
+// burst of requests then costs one read. Writes and deletes through this
+// store update the cache at once; a logout on another replica takes
+// effect here within the TTL.
 type SessionStore struct {
 	pool          *pgxpool.Pool
 	idleTimeout   time.Duration
 	writeInterval time.Duration
+
+	cacheTTL time.Duration
+	mu       sync.Mutex
+	cache    map[string]cachedSession // by token hash
+	// writes counts writes and deletes; a read that overlapped one does
+	// not fill the cache, which might otherwise keep what was replaced.
+	writes uint64
+	clock  func() time.Time // time.Now; tests move it
+}
+
+// cachedSession is a session as read from the database, and when.
+type cachedSession struct {
+	data             []byte
+	expiry, deadline time.Time
+	read             time.Time
+}
+
+// maxCachedSessions bounds the cache: beyond it the cache starts afresh.
+const maxCachedSessions = 100_000
+
+// SetCacheTTL makes the store keep sessions it read for ttl (0: never).
+func (s *SessionStore) SetCacheTTL(ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cacheTTL = ttl
+	s.cache = make(map[string]cachedSession)
+}
+
+func (s *SessionStore) cached(key []byte, now time.Time) (cachedSession, bool) {
+	if s.cacheTTL <= 0 {
+		return cachedSession{}, false
+	}
+	s.mu.Lock()
+	c, ok := s.cache[string(key)]
+	s.mu.Unlock()
+	if !ok || now.Sub(c.read) >= s.cacheTTL || !now.Before(c.expiry) {
+		return cachedSession{}, false
+	}
+	return c, true
+}
+
+func (s *SessionStore) writeCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+func (s *SessionStore) remember(key []byte, c cachedSession, writesBefore uint64) {
+	if s.cacheTTL <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writes != writesBefore {
+		return
+	}
+	if len(s.cache) >= maxCachedSessions {
+		s.cache = make(map[string]cachedSession)
+	}
+	s.cache[string(key)] = c
+}
+
+func (s *SessionStore) forget(key []byte) {
+	s.mu.Lock()
+	s.writes++
+	delete(s.cache, string(key))
+	s.mu.Unlock()
 }
 
 // NewSessionStore returns a store on pool that ends sessions idle for
 // idleTimeout; writeInterval bounds how often a read extends the expiry (a
 // minute suits a 15-minute idle timeout).
 func NewSessionStore(pool *pgxpool.Pool, idleTimeout, writeInterval time.Duration) *SessionStore {
-	return &SessionStore{pool: pool, idleTimeout: idleTimeout, writeInterval: writeInterval}
+	return &SessionStore{pool: pool, idleTimeout: idleTimeout, writeInterval: writeInterval, clock: time.Now}
 }
 
 func tokenHash(token string) []byte {
@@ -259,39 +332,58 @@ func tokenHash(token string) []byte {
 // activity: the idle expiry moves forward.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	key := tokenHash(token)
-	var data []byte
-	var expiry, deadline time.Time
-	err := s.pool.QueryRow(ctx, `SELECT data, expiry, deadline FROM sessions WHERE token_hash = $1 AND expiry > now()`, key).
-		Scan(&data, &expiry, &deadline)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
+	now := s.clock()
+	writes := s.writeCount()
+	c, ok := s.cached(key, now)
+	if !ok {
+		err := s.pool.QueryRow(ctx, `SELECT data, expiry, deadline FROM sessions WHERE token_hash = $1 AND expiry > now()`, key).
+			Scan(&c.data, &c.expiry, &c.deadline)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		c.read = now
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	if expiry.Before(deadline) && time.Until(expiry) < s.idleTimeout-s.writeInterval {
+	if c.expiry.Before(c.deadline) && c.expiry.Sub(now) < s.idleTimeout-s.writeInterval {
 		if _, err := s.pool.Exec(ctx, `UPDATE sessions SET expiry = least(deadline, now() + $2::interval) WHERE token_hash = $1`,
 			key, s.idleTimeout); err != nil {
 			return nil, false, err
 		}
+		c.expiry = minTime(c.deadline, now.Add(s.idleTimeout))
 	}
-	return data, true, nil
+	s.remember(key, c, writes)
+	return c.data, true, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // CommitCtx saves the session data; deadline is the session's absolute end
 // (scs runs without an idle timeout of its own, so it passes the lifetime
 // deadline here).
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte, deadline time.Time) error {
+	key := tokenHash(token)
+	s.forget(key)
+	defer s.forget(key)
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO sessions (token_hash, data, deadline, expiry) VALUES ($1, $2, $3, least($3, now() + $4::interval))
 		ON CONFLICT (token_hash) DO UPDATE SET data = EXCLUDED.data, deadline = EXCLUDED.deadline, expiry = EXCLUDED.expiry`,
-		tokenHash(token), data, deadline, s.idleTimeout)
+		key, data, deadline, s.idleTimeout)
 	return err
 }
 
 // DeleteCtx removes the session (logout).
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
+	key := tokenHash(token)
+	s.forget(key)
+	defer s.forget(key)
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, key)
 	return err
 }
 

@@ -93,3 +93,78 @@ func TestSessionStoreIdleTimeoutAndDeadline(t *testing.T) {
 		t.Fatalf("DeleteExpired = %d, %v; want the one idle session", n, err)
 	}
 }
+
+// TestSessionStoreCache: with a cache, a session read is reused for the
+// TTL; a write or logout through the store takes effect at once; a logout
+// elsewhere (another replica, here a direct DELETE) within the TTL. The
+// store's clock runs ahead of real time where the test needs the TTL over.
+func TestSessionStoreCache(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	store := identity.NewSessionStore(pool, 15*time.Minute, time.Minute)
+	const ttl = time.Hour
+	store.SetCacheTTL(ttl)
+	var ahead time.Duration
+	store.SetClock(func() time.Time { return time.Now().Add(ahead) })
+	find := func(token string) string {
+		t.Helper()
+		data, ok, err := store.FindCtx(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return "(none)"
+		}
+		return string(data)
+	}
+	if err := store.CommitCtx(ctx, "a", []byte("v1"), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("a"); got != "v1" {
+		t.Fatalf("find = %q", got)
+	}
+	// A write through the store replaces what was cached.
+	if err := store.CommitCtx(ctx, "a", []byte("v2"), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("a"); got != "v2" {
+		t.Fatalf("after commit: find = %q, want v2", got)
+	}
+	// Deleted by another replica: still served from the cache within the
+	// TTL, gone after it.
+	h := sha256.Sum256([]byte("a"))
+	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, h[:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("a"); got != "v2" {
+		t.Fatalf("within the TTL: find = %q, want the cached v2", got)
+	}
+	ahead = ttl
+	if got := find("a"); got != "(none)" {
+		t.Fatalf("after the TTL: find = %q, want none", got)
+	}
+	ahead = 0
+	// A logout through the store ends the session at once.
+	if err := store.CommitCtx(ctx, "b", []byte("v"), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	find("b")
+	if err := store.DeleteCtx(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("b"); got != "(none)" {
+		t.Fatalf("after logout: find = %q", got)
+	}
+	// A session past its deadline is never served from the cache.
+	if err := store.CommitCtx(ctx, "c", []byte("v"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	find("c")
+	if _, err := pool.Exec(ctx, `UPDATE sessions SET expiry = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	ahead = 2 * time.Second
+	if got := find("c"); got != "(none)" {
+		t.Fatalf("after its deadline: find = %q", got)
+	}
+}
