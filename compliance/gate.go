@@ -104,7 +104,7 @@ type ContactPolicy struct {
 // know about earlier offers of one product.
 type ProductHistory struct {
 	// ShownInPeriod counts offers of the product shown to the client on
-	// the channel within the policy's period, up to the policy's maximum.
+	// the channel within the policy's period.
 	ShownInPeriod int `json:"shown_in_period"`
 	// DeclinedAt is the client's latest decline of the product, if any.
 	DeclinedAt *time.Time `json:"declined_at,omitempty"`

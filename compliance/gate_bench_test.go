@@ -78,3 +78,21 @@ func BenchmarkFactsRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluate: the eight checks of one offer, in process, from the
+// facts already read.
+func BenchmarkEvaluate(b *testing.B) {
+	ctx := context.Background()
+	e, p := benchGate(b, false)
+	facts, err := NewFactsReader(e.pool).Read(ctx, e.clientID, "web", []int64{p.Offers[0].Product.ID}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if v := Evaluate(facts, p, p.Offers[0], now); len(v.Checks) != len(CheckNames) {
+			b.Fatal("checks missing")
+		}
+	}
+}

@@ -128,53 +128,69 @@ ORDER BY 1`, clientID, at).Query(func(rows pgx.Rows) error {
 			return err
 		})
 	if len(productIDs) > 0 {
-		// Earlier offers within the channel's period (and declines within its
-		// cool-down), read in the same round trip as the policy itself. The
-		// counts stop at what the checks need (the policy's maximum; one
-		// household offer), so a client shown a product again and again
-		// costs no more than any other.
-		const window = `WITH p AS (
-    SELECT $4::timestamptz - make_interval(hours => 24 * period_days) AS period_start,
-           $4::timestamptz - make_interval(hours => 24 * decline_cooldown_days) AS cooldown_start
-    FROM contact_policies WHERE channel = $3)`
-		b.Queue(window+`
-SELECT ids.id,
-       (SELECT count(*) FROM (
-            SELECT 1 FROM decision_records d
-            WHERE d.kind = 'offer_shown' AND d.client_id = $1 AND d.product_id = ids.id AND d.channel = $3
-              AND d.recorded_at >= p.period_start AND d.recorded_at <= $4
-            LIMIT (SELECT max_offers_per_product FROM contact_policies WHERE channel = $3)) shown),
-       (SELECT max(d.recorded_at) FROM decision_records d
-        WHERE d.kind = 'response' AND d.outcome = 'declined' AND d.client_id = $1 AND d.product_id = ids.id
-          AND d.recorded_at >= p.cooldown_start AND d.recorded_at <= $4),
-       EXISTS (
-            SELECT 1 FROM clients c
-            JOIN clients m ON m.household_id = c.household_id AND m.id <> c.id
-            JOIN decision_records d ON d.client_id = m.id
-            WHERE c.id = $1 AND d.kind = 'offer_shown' AND d.product_id = ids.id
-              AND d.recorded_at >= p.period_start AND d.recorded_at <= $4)
-FROM unnest($2::bigint[]) AS ids(id), p`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+		// Earlier offers within the channel's period and declines within its
+		// cool-down, read in the same round trip as the policy itself. Each
+		// lookup walks a partial index of shown offers or of declines for
+		// one client (shown offers of one product per period are bounded
+		// by the policy itself); the household's by its members, which
+		// keeps the planner off the product's whole history.
+		const period = `(SELECT make_interval(hours => 24 * period_days) FROM contact_policies WHERE channel = $3)`
+		const cooldown = `(SELECT make_interval(hours => 24 * decline_cooldown_days) FROM contact_policies WHERE channel = $3)`
+		history := func(id int64) ProductHistory { return f.History[id] }
+		b.Queue(`
+SELECT d.product_id, count(*) FROM decision_records d
+WHERE d.kind = 'offer_shown' AND d.client_id = $1 AND d.product_id = ANY($2) AND d.channel = $3
+  AND d.recorded_at >= $4::timestamptz - `+period+` AND d.recorded_at <= $4
+GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var (
-					id        int64
-					ph        ProductHistory
-					declined  *time.Time
-					household bool
-				)
-				if err := rows.Scan(&id, &ph.ShownInPeriod, &declined, &household); err != nil {
+				var id int64
+				var n int
+				if err := rows.Scan(&id, &n); err != nil {
 					return err
 				}
-				if declined != nil {
-					d := declined.UTC()
-					ph.DeclinedAt = &d
-				}
-				if household {
-					ph.HouseholdShown = 1
-				}
+				ph := history(id)
+				ph.ShownInPeriod = n
 				f.History[id] = ph
 			}
 			return rows.Err()
 		})
+		b.Queue(`
+SELECT d.product_id, max(d.recorded_at) FROM decision_records d
+WHERE d.kind = 'response' AND d.outcome = 'declined' AND d.client_id = $1 AND d.product_id = ANY($2)
+  AND d.recorded_at >= $4::timestamptz - `+cooldown+` AND d.recorded_at <= $4 AND $3 <> ''
+GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var declined time.Time
+				if err := rows.Scan(&id, &declined); err != nil {
+					return err
+				}
+				ph := history(id)
+				d := declined.UTC()
+				ph.DeclinedAt = &d
+				f.History[id] = ph
+			}
+			return rows.Err()
+		})
+		b.Queue(`
+SELECT DISTINCT x.product_id FROM clients m, LATERAL (
+    SELECT d.product_id FROM decision_records d
+    WHERE d.kind = 'offer_shown' AND d.client_id = m.id AND d.product_id = ANY($2)
+      AND d.recorded_at >= $4::timestamptz - `+period+` AND d.recorded_at <= $4
+    OFFSET 0) x
+WHERE m.household_id = (SELECT household_id FROM clients WHERE id = $1) AND m.id <> $1`, clientID, productIDs, channel, at).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id int64
+					if err := rows.Scan(&id); err != nil {
+						return err
+					}
+					ph := history(id)
+					ph.HouseholdShown = 1
+					f.History[id] = ph
+				}
+				return rows.Err()
+			})
 	}
 	if err := r.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return Facts{}, err

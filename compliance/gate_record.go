@@ -1,7 +1,6 @@
 package compliance
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -58,21 +57,6 @@ func snapshotOf(f Facts, p Presentation, c Candidate, now time.Time) Snapshot {
 	}
 }
 
-// inputs turns a snapshot into the record body's inputs (a JSON object).
-func (s Snapshot) inputs() (map[string]any, error) {
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 // decisionRecord is the record of one verdict: shown or blocked, with the
 // snapshot, the engine's score and reasons, every check and the
 // disclosures (warnings included).
@@ -81,7 +65,7 @@ func decisionRecord(f Facts, p Presentation, c Candidate, v Verdict, now time.Ti
 	if !v.Shown {
 		kind, outcome = KindOfferBlocked, OutcomeBlocked
 	}
-	inputs, err := snapshotOf(f, p, c, now).inputs()
+	inputs, err := json.Marshal(snapshotOf(f, p, c, now))
 	if err != nil {
 		return Record{}, fmt.Errorf("input snapshot of %s: %w", c.Product.Code, err)
 	}
@@ -101,7 +85,7 @@ func decisionRecord(f Facts, p Presentation, c Candidate, v Verdict, now time.Ti
 		Actor:            p.Actor,
 		Outcome:          outcome,
 		Body: Body{
-			Inputs:      inputs,
+			RawInputs:   inputs,
 			Score:       c.Score,
 			Reasons:     c.Reasons,
 			Checks:      v.Checks,

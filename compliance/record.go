@@ -23,6 +23,7 @@
 package compliance
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -96,13 +97,29 @@ type Record struct {
 type Body struct {
 	// Inputs is the snapshot the engine used: profile fields, features,
 	// prices. Any JSON; it is stored in canonical form.
-	Inputs      map[string]any `json:"inputs,omitempty"`
-	Score       *Score         `json:"score,omitempty"`
-	Reasons     []string       `json:"reasons,omitempty"` // plain language
-	Checks      []Check        `json:"checks,omitempty"`
-	Disclosures []Disclosure   `json:"disclosures,omitempty"`
+	Inputs map[string]any `json:"inputs,omitempty"`
+	// RawInputs, when set, is the snapshot already encoded as a JSON
+	// object; it is written instead of Inputs (the gate encodes its typed
+	// snapshot once instead of going through a map).
+	RawInputs   json.RawMessage `json:"-"`
+	Score       *Score          `json:"score,omitempty"`
+	Reasons     []string        `json:"reasons,omitempty"` // plain language
+	Checks      []Check         `json:"checks,omitempty"`
+	Disclosures []Disclosure    `json:"disclosures,omitempty"`
 	// Note is free text, e.g. the client's reason for declining.
 	Note string `json:"note,omitempty"`
+}
+
+// MarshalJSON writes RawInputs, when set, as the inputs.
+func (b Body) MarshalJSON() ([]byte, error) {
+	type plain Body
+	if b.RawInputs == nil {
+		return json.Marshal(plain(b))
+	}
+	return json.Marshal(struct {
+		Inputs json.RawMessage `json:"inputs"`
+		plain
+	}{b.RawInputs, plain(b)})
 }
 
 // Score is the engine's score and the components it was summed from.
