@@ -3,7 +3,6 @@ package advisor
 import (
 	"embed"
 	"errors"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,21 +23,13 @@ var templateFiles embed.FS
 
 // Templates holds the console's page templates (*.html at its root), for
 // page.New.
-var Templates fs.FS = mustSub(templateFiles, "templates")
+var Templates = page.TemplateDir(templateFiles)
 
 // OpenAPI documents every /api/v1 route Routes registers, as a fragment
 // for web.NewOpenAPI.
 //
 //go:embed openapi.json
 var OpenAPI []byte
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
 
 // Handler serves the staff console's pages and their JSON API.
 type Handler struct {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,21 +27,13 @@ var templateFiles embed.FS
 
 // Templates holds the compliance console's page templates
 // (templates/compliance_*.html), for page.New.
-var Templates fs.FS = mustSub(templateFiles, "templates")
+var Templates = page.TemplateDir(templateFiles)
 
 // OpenAPI documents every /api/v1/compliance route, as a fragment for
 // web.NewOpenAPI.
 //
 //go:embed openapi.json
 var OpenAPI []byte
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
 
 // ConsoleHandler serves the compliance console's pages and JSON API, to
 // compliance officers only.

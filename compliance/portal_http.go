@@ -3,7 +3,6 @@ package compliance
 import (
 	"embed"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,13 +23,7 @@ var portalTemplateFiles embed.FS
 // PortalTemplates holds the client's offer pages (portal_*.html), for
 // page.New. The compliance console's templates are separate
 // (compliance_*.html).
-var PortalTemplates fs.FS = func() fs.FS {
-	sub, err := fs.Sub(portalTemplateFiles, "templates")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}()
+var PortalTemplates = page.TemplateDir(portalTemplateFiles)
 
 // PortalOpenAPI documents the routes PortalHandler registers under
 // /api/v1/me/offers, as a fragment for web.NewOpenAPI.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
@@ -21,13 +21,7 @@ var templateFiles embed.FS
 
 // Templates holds the products pages (*.html at its root), to be passed to
 // page.New.
-var Templates = func() fs.FS {
-	sub, err := fs.Sub(templateFiles, "templates")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}()
+var Templates = page.TemplateDir(templateFiles)
 
 type matchForm struct {
 	Goal, Amount, Currency, Months, Purpose, RiskTolerance, Age, Income string

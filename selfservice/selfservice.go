@@ -20,7 +20,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
 )
 
 //go:embed templates/*.html
@@ -38,21 +38,13 @@ var templateFiles embed.FS
 
 // Templates holds the portal's page templates (*.html at its root), to be
 // passed to page.New.
-var Templates = mustSub(templateFiles, "templates")
+var Templates = page.TemplateDir(templateFiles)
 
 // OpenAPI is the OpenAPI 3.1 fragment documenting every /api/v1 route that
 // Routes registers, to be merged with web.NewOpenAPI.
 //
 //go:embed openapi.json
 var OpenAPI []byte
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // the directory is embedded; this cannot fail
-	}
-	return sub
-}
 
 // Money is an amount as the portal shows and writes it. The JSON form,
 // {"amount":"120.50","currency":"EUR"}, is made once with the value, so

@@ -160,7 +160,15 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 		return nil, err
 	}
 
-	sources := map[string][]byte{} // page name → template text
+	// A file named *.partial.html holds templates shared by the pages of
+	// its own set (a filter form, a table two pages show); every other file
+	// is a page.
+	type source struct {
+		text []byte
+		set  int
+	}
+	sources := map[string]source{} // page name → template text
+	partials := map[int][][]byte{} // set → partial templates
 	for i, set := range append([]fs.FS{own}, pageSets...) {
 		files, err := fs.Glob(set, "*.html")
 		if err != nil {
@@ -171,14 +179,18 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 			if i == 0 && file == path.Base(layoutFile) {
 				continue
 			}
-			if _, dup := sources[name]; dup {
-				return nil, fmt.Errorf("page: two templates named %q", name)
-			}
 			text, err := fs.ReadFile(set, file)
 			if err != nil {
 				return nil, err
 			}
-			sources[name] = text
+			if strings.HasSuffix(file, ".partial.html") {
+				partials[i] = append(partials[i], text)
+				continue
+			}
+			if _, dup := sources[name]; dup {
+				return nil, fmt.Errorf("page: two templates named %q", name)
+			}
+			sources[name] = source{text, i}
 		}
 	}
 
@@ -186,12 +198,17 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 	for _, lang := range i18n.Supported() {
 		funcs := r.funcs(i18n.NewLocalizer(lang))
 		r.pages[lang] = map[string]*template.Template{}
-		for name, text := range sources {
+		for name, src := range sources {
 			t, err := template.New(name).Funcs(funcs).Parse(string(layout))
 			if err != nil {
 				return nil, fmt.Errorf("page: parse %s: %w", layoutFile, err)
 			}
-			if _, err := t.Parse(string(text)); err != nil {
+			for _, partial := range partials[src.set] {
+				if _, err := t.Parse(string(partial)); err != nil {
+					return nil, fmt.Errorf("page: parse a partial for %s.html: %w", name, err)
+				}
+			}
+			if _, err := t.Parse(string(src.text)); err != nil {
 				return nil, fmt.Errorf("page: parse %s.html: %w", name, err)
 			}
 			if t.Lookup("content") == nil {
@@ -380,4 +397,15 @@ func userFrom(req *http.Request) *PageUser {
 		return nil
 	}
 	return &PageUser{Name: p.Name, Kind: string(p.Kind), Roles: p.Roles}
+}
+
+// TemplateDir returns the templates directory of a domain package's
+// embedded files, for New. The directory is embedded with the package, so
+// a failure is a programming error and panics at start-up.
+func TemplateDir(files fs.FS) fs.FS {
+	sub, err := fs.Sub(files, "templates")
+	if err != nil {
+		panic(err)
+	}
+	return sub
 }
