@@ -113,73 +113,273 @@ func CanonicalJSON(v any) ([]byte, error) {
 	return canonicalizeJSON(raw)
 }
 
+// canonicalizeJSON rewrites one JSON document in the canonical form. It
+// parses the text directly (no map or interface values): objects are
+// rendered member by member into a buffer of their depth and then written
+// in jsonb's key order, keeping the last of duplicate keys as jsonb does.
 func canonicalizeJSON(raw []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	c := canonicalizer{src: raw}
+	c.space()
+	out, err := c.value(make([]byte, 0, len(raw)+len(raw)/16), 0)
+	if err != nil {
 		return nil, fmt.Errorf("canonical json: %w", err)
 	}
-	if dec.More() {
+	c.space()
+	if c.pos != len(c.src) {
 		return nil, errors.New("canonical json: trailing data")
 	}
-	var b []byte
-	return appendCanonicalValue(b, v)
+	return out, nil
 }
 
-func appendCanonicalValue(b []byte, v any) ([]byte, error) {
-	var err error
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		if v {
-			return append(b, "true"...), nil
+// maxCanonicalDepth bounds nesting, as encoding/json does.
+const maxCanonicalDepth = 10000
+
+type canonicalizer struct {
+	src []byte
+	pos int
+	// bufs[d] holds the rendered member values of the object being
+	// written at depth d; members[d] their keys and spans.
+	bufs    [][]byte
+	members [][]canonicalMember
+}
+
+type canonicalMember struct {
+	key        string // unescaped
+	start, end int    // the value in bufs[depth]
+	order      int    // position in the source, for duplicate keys
+}
+
+var errUnexpectedEnd = errors.New("unexpected end of JSON input")
+
+func (c *canonicalizer) space() {
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
 		}
-		return append(b, "false"...), nil
-	case json.Number:
-		return appendNumeric(b, string(v))
-	case string:
-		return appendPGString(b, v)
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			if b, err = appendCanonicalValue(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		// jsonb orders keys by length, then bytewise.
-		sort.Slice(keys, func(i, j int) bool {
-			if len(keys[i]) != len(keys[j]) {
-				return len(keys[i]) < len(keys[j])
-			}
-			return keys[i] < keys[j]
-		})
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			if b, err = appendPGString(b, k); err != nil {
-				return nil, err
-			}
-			b = append(b, ": "...)
-			if b, err = appendCanonicalValue(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
 	}
-	return nil, fmt.Errorf("canonical json: unexpected %T", v)
+}
+
+func (c *canonicalizer) value(b []byte, depth int) ([]byte, error) {
+	if c.pos >= len(c.src) {
+		return nil, errUnexpectedEnd
+	}
+	if depth > maxCanonicalDepth {
+		return nil, errors.New("nested too deeply")
+	}
+	switch ch := c.src[c.pos]; {
+	case ch == '{':
+		return c.object(b, depth)
+	case ch == '[':
+		return c.array(b, depth)
+	case ch == '"':
+		s, err := c.str()
+		if err != nil {
+			return nil, err
+		}
+		return appendPGString(b, s)
+	case ch == 't':
+		return c.literal(b, "true")
+	case ch == 'f':
+		return c.literal(b, "false")
+	case ch == 'n':
+		return c.literal(b, "null")
+	case ch == '-' || (ch >= '0' && ch <= '9'):
+		start := c.pos
+		if !c.number() {
+			return nil, fmt.Errorf("bad number at offset %d", start)
+		}
+		return appendNumeric(b, string(c.src[start:c.pos]))
+	}
+	return nil, fmt.Errorf("invalid character %q at offset %d", c.src[c.pos], c.pos)
+}
+
+func (c *canonicalizer) literal(b []byte, lit string) ([]byte, error) {
+	if !bytes.HasPrefix(c.src[c.pos:], []byte(lit)) {
+		return nil, fmt.Errorf("invalid literal at offset %d", c.pos)
+	}
+	c.pos += len(lit)
+	return append(b, lit...), nil
+}
+
+// number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (c *canonicalizer) number() bool {
+	digits := func() int {
+		n := 0
+		for c.pos < len(c.src) && c.src[c.pos] >= '0' && c.src[c.pos] <= '9' {
+			c.pos++
+			n++
+		}
+		return n
+	}
+	if c.pos < len(c.src) && c.src[c.pos] == '-' {
+		c.pos++
+	}
+	if c.pos < len(c.src) && c.src[c.pos] == '0' {
+		c.pos++
+	} else if digits() == 0 {
+		return false
+	}
+	if c.pos < len(c.src) && c.src[c.pos] == '.' {
+		c.pos++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if c.pos < len(c.src) && (c.src[c.pos] == 'e' || c.src[c.pos] == 'E') {
+		c.pos++
+		if c.pos < len(c.src) && (c.src[c.pos] == '+' || c.src[c.pos] == '-') {
+			c.pos++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// str reads a string; one without escapes is used as it stands, the rare
+// one with escapes is decoded by encoding/json (surrogate pairs and all).
+func (c *canonicalizer) str() (string, error) {
+	start := c.pos
+	c.pos++
+	escaped := false
+	for c.pos < len(c.src) {
+		switch ch := c.src[c.pos]; {
+		case ch == '"':
+			c.pos++
+			if !escaped {
+				return string(c.src[start+1 : c.pos-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(c.src[start:c.pos], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		case ch == '\\':
+			escaped = true
+			c.pos += 2
+		case ch < ' ':
+			return "", fmt.Errorf("control character in string at offset %d", c.pos)
+		default:
+			c.pos++
+		}
+	}
+	return "", errUnexpectedEnd
+}
+
+func (c *canonicalizer) array(b []byte, depth int) ([]byte, error) {
+	c.pos++
+	b = append(b, '[')
+	c.space()
+	if c.pos < len(c.src) && c.src[c.pos] == ']' {
+		c.pos++
+		return append(b, ']'), nil
+	}
+	for i := 0; ; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		c.space()
+		var err error
+		if b, err = c.value(b, depth+1); err != nil {
+			return nil, err
+		}
+		c.space()
+		if c.pos >= len(c.src) {
+			return nil, errUnexpectedEnd
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+		case ']':
+			c.pos++
+			return append(b, ']'), nil
+		default:
+			return nil, fmt.Errorf("invalid character %q in array at offset %d", c.src[c.pos], c.pos)
+		}
+	}
+}
+
+func (c *canonicalizer) object(b []byte, depth int) ([]byte, error) {
+	c.pos++
+	for len(c.bufs) <= depth {
+		c.bufs = append(c.bufs, nil)
+		c.members = append(c.members, nil)
+	}
+	vals, members := c.bufs[depth][:0], c.members[depth][:0]
+	c.space()
+	if c.pos < len(c.src) && c.src[c.pos] == '}' {
+		c.pos++
+		return append(b, "{}"...), nil
+	}
+	for i := 0; ; i++ {
+		c.space()
+		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
+			return nil, fmt.Errorf("object key expected at offset %d", c.pos)
+		}
+		key, err := c.str()
+		if err != nil {
+			return nil, err
+		}
+		c.space()
+		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
+			return nil, fmt.Errorf("':' expected at offset %d", c.pos)
+		}
+		c.pos++
+		c.space()
+		start := len(vals)
+		if vals, err = c.value(vals, depth+1); err != nil {
+			return nil, err
+		}
+		members = append(members, canonicalMember{key: key, start: start, end: len(vals), order: i})
+		c.space()
+		if c.pos >= len(c.src) {
+			return nil, errUnexpectedEnd
+		}
+		if c.src[c.pos] == ',' {
+			c.pos++
+			continue
+		}
+		if c.src[c.pos] != '}' {
+			return nil, fmt.Errorf("invalid character %q in object at offset %d", c.src[c.pos], c.pos)
+		}
+		c.pos++
+		break
+	}
+	// jsonb orders keys by length, then bytewise; of duplicate keys the
+	// last written wins.
+	sort.Slice(members, func(i, j int) bool {
+		a, z := members[i], members[j]
+		if len(a.key) != len(z.key) {
+			return len(a.key) < len(z.key)
+		}
+		if a.key != z.key {
+			return a.key < z.key
+		}
+		return a.order < z.order
+	})
+	b = append(b, '{')
+	first := true
+	for i, m := range members {
+		if i+1 < len(members) && members[i+1].key == m.key {
+			continue // a later duplicate replaces it
+		}
+		if !first {
+			b = append(b, ", "...)
+		}
+		first = false
+		var err error
+		if b, err = appendPGString(b, m.key); err != nil {
+			return nil, err
+		}
+		b = append(b, ": "...)
+		b = append(b, vals[m.start:m.end]...)
+	}
+	c.bufs[depth], c.members[depth] = vals, members
+	return append(b, '}'), nil
 }
 
 // appendPGString escapes like PostgreSQL's escape_json: the short escapes,

@@ -1,7 +1,14 @@
 package compliance
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ecrm-project/ecrm/internal/pgtest"
@@ -79,5 +86,161 @@ func TestCanonicalEncodingSeparatesFields(t *testing.T) {
 	if string(appendCanonical(nil, &a)) == string(appendCanonical(nil, &b)) ||
 		string(appendCanonical(nil, &c)) == string(appendCanonical(nil, &d)) {
 		t.Fatal("distinct records encode alike")
+	}
+}
+
+// The canonicaliser as first written: decode into maps and slices, then
+// print. The streaming one must give the same bytes.
+func canonicalizeReference(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("canonical json: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("canonical json: trailing data")
+	}
+	var b []byte
+	return appendReferenceValue(b, v)
+}
+
+func appendReferenceValue(b []byte, v any) ([]byte, error) {
+	var err error
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		if v {
+			return append(b, "true"...), nil
+		}
+		return append(b, "false"...), nil
+	case json.Number:
+		return appendNumeric(b, string(v))
+	case string:
+		return appendPGString(b, v)
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			if b, err = appendReferenceValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		// jsonb orders keys by length, then bytewise.
+		sort.Slice(keys, func(i, j int) bool {
+			if len(keys[i]) != len(keys[j]) {
+				return len(keys[i]) < len(keys[j])
+			}
+			return keys[i] < keys[j]
+		})
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			if b, err = appendPGString(b, k); err != nil {
+				return nil, err
+			}
+			b = append(b, ": "...)
+			if b, err = appendReferenceValue(b, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	return nil, fmt.Errorf("canonical json: unexpected %T", v)
+}
+
+// randomJSON writes a random JSON document: nested objects (with duplicate
+// and same-length keys), arrays, numbers in every notation, strings with
+// escapes, Unicode and HTML characters, and random whitespace.
+func randomJSON(r *rand.Rand, b *strings.Builder, depth int) {
+	ws := func() {
+		if r.IntN(4) == 0 {
+			b.WriteString([]string{" ", "\n", "\t ", "\r\n"}[r.IntN(4)])
+		}
+	}
+	keys := []string{"a", "b", "aa", "ab", "ba", "z", "é", "Ș", "inputs", "checks", "reasons", "", "x1", "x2", "dup"}
+	strs := []string{"", "plain", `quo\"te`, `back\\slash`, `\u00e9\u2028`, "<a href='x'>&amp;</a>", "Ștefănescu € 日本", `\ud83d\ude00`, `tab\tnl\n`, `\/`, `\u0001`}
+	nums := []string{"0", "-0", "1", "-42", "1.50", "0.1", "1e2", "1.5e-1", "1E+3", "-0.00", "123456789012345678901234567890", "1e-7", "3.0"}
+	k := r.IntN(10)
+	if depth > 4 {
+		k = 5 + r.IntN(5)
+	}
+	switch {
+	case k < 2:
+		b.WriteByte('{')
+		n := r.IntN(6)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			ws()
+			fmt.Fprintf(b, "%q", keys[r.IntN(len(keys))])
+			ws()
+			b.WriteByte(':')
+			ws()
+			randomJSON(r, b, depth+1)
+			ws()
+		}
+		b.WriteByte('}')
+	case k < 4:
+		b.WriteByte('[')
+		n := r.IntN(5)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			ws()
+			randomJSON(r, b, depth+1)
+			ws()
+		}
+		b.WriteByte(']')
+	case k < 6:
+		b.WriteString(`"` + strs[r.IntN(len(strs))] + `"`)
+	case k < 8:
+		b.WriteString(nums[r.IntN(len(nums))])
+	default:
+		b.WriteString([]string{"true", "false", "null"}[r.IntN(3)])
+	}
+}
+
+// TestCanonicalizerMatchesReference compares the streaming canonicaliser
+// with the decode-and-print one on 20,000 random documents and on bodies
+// the gate writes, and checks both refuse what is not JSON.
+func TestCanonicalizerMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	docs := []string{}
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		randomJSON(r, &b, 0)
+		docs = append(docs, b.String())
+	}
+	body, err := json.Marshal(Body{Inputs: map[string]any{"profile": map[string]any{"Age": 41, "Income": "48000.00"}},
+		Reasons: []string{"Lowest APR"}, Checks: []Check{{Name: CheckConsent, Passed: true, Detail: "Consent to marketing on the portal given"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, string(body))
+	for _, doc := range docs {
+		want, errWant := canonicalizeReference([]byte(doc))
+		got, errGot := canonicalizeJSON([]byte(doc))
+		if (errWant == nil) != (errGot == nil) || !bytes.Equal(want, got) {
+			t.Fatalf("%s\n reference: %s (%v)\n streaming: %s (%v)", doc, want, errWant, got, errGot)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `[1,]`, `[1 2]`, `01`, `1.`, `-`, `1e`, `"a`, `tru`, `{"a":1}x`, `"\u0000"`, "\"a\x01b\"", `{"a":1,}`, `nul`} {
+		if _, err := canonicalizeJSON([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
 	}
 }
