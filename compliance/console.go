@@ -428,6 +428,18 @@ type Input struct {
 
 var errRecordNotFound = ecrm.Errorf(ecrm.ENOTFOUND, "compliance.error.record_not_found")
 
+// LogRecordView records in the staff access log that a compliance officer
+// opened a decision record: it shows the client's evidence.
+func (c *Console) LogRecordView(ctx context.Context, who Exporter, d *Detail) error {
+	detail, _ := json.Marshal(map[string]any{"seq": d.Seq})
+	const q = `INSERT INTO staff_access_log (staff_id, client_id, resource, request_id, detail, accessed_at)
+VALUES ($1, $2, 'decision_record', nullif($3, ''), $4, $5)`
+	if _, err := c.pool.Exec(ctx, q, who.StaffID, d.ClientID, who.RequestID, detail, c.now()); err != nil {
+		return fmt.Errorf("record the view of decision record %d: %w", d.Seq, err)
+	}
+	return nil
+}
+
 // Record returns the record seq with its related records and reviews.
 func (c *Console) Record(ctx context.Context, seq int64) (*Detail, error) {
 	var d Detail

@@ -363,21 +363,35 @@ func (h *ConsoleHandler) reviewFields(in ReviewInput, fe formErrors) []page.Form
 }
 
 func (h *ConsoleHandler) showRecord(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.officer(w, r); !ok {
-		return
-	}
-	seq, ok := seqParam(r)
+	d, ok := h.openRecord(w, r)
 	if !ok {
-		h.fail(w, r, errRecordNotFound)
-		return
-	}
-	d, err := h.console.Record(r.Context(), seq)
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, "compliance_record", recordPage{Detail: d, Zone: h.console.loc,
 		Fields: h.reviewFields(ReviewInput{}, formErrors{}), Reviewed: r.URL.Query().Get("reviewed") == "1"})
+}
+
+// openRecord reads the record the request names, for a compliance officer,
+// and records the view in the staff access log before anything is shown.
+func (h *ConsoleHandler) openRecord(w http.ResponseWriter, r *http.Request) (*Detail, bool) {
+	staffID, ok := h.officer(w, r)
+	if !ok {
+		return nil, false
+	}
+	seq, ok := seqParam(r)
+	if !ok {
+		h.fail(w, r, errRecordNotFound)
+		return nil, false
+	}
+	d, err := h.console.Record(r.Context(), seq)
+	if err == nil {
+		err = h.console.LogRecordView(r.Context(), Exporter{StaffID: staffID, RequestID: web.RequestIDFrom(r.Context())}, d)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	return d, true
 }
 
 func (h *ConsoleHandler) saveReview(w http.ResponseWriter, r *http.Request) {
@@ -589,17 +603,8 @@ func (h *ConsoleHandler) listQueue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *ConsoleHandler) getRecord(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.officer(w, r); !ok {
-		return
-	}
-	seq, ok := seqParam(r)
+	d, ok := h.openRecord(w, r)
 	if !ok {
-		h.fail(w, r, errRecordNotFound)
-		return
-	}
-	d, err := h.console.Record(r.Context(), seq)
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, toDetailJSON(d))

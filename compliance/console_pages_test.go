@@ -28,7 +28,7 @@ var consoleDynamicKeys = map[string][]string{
 	"compliance.age_band.":          AgeBands,
 	"compliance.segment.":           {"mass", "emerging_affluent", "affluent", "private", "prospect"},
 	"compliance.stats.by.":          Dimensions,
-	"compliance.access.resource.":   {"client_360", "credit_history", "export", "review_request"},
+	"compliance.access.resource.":   {"client_360", "credit_history", "export", "review_request", "decision_record"},
 	"compliance.purpose.":           {"credit_application", "account_review", "collections", "complaint", "regulatory_request"},
 	"compliance.filter.":            {"client", "product", "engine", "advisor", "channel", "outcome", "failed_check", "from", "to"},
 	"compliance.access.filter.":     {"staff", "client", "from", "to"},

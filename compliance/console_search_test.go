@@ -202,6 +202,19 @@ func TestConsoleRecordDetail(t *testing.T) {
 
 	w := f.do(t, req{path: "/console/compliance/records/5", as: asCompliance})
 	body := w.Body.String()
+	// Each opening shows a client's evidence and is in the staff access
+	// log, with the record's number: records 4 (API) and 5 (page).
+	var views string
+	if err := f.pool.QueryRow(context.Background(), `SELECT string_agg(d.client_id || ':' || (a.detail->>'seq'), ',' ORDER BY a.id)
+		FROM staff_access_log a JOIN decision_records d ON d.seq = (a.detail->>'seq')::bigint AND d.client_id = a.client_id
+		WHERE a.resource = 'decision_record'`).Scan(&views); err != nil {
+		t.Fatal(err)
+	}
+	var c4, c5 int64
+	f.pool.QueryRow(context.Background(), `SELECT (SELECT client_id FROM decision_records WHERE seq = 4), (SELECT client_id FROM decision_records WHERE seq = 5)`).Scan(&c4, &c5)
+	if want := fmt.Sprintf("%d:4,%d:5", c4, c5); views != want {
+		t.Errorf("access log of record views = %q, want %q", views, want)
+	}
 	for _, want := range []string{"Fits the client&#39;s savings goal", `<code>suitability</code>`, "check-failed", "failed: suitability",
 		"Bogdan Advisor", "Ion Popa", "DEP-12M", "€0.00"} {
 		if !strings.Contains(body, want) {
