@@ -46,11 +46,11 @@ func newReviewFixture(t *testing.T) *reviewFixture {
 	f.mariaOffer, f.raduOffer = got[0].Seq, got[1].Seq
 	portal := compliance.NewPortal(f.pool)
 	portal.SetNow(func() time.Time { return testNow.Add(-49 * time.Hour) })
-	mr, _, err := portal.RequestReview(ctx, mariaIonescu, f.mariaOffer, "Why this loan?")
+	mr, _, err := portal.RequestReview(ctx, mariaIonescu, f.mariaOffer, "web", "Why this loan?")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr, _, err := portal.RequestReview(ctx, raduIonescu, f.raduOffer, "Radu's question")
+	rr, _, err := portal.RequestReview(ctx, raduIonescu, f.raduOffer, "web", "Radu's question")
 	if err != nil {
 		t.Fatal(err)
 	}

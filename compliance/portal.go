@@ -53,10 +53,6 @@ const (
 // similar tokens, not documents.
 const maxIdempotencyKey = 255
 
-// PortalChannel is the channel of what a client does in the portal and its
-// API.
-const PortalChannel = "web"
-
 // Explanation is a shown offer as its decision record tells it: what was
 // offered, on which terms, why, what was disclosed, which checks it passed,
 // and what became of it.
@@ -354,14 +350,15 @@ func lockChain(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// answerRecord is a record about the offer o, made by the client in the
-// portal: same client, product, version and engine as the offer.
-func (o *offerRecord) answerRecord(kind Kind, outcome Outcome, body Body) Record {
+// answerRecord is a record about the offer o, made by the client on a
+// channel (web: the portal, mobile: the app): same client, product,
+// version and engine as the offer.
+func (o *offerRecord) answerRecord(kind Kind, outcome Outcome, channel string, body Body) Record {
 	return Record{
 		Kind: kind, RefersTo: o.Seq, ClientID: o.ClientID,
 		ProductID: o.ProductID, ProductVersionID: o.ProductVersionID,
 		Engine: o.Engine, EngineVersion: o.engineVersion, RuleVersion: o.ruleVersion,
-		Channel: PortalChannel, Actor: Actor{Kind: ActorClient}, Outcome: outcome, Body: body,
+		Channel: channel, Actor: Actor{Kind: ActorClient}, Outcome: outcome, Body: body,
 	}
 }
 
@@ -395,8 +392,9 @@ WHERE h.decision_seq = $1 AND h.client_id = $2 AND h.status = 'open'`
 // offer seq: a review_request decision record (actor client) and the
 // advisor's work item, in one transaction. While a request is open, asking
 // again returns it (created false) and records nothing. message is
-// optional, at most MaxReviewMessage characters.
-func (p *Portal) RequestReview(ctx context.Context, clientID, seq int64, message string) (review *HumanReview, created bool, err error) {
+// optional, at most MaxReviewMessage characters; channel is where the
+// client asked (web, mobile).
+func (p *Portal) RequestReview(ctx context.Context, clientID, seq int64, channel, message string) (review *HumanReview, created bool, err error) {
 	err = pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		review, created = nil, false
 		o, err := findOffer(ctx, tx, clientID, seq)
@@ -422,7 +420,7 @@ func (p *Portal) RequestReview(ctx context.Context, clientID, seq int64, message
 		case !errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("read open review request of offer %d: %w", seq, err)
 		}
-		appended, err := p.log.AppendTx(ctx, tx, o.answerRecord(KindReviewRequest, OutcomeReviewRequested, Body{Note: msg}))
+		appended, err := p.log.AppendTx(ctx, tx, o.answerRecord(KindReviewRequest, OutcomeReviewRequested, channel, Body{Note: msg}))
 		if err != nil {
 			return fmt.Errorf("record review request of offer %d: %w", seq, err)
 		}
@@ -473,8 +471,8 @@ var errAlreadyAnswered = ecrm.Errorf(ecrm.ECONFLICT, "portal.offer.response.erro
 // once: a second response is ECONFLICT, unless it repeats the first with
 // the same idempotency key, which returns the first (created false). The
 // key is kept in the record's inputs. Accepting opens nothing yet: the
-// client's advisor follows up.
-func (p *Portal) Respond(ctx context.Context, clientID, seq int64, response, idempotencyKey string) (resp *OfferResponse, created bool, err error) {
+// client's advisor follows up. channel is where the client answered.
+func (p *Portal) Respond(ctx context.Context, clientID, seq int64, channel, response, idempotencyKey string) (resp *OfferResponse, created bool, err error) {
 	err = pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		resp, created = nil, false
 		o, err := findOffer(ctx, tx, clientID, seq)
@@ -509,11 +507,11 @@ func (p *Portal) Respond(ctx context.Context, clientID, seq int64, response, ide
 		if idempotencyKey != "" {
 			body.Inputs = map[string]any{"idempotency_key": idempotencyKey}
 		}
-		appended, err := p.log.AppendTx(ctx, tx, o.answerRecord(KindResponse, outcome, body))
+		appended, err := p.log.AppendTx(ctx, tx, o.answerRecord(KindResponse, outcome, channel, body))
 		if err != nil {
 			return fmt.Errorf("record response to offer %d: %w", seq, err)
 		}
-		resp = &OfferResponse{Seq: appended[0].Seq, OfferSeq: seq, Outcome: outcome, Channel: PortalChannel,
+		resp = &OfferResponse{Seq: appended[0].Seq, OfferSeq: seq, Outcome: outcome, Channel: channel,
 			RecordedAt: appended[0].RecordedAt, idempotencyKey: idempotencyKey}
 		created = true
 		return nil

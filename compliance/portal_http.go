@@ -313,7 +313,7 @@ func (h *PortalHandler) saveReviewRequest(w http.ResponseWriter, r *http.Request
 		return ecrm.Errorf(ecrm.EINVALID, "portal.offer.error.form_unreadable")
 	}
 	message := r.PostForm.Get("message")
-	_, created, err := h.portal.RequestReview(r.Context(), clientID, seq, message)
+	_, created, err := h.portal.RequestReview(r.Context(), clientID, seq, web.ClientChannel(r), message)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
 		e, viewErr := h.portal.Explain(r.Context(), clientID, seq)
 		if viewErr != nil {
@@ -349,7 +349,7 @@ func (h *PortalHandler) saveResponse(w http.ResponseWriter, r *http.Request, cli
 		}
 		return ecrm.Errorf(ecrm.EINVALID, "portal.offer.error.form_unreadable")
 	}
-	resp, _, err := h.portal.Respond(r.Context(), clientID, seq, r.PostForm.Get("response"), "")
+	resp, _, err := h.portal.Respond(r.Context(), clientID, seq, web.ClientChannel(r), r.PostForm.Get("response"), "")
 	if ecrm.ErrorCode(err) == ecrm.ECONFLICT {
 		e, viewErr := h.portal.Explain(r.Context(), clientID, seq)
 		if viewErr != nil {
@@ -392,7 +392,7 @@ func (h *PortalHandler) createReviewRequest(w http.ResponseWriter, r *http.Reque
 			return h.notFoundFirst(r, clientID, seq, err)
 		}
 	}
-	review, created, err := h.portal.RequestReview(r.Context(), clientID, seq, body.Message)
+	review, created, err := h.portal.RequestReview(r.Context(), clientID, seq, web.ClientChannel(r), body.Message)
 	if err != nil {
 		return err
 	}
@@ -415,7 +415,7 @@ func (h *PortalHandler) createResponse(w http.ResponseWriter, r *http.Request, c
 	if err := web.DecodeJSON(r, &body); err != nil {
 		return h.notFoundFirst(r, clientID, seq, err)
 	}
-	resp, created, err := h.portal.Respond(r.Context(), clientID, seq, body.Response, r.Header.Get("Idempotency-Key"))
+	resp, created, err := h.portal.Respond(r.Context(), clientID, seq, web.ClientChannel(r), body.Response, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}

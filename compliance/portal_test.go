@@ -267,7 +267,9 @@ func TestPortalRespondOnce(t *testing.T) {
 	e := newPortalEnv(t)
 	etf, loan, blocked := e.presentOffers(t)
 	respond := func(seq, client int64, body, key string) *httptest.ResponseRecorder {
-		h := map[string]string{}
+		// Answers through the API come from the mobile app (a bearer
+		// token); the page's from the portal.
+		h := map[string]string{"Authorization": "Bearer app-token"}
 		if key != "" {
 			h["Idempotency-Key"] = key
 		}
@@ -320,6 +322,10 @@ func TestPortalRespondOnce(t *testing.T) {
 		!strings.Contains(body, `id="offer-state">Not interested<`) {
 		t.Errorf("second answer on the page = %d, want 409 saying it was answered", w.Code)
 	}
+	if n := e.count(t, `SELECT count(*) FROM decision_records WHERE kind = 'response' AND
+		((refers_to = $1 AND channel = 'mobile') OR (refers_to = $2 AND channel = 'web'))`, loan, etf); n != 2 {
+		t.Errorf("%d responses on the channel they came from, want the app's (mobile) and the portal's (web)", n)
+	}
 	w = e.do(t, portalRequest{path: offerPath(loan, ""), client: e.clientID})
 	if body := w.Body.String(); !strings.Contains(body, "Your advisor will contact you") || strings.Contains(body, `id="response-form"`) {
 		t.Errorf("accepted offer's page does not say the advisor will call, or still offers the buttons")
@@ -344,11 +350,11 @@ func TestPortalConcurrentAnswers(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			e.portal.Respond(context.Background(), e.clientID, loan, "declined", "")
+			e.portal.Respond(context.Background(), e.clientID, loan, "web", "declined", "")
 		}()
 		go func() {
 			defer wg.Done()
-			e.portal.RequestReview(context.Background(), e.clientID, loan, "")
+			e.portal.RequestReview(context.Background(), e.clientID, loan, "web", "")
 		}()
 	}
 	wg.Wait()

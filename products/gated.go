@@ -76,12 +76,3 @@ func withholdAll(res *MatchResult, notice string) {
 	res.Eligible = []Offer{}
 	res.Notice = notice
 }
-
-// channelOf is where an API caller shows offers: programmatic clients
-// with a bearer token are the mobile app, the browser is the portal.
-func channelOf(authorization string) string {
-	if len(authorization) > 7 && authorization[:7] == "Bearer " {
-		return "mobile"
-	}
-	return "web"
-}

@@ -152,7 +152,7 @@ func (h *Handler) match(w http.ResponseWriter, r *http.Request) {
 		web.Problem(w, r, err)
 		return
 	}
-	res, err := h.gatedMatch(r.Context(), ecrm.PrincipalFrom(r.Context()), channelOf(r.Header.Get("Authorization")), req, i18n.FromContext(r.Context()))
+	res, err := h.gatedMatch(r.Context(), ecrm.PrincipalFrom(r.Context()), web.ClientChannel(r), req, i18n.FromContext(r.Context()))
 	if err != nil {
 		web.Problem(w, r, err)
 		return
