@@ -9,7 +9,8 @@ import (
 // log records it: programmatic callers with a bearer token are the mobile
 // app, the browser (session cookie) is the portal.
 func ClientChannel(r *http.Request) string {
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+	// The scheme is case-insensitive (RFC 9110).
+	if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "Bearer ") {
 		return "mobile"
 	}
 	return "web"

@@ -6,7 +6,7 @@ import (
 )
 
 func TestClientChannel(t *testing.T) {
-	for auth, want := range map[string]string{"": "web", "Bearer eyJ": "mobile", "Basic dXNlcg==": "web", "bearer x": "web"} {
+	for auth, want := range map[string]string{"": "web", "Bearer eyJ": "mobile", "Basic dXNlcg==": "web", "bearer x": "mobile", "Bearer ": "web"} {
 		r := httptest.NewRequest("GET", "/", nil)
 		if auth != "" {
 			r.Header.Set("Authorization", auth)
