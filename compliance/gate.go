@@ -192,7 +192,6 @@ type Gate struct {
 	facts  *FactsReader
 	log    appender
 	Now    func() time.Time
-	Logger func(msg string, args ...any)
 }
 
 // NewGate returns a gate reading facts with reader and recording to log
