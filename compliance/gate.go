@@ -189,9 +189,9 @@ type appender interface {
 
 // Gate runs the checks and records every decision.
 type Gate struct {
-	facts  *FactsReader
-	log    appender
-	Now    func() time.Time
+	facts *FactsReader
+	log   appender
+	Now   func() time.Time
 }
 
 // NewGate returns a gate reading facts with reader and recording to log
