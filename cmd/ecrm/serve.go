@@ -340,29 +340,32 @@ func (a *app) expireOffers(ctx context.Context) {
 // recomputes the hashes. A head that has not moved is not signed again.
 func (a *app) checkpointPeriodically(ctx context.Context, key ed25519.PrivateKey, every time.Duration) {
 	log := compliance.NewLog(a.pool)
+	// The newest checkpoint already signed; a head that has not moved past
+	// it is not signed again. The first check runs at start, so a log
+	// written while the service was down (or the demo history) is covered
+	// at once.
+	var last int64
+	if err := a.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM decision_checkpoints`).Scan(&last); err != nil {
+		a.log.Warn("offer log checkpoint", "error", err.Error())
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last int64 = -1
 	for {
+		var head int64
+		if err := a.pool.QueryRow(ctx, `SELECT seq FROM decision_chain_head`).Scan(&head); err != nil {
+			a.log.Warn("offer log checkpoint", "error", err.Error())
+		} else if head > last {
+			if cp, err := log.Checkpoint(ctx, key); err != nil {
+				a.log.Warn("offer log checkpoint", "error", err.Error())
+			} else {
+				last = cp.Seq
+				a.log.Info("offer log checkpoint signed", "seq", cp.Seq, "key_id", cp.KeyID)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			var head int64
-			if err := a.pool.QueryRow(ctx, `SELECT seq FROM decision_chain_head`).Scan(&head); err != nil {
-				a.log.Warn("offer log checkpoint", "error", err.Error())
-				continue
-			}
-			if head == last {
-				continue
-			}
-			cp, err := log.Checkpoint(ctx, key)
-			if err != nil {
-				a.log.Warn("offer log checkpoint", "error", err.Error())
-				continue
-			}
-			last = cp.Seq
-			a.log.Info("offer log checkpoint signed", "seq", cp.Seq, "key_id", cp.KeyID)
 		}
 	}
 }
