@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
@@ -70,5 +71,48 @@ func TestAuditVerifyCommand(t *testing.T) {
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code == 0 || !strings.Contains(out, "record 3 altered") {
 		t.Fatalf("verify of a tampered log = %q, %v; want record 3 named and a non-zero exit", out, err)
+	}
+}
+
+// TestServeSignsCheckpoints: with ECRM_AUDIT_KEY set, serve signs the
+// chain head at start when it moved past the newest checkpoint, and again
+// when it moves; a head that has not moved is not signed twice.
+func TestServeSignsCheckpoints(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newTestEnv(t, nil)
+	key, err := compliance.GenerateSigningKey(filepath.Join(t.TempDir(), "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := compliance.NewLog(e.pool)
+	offer := compliance.Record{Kind: compliance.KindOfferShown, ClientID: 1, Engine: "matching", EngineVersion: "test",
+		Channel: "web", Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown}
+	if _, err := log.Append(ctx, offer, offer); err != nil {
+		t.Fatal(err)
+	}
+	checkpoints := func() string {
+		var s string
+		e.pool.QueryRow(ctx, `SELECT coalesce(string_agg(seq::text, ',' ORDER BY seq), '') FROM decision_checkpoints`).Scan(&s)
+		return s
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		for i := 0; i < 200 && checkpoints() != want; i++ {
+			time.Sleep(25 * time.Millisecond)
+		}
+		if got := checkpoints(); got != want {
+			t.Fatalf("checkpoints at %q, want %q", got, want)
+		}
+	}
+	go e.app.checkpointPeriodically(ctx, key, 50*time.Millisecond)
+	waitFor("2")
+	if _, err := log.Append(ctx, offer); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("2,3")
+	time.Sleep(200 * time.Millisecond) // several ticks without a new record
+	if got := checkpoints(); got != "2,3" {
+		t.Errorf("checkpoints %q: an unmoved head was signed again", got)
 	}
 }
