@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
 
@@ -241,6 +244,46 @@ func TestCanonicalizerMatchesReference(t *testing.T) {
 	for _, bad := range []string{``, `{`, `{"a"}`, `{"a":}`, `[1,]`, `[1 2]`, `01`, `1.`, `-`, `1e`, `"a`, `tru`, `{"a":1}x`, `"\u0000"`, "\"a\x01b\"", `{"a":1,}`, `nul`} {
 		if _, err := canonicalizeJSON([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// TestBodyCanonicalMatchesCanonicalJSON: the member-by-member writer of a
+// body gives the bytes CanonicalJSON gives, for bodies with and without
+// each member, raw or map inputs.
+func TestBodyCanonicalMatchesCanonicalJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for i := 0; i < 2000; i++ {
+		var b Body
+		if r.IntN(2) == 0 {
+			b.Note = []string{"declined: too expensive", "Ș\n\"x\"", "<b>&"}[r.IntN(3)]
+		}
+		if r.IntN(2) == 0 {
+			b.Score = &Score{Value: decimal.New(int64(r.IntN(1000)), -2), Components: []ScoreComponent{{Name: "rank", Value: decimal.NewFromInt(1)}}}
+		}
+		for n := r.IntN(3); n > 0; n-- {
+			b.Checks = append(b.Checks, Check{Name: CheckNames[r.IntN(len(CheckNames))], Passed: r.IntN(2) == 0, Warning: r.IntN(4) == 0, Detail: "détail"})
+		}
+		switch r.IntN(3) {
+		case 0:
+			var sb strings.Builder
+			sb.WriteString(`{"k": `)
+			randomJSON(r, &sb, 1)
+			sb.WriteString(`, "a": 1.50}`)
+			b.RawInputs = json.RawMessage(sb.String())
+		case 1:
+			b.Inputs = map[string]any{"age": 41, "income": "48000.00", "nested": map[string]any{"z": []any{1, "two"}}}
+		}
+		for n := r.IntN(3); n > 0; n-- {
+			b.Reasons = append(b.Reasons, "reason € "+fmt.Sprint(n))
+		}
+		for n := r.IntN(2); n > 0; n-- {
+			b.Disclosures = append(b.Disclosures, Disclosure{Kind: "fee", Text: "Fee", Amount: &ecrm.Money{Amount: decimal.New(20000, -2), Currency: "EUR"}})
+		}
+		want, err1 := CanonicalJSON(b)
+		got, err2 := b.canonical()
+		if err1 != nil || err2 != nil || !bytes.Equal(want, got) {
+			t.Fatalf("body %d:\n CanonicalJSON: %s (%v)\n canonical:     %s (%v)", i, want, err1, got, err2)
 		}
 	}
 }

@@ -95,7 +95,7 @@ func (r *Record) canonicalBody() ([]byte, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	body, err := CanonicalJSON(r.Body)
+	body, err := r.Body.canonical()
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}

@@ -122,6 +122,67 @@ func (b Body) MarshalJSON() ([]byte, error) {
 	}{b.RawInputs, plain(b)})
 }
 
+// canonical is CanonicalJSON(b), written member by member in jsonb's key
+// order (length, then bytes: note, score, checks, inputs, reasons,
+// disclosures) so that the large inputs, often already encoded, are parsed
+// once and never re-encoded.
+func (b Body) canonical() ([]byte, error) {
+	type member struct {
+		key string
+		val any
+		raw []byte
+	}
+	members := make([]member, 0, 6)
+	if b.Note != "" {
+		members = append(members, member{key: "note", val: b.Note})
+	}
+	if b.Score != nil {
+		members = append(members, member{key: "score", val: b.Score})
+	}
+	if len(b.Checks) > 0 {
+		members = append(members, member{key: "checks", val: b.Checks})
+	}
+	switch {
+	case b.RawInputs != nil:
+		members = append(members, member{key: "inputs", raw: b.RawInputs})
+	case len(b.Inputs) > 0:
+		members = append(members, member{key: "inputs", val: b.Inputs})
+	}
+	if len(b.Reasons) > 0 {
+		members = append(members, member{key: "reasons", val: b.Reasons})
+	}
+	if len(b.Disclosures) > 0 {
+		members = append(members, member{key: "disclosures", val: b.Disclosures})
+	}
+	out := make([]byte, 0, 512+len(b.RawInputs)+len(b.RawInputs)/8)
+	out = append(out, '{')
+	for i, m := range members {
+		if i > 0 {
+			out = append(out, ", "...)
+		}
+		out = append(out, '"')
+		out = append(out, m.key...)
+		out = append(out, `": `...)
+		raw := m.raw
+		if raw == nil {
+			var err error
+			if raw, err = json.Marshal(m.val); err != nil {
+				return nil, err
+			}
+		}
+		c := canonicalizer{src: raw}
+		c.space()
+		var err error
+		if out, err = c.value(out, 1); err != nil {
+			return nil, fmt.Errorf("canonical json: %s: %w", m.key, err)
+		}
+		if c.space(); c.pos != len(raw) {
+			return nil, fmt.Errorf("canonical json: %s: trailing data", m.key)
+		}
+	}
+	return append(out, '}'), nil
+}
+
 // Score is the engine's score and the components it was summed from.
 type Score struct {
 	Value      decimal.Decimal  `json:"value"`
