@@ -201,6 +201,21 @@ func (s *Store) ReviewRequest(ctx context.Context, sc Scope, id int64, requestID
 	return out, nil
 }
 
+// CheckReviewInScope reports errReviewNotFound unless the request id is in
+// the scope; it shows nothing, so it is not an access to log.
+func (s *Store) CheckReviewInScope(ctx context.Context, sc Scope, id int64) error {
+	var exists bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM human_review_requests h JOIN clients c ON c.id = h.client_id
+		WHERE h.id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2))`, id, sc.advisorFilter()).Scan(&exists)
+	switch {
+	case err != nil:
+		return fmt.Errorf("review request %d: %w", id, err)
+	case !exists:
+		return errReviewNotFound
+	}
+	return nil
+}
+
 // ReviewAnswer is an advisor's answer as entered.
 type ReviewAnswer struct {
 	Answer string `json:"answer"`

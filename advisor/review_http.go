@@ -235,8 +235,8 @@ func (h *Handler) createReviewAnswer(w http.ResponseWriter, r *http.Request) {
 	var in ReviewAnswer
 	if err := web.DecodeJSON(r, &in); err != nil {
 		// A request out of reach is not found, whatever the body.
-		if _, viewErr := h.store.ReviewRequest(r.Context(), sc, id, web.RequestIDFrom(r.Context())); viewErr != nil {
-			err = viewErr
+		if scopeErr := h.store.CheckReviewInScope(r.Context(), sc, id); scopeErr != nil {
+			err = scopeErr
 		}
 		h.fail(w, r, err)
 		return

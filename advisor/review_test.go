@@ -171,6 +171,19 @@ func TestAdvisorAnswersAReviewRequest(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"answer"`) {
 		t.Errorf("empty API answer = %d %s", w.Code, w.Body)
 	}
+	// A body that is not JSON: the other advisor still gets not found,
+	// and checking the scope shows nothing, so nothing is logged as seen.
+	before := f.accessCount(t)
+	apiAnswer := "/api/v1/review-requests/" + strconv.FormatInt(f.mariaReview, 10) + "/answer"
+	if w := f.do(t, request{method: http.MethodPost, path: apiAnswer, as: asAdvisorB, body: `{not json`}); w.Code != http.StatusNotFound {
+		t.Errorf("malformed answer by another advisor = %d, want 404", w.Code)
+	}
+	if w := f.do(t, request{method: http.MethodPost, path: apiAnswer, as: asAdvisorA, body: `{not json`}); w.Code == http.StatusOK || w.Code == http.StatusNotFound {
+		t.Errorf("malformed answer = %d, want a bad-input problem", w.Code)
+	}
+	if after := f.accessCount(t); after != before {
+		t.Errorf("failed answers logged %d views", after-before)
+	}
 
 	const text = "The loan matches the amount you asked for; your income covers the payment."
 	w = f.do(t, request{method: http.MethodPost, path: answer, as: asAdvisorA, body: form(text), form: true})
@@ -205,4 +218,14 @@ func TestAdvisorAnswersAReviewRequest(t *testing.T) {
 	if err != nil || !res.OK() || res.Records != 4 {
 		t.Errorf("verify = %+v, %v; want 4 records intact", res, err)
 	}
+}
+
+// accessCount counts the staff access log's views of review requests.
+func (f *reviewFixture) accessCount(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM staff_access_log WHERE resource = 'review_request'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
