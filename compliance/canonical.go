@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -118,7 +119,8 @@ func CanonicalJSON(v any) ([]byte, error) {
 // rendered member by member into a buffer of their depth and then written
 // in jsonb's key order, keeping the last of duplicate keys as jsonb does.
 func canonicalizeJSON(raw []byte) ([]byte, error) {
-	c := canonicalizer{src: raw}
+	c := newCanonicalizer(raw)
+	defer c.release()
 	c.space()
 	out, err := c.value(make([]byte, 0, len(raw)+len(raw)/16), 0)
 	if err != nil {
@@ -141,6 +143,31 @@ type canonicalizer struct {
 	// written at depth d; members[d] their keys and spans.
 	bufs    [][]byte
 	members [][]canonicalMember
+}
+
+// canonicalizers are reused: their per-depth buffers are most of what
+// canonicalising a body allocates, and every offer recorded canonicalises
+// one (fewer garbage collections, which are what the slowest appends wait
+// behind).
+var canonicalizers = sync.Pool{New: func() any { return new(canonicalizer) }}
+
+// maxPooledBuffer keeps one huge document from pinning its buffers.
+const maxPooledBuffer = 64 << 10
+
+func newCanonicalizer(src []byte) *canonicalizer {
+	c := canonicalizers.Get().(*canonicalizer)
+	c.src, c.pos = src, 0
+	return c
+}
+
+func (c *canonicalizer) release() {
+	c.src = nil
+	for _, b := range c.bufs {
+		if cap(b) > maxPooledBuffer {
+			return
+		}
+	}
+	canonicalizers.Put(c)
 }
 
 type canonicalMember struct {

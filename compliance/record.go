@@ -170,13 +170,17 @@ func (b Body) canonical() ([]byte, error) {
 				return nil, err
 			}
 		}
-		c := canonicalizer{src: raw}
+		c := newCanonicalizer(raw)
 		c.space()
 		var err error
-		if out, err = c.value(out, 1); err != nil {
+		out, err = c.value(out, 1)
+		c.space()
+		trailing := err == nil && c.pos != len(raw)
+		c.release()
+		switch {
+		case err != nil:
 			return nil, fmt.Errorf("canonical json: %s: %w", m.key, err)
-		}
-		if c.space(); c.pos != len(raw) {
+		case trailing:
 			return nil, fmt.Errorf("canonical json: %s: trailing data", m.key)
 		}
 	}
