@@ -5,12 +5,15 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/ecrm-project/ecrm/internal/gctune"
 )
 
 // BenchmarkAppend records one offer per transaction (the latency an offer
 // waits before it may be shown) and reports the p99 latency.
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
+	gctune.Apply() // as serve runs
 	log, _, f := newLog(b)
 	rec := f.offer(1)
 	lat := make([]time.Duration, 0, b.N)
