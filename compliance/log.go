@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +23,18 @@ type Log struct {
 	// microseconds, the precision PostgreSQL stores, so that the hash of a
 	// record read back equals the hash computed when writing it.
 	Now func() time.Time
+
+	// lastHead is the head this Log last committed: a guess at the head
+	// that saves the round trip reading it (see commitAfterKnownHead). It
+	// is never trusted: the database checks it under the head's lock.
+	lastHead struct {
+		sync.Mutex
+		seq  int64
+		hash []byte
+	}
+	// headMoved counts appends whose guess was wrong (another writer had
+	// appended), for tests.
+	headMoved atomic.Int64
 }
 
 // NewLog returns the log stored in pool's database.
@@ -194,6 +208,19 @@ FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], 
 
 const qHeadUpdate = `UPDATE decision_chain_head SET seq = $1, hash = $2`
 
+// qInsertAfterHead is qInsert and qHeadUpdate in one statement that does
+// both only if the head is still ($18, $19): the UPDATE takes the head's
+// row lock (waiting for another writer, then re-reading the row), and the
+// rows are inserted only if it moved the head. A head that moved meanwhile
+// leaves the transaction empty; nothing is written.
+var qInsertAfterHead = `
+WITH moved AS (
+    UPDATE decision_chain_head SET seq = $20, hash = $21
+    WHERE seq = $18 AND hash = $19
+    RETURNING 1)
+` + qInsert + `
+WHERE EXISTS (SELECT FROM moved)`
+
 // A response must answer a shown offer of the same client.
 const qResponses = `
 SELECT r.seq FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(seq, refers_to, client_id)
@@ -251,9 +278,11 @@ func (l *Log) write(ctx context.Context, tx pgx.Tx, p prepared) ([]Appended, err
 
 // commit appends prepared records in a transaction of their own. Records
 // with responses go through write in an ordinary transaction (their check
-// must pass before COMMIT); the others take two round trips: BEGIN with
+// must pass before COMMIT); the others take one round trip when the head
+// is where this Log left it (commitAfterKnownHead), else two: BEGIN with
 // the head lock, then the rows, the head and COMMIT, pipelined. An offer
-// waits for one durable commit and two round trips before it is shown.
+// waits for one durable commit and, mostly, one round trip before it is
+// shown.
 func (l *Log) commit(ctx context.Context, p prepared) ([]Appended, error) {
 	hasResponse := false
 	for i := range p.records {
@@ -266,6 +295,9 @@ func (l *Log) commit(ctx context.Context, p prepared) ([]Appended, error) {
 			out, err = l.write(ctx, tx, p)
 			return err
 		})
+		if err == nil {
+			l.rememberHead(out[len(out)-1])
+		}
 		return out, err
 	}
 	conn, err := l.pool.Acquire(ctx)
@@ -273,7 +305,19 @@ func (l *Log) commit(ctx context.Context, p prepared) ([]Appended, error) {
 		return nil, err
 	}
 	defer conn.Release()
-	out, err := l.commitPipelined(ctx, conn.Conn(), p)
+	var out []Appended
+	if seq, hash, ok := l.guessHead(); ok {
+		out, err = l.commitAfterKnownHead(ctx, conn.Conn(), p, seq, hash)
+		if err == nil && out == nil {
+			l.headMoved.Add(1)
+		}
+	}
+	if err == nil && out == nil {
+		out, err = l.commitPipelined(ctx, conn.Conn(), p)
+	}
+	if err == nil {
+		l.rememberHead(out[len(out)-1])
+	}
 	if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
 		// Leave no transaction open on a pooled connection; if even the
 		// rollback fails the connection is closed, not reused.
@@ -282,6 +326,61 @@ func (l *Log) commit(ctx context.Context, p prepared) ([]Appended, error) {
 		}
 	}
 	return out, err
+}
+
+// commitAfterKnownHead appends p after the head (seq, hash) this Log
+// committed last, in one round trip: BEGIN, the rows and the head in one
+// statement, COMMIT. It returns nil, nil when the head has moved since
+// (another writer appended; nothing was written), and the caller reads
+// the head and tries again. With one writing process, the guess is right
+// but for the first append after start.
+func (l *Log) commitAfterKnownHead(ctx context.Context, conn *pgx.Conn, p prepared, seq int64, hash []byte) ([]Appended, error) {
+	c, err := l.place(p, seq, hash)
+	if err != nil {
+		return nil, err
+	}
+	n := len(c.seqs)
+	var inserted int64
+	var b pgx.Batch
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	b.Queue(qInsertAfterHead, c.seqs, c.kinds, c.refers, c.clients, c.prods, c.vers, c.engines, c.engVers, c.ruleVers,
+		c.channels, c.actors, c.staff, c.outcomes, c.bodyTexts, c.now, c.prevs, c.hashes,
+		seq, hash, c.seqs[n-1], c.hashes[n-1]).Exec(func(tag pgconn.CommandTag) error {
+		inserted = tag.RowsAffected()
+		return nil
+	})
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, fmt.Errorf("insert decision records: %w", err)
+	}
+	if conn.PgConn().TxStatus() != 'I' {
+		return nil, errors.New("append decision records: transaction not committed")
+	}
+	switch inserted {
+	case int64(n):
+		return c.out, nil
+	case 0:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("append decision records: %d of %d written", inserted, n)
+	}
+}
+
+// guessHead returns the head this Log committed last, if any.
+func (l *Log) guessHead() (int64, []byte, bool) {
+	l.lastHead.Lock()
+	defer l.lastHead.Unlock()
+	return l.lastHead.seq, l.lastHead.hash, l.lastHead.hash != nil
+}
+
+// rememberHead keeps a committed record as the guess of the head, unless
+// a later one is known already (concurrent Appends finish in any order).
+func (l *Log) rememberHead(a Appended) {
+	l.lastHead.Lock()
+	defer l.lastHead.Unlock()
+	if a.Seq > l.lastHead.seq {
+		l.lastHead.seq, l.lastHead.hash = a.Seq, append([]byte(nil), a.Hash[:]...)
+	}
 }
 
 func (l *Log) commitPipelined(ctx context.Context, conn *pgx.Conn, p prepared) ([]Appended, error) {

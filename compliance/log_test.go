@@ -496,6 +496,60 @@ func TestConcurrentWritersInSeparateProcesses(t *testing.T) {
 	}
 }
 
+// A Log appends after the head it committed last in one round trip; when
+// another writer has appended since, nothing is written on that guess and
+// the Log reads the head and appends after it.
+func TestAppendAfterAHeadThatMoved(t *testing.T) {
+	ctx := context.Background()
+	a, pool, f := newLog(t)
+	b := NewLog(pool) // another process
+	appendOne := func(l *Log, i int) Appended {
+		t.Helper()
+		out, err := l.Append(ctx, f.offer(i))
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+		return out[0]
+	}
+	for i := 1; i <= 5; i++ {
+		if got := appendOne(a, i); got.Seq != int64(i) {
+			t.Fatalf("seq %d, want %d", got.Seq, i)
+		}
+	}
+	if n := a.headMoved.Load(); n != 0 {
+		t.Fatalf("one writer: %d appends found the head moved, want 0", n)
+	}
+	// Alternating writers: every append after the first of b finds its
+	// guess stale.
+	for i := 6; i <= 15; i++ {
+		l := a
+		if i%2 == 0 {
+			l = b
+		}
+		if got := appendOne(l, i); got.Seq != int64(i) {
+			t.Fatalf("seq %d, want %d", got.Seq, i)
+		}
+	}
+	if na, nb := a.headMoved.Load(), b.headMoved.Load(); na != 5 || nb != 4 {
+		t.Errorf("head moved under a %d times (want 5), under b %d times (want 4)", na, nb)
+	}
+	// A batch on a stale guess writes none of its records.
+	if _, err := b.Append(ctx, f.offer(100), f.offer(101), f.offer(102)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := a.Append(ctx, f.offer(103), f.offer(104))
+	if err != nil || out[0].Seq != 19 || out[1].Seq != 20 {
+		t.Fatalf("batch after a moved head: %+v, %v", out, err)
+	}
+	key := testKey(t)
+	if _, err := a.Checkpoint(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustVerify(t, pool, key); !res.OK() || res.Records != 20 {
+		t.Fatalf("Verify: %d records, want 20: %v", res.Records, res.Problem)
+	}
+}
+
 func TestSigningKeyFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log.key")
 	key, err := GenerateSigningKey(path)
