@@ -132,8 +132,6 @@ FROM decision_chain_head h, (SELECT min(seq), max(seq) FROM decision_records) r`
 
 	prev := make([]byte, 32) // the genesis prev_hash: 32 zero bytes
 	var last int64
-	var buf []byte
-	var f recordFields
 	checkCP := func(seq int64, hash []byte) *Problem {
 		cp := bySeq[seq]
 		if cp == nil {
@@ -149,44 +147,30 @@ FROM decision_chain_head h, (SELECT min(seq), max(seq) FROM decision_records) r`
 	if p := checkCP(0, prev); p != nil {
 		return done(p)
 	}
-	var v [pageColumns][]byte
 	for page := range pages {
 		if page.err != nil {
 			return nil, fmt.Errorf("verify: read records after %d: %w", last, page.err)
 		}
-		for r := 0; r < page.n; r++ {
-			page.row(r, &v)
-			f = recordFields{
-				seq: rawInt(v[0]), kind: v[1], refersTo: rawInt(v[2]), clientID: rawInt(v[3]),
-				productID: rawInt(v[4]), productVersionID: rawInt(v[5]),
-				engine: v[6], engineVersion: v[7], ruleVersion: v[8], channel: v[9],
-				actorKind: v[10], actorStaffID: rawInt(v[11]), outcome: v[12],
-				recordedAtMicros: rawInt(v[13]) + pgEpochMicros, body: v[14],
-			}
-			prevHash, hash := v[15], v[16]
+		for i := range page.rows {
+			r := &page.rows[i]
+			prevHash, hash := page.value(r.prev), page.value(r.hash)
 			var problem *Problem
 			switch {
-			case f.seq > last+1:
-				problem = &Problem{last + 1, ProblemDeleted, missing(last+1, f.seq-1) + " — deleted"}
-			case f.seq <= last:
-				problem = &Problem{f.seq, ProblemInserted, fmt.Sprintf("seq %d appears again after %d — inserted or reordered", f.seq, last)}
+			case r.seq > last+1:
+				problem = &Problem{last + 1, ProblemDeleted, missing(last+1, r.seq-1) + " — deleted"}
+			case r.seq <= last:
+				problem = &Problem{r.seq, ProblemInserted, fmt.Sprintf("seq %d appears again after %d — inserted or reordered", r.seq, last)}
 			case !bytes.Equal(prevHash, prev):
-				problem = &Problem{f.seq, ProblemInserted, fmt.Sprintf("prev_hash %s does not match record %d's hash %s — inserted or reordered", short(prevHash), last, short(prev))}
-			}
-			if problem == nil {
-				var h [32]byte
-				h, buf = chainHash(buf, prevHash, &f)
-				if !bytes.Equal(h[:], hash) {
-					problem = &Problem{f.seq, ProblemAltered, fmt.Sprintf("stored hash %s does not match its content (recomputed %s) — altered", short(hash), short(h[:]))}
-				}
-			}
-			if problem == nil {
-				problem = checkCP(f.seq, hash)
+				problem = &Problem{r.seq, ProblemInserted, fmt.Sprintf("prev_hash %s does not match record %d's hash %s — inserted or reordered", short(prevHash), last, short(prev))}
+			case !bytes.Equal(r.computed[:], hash):
+				problem = &Problem{r.seq, ProblemAltered, fmt.Sprintf("stored hash %s does not match its content (recomputed %s) — altered", short(hash), short(r.computed[:]))}
+			default:
+				problem = checkCP(r.seq, hash)
 			}
 			if problem != nil {
 				return done(problem)
 			}
-			last = f.seq
+			last = r.seq
 			prev = append(prev[:0], hash...)
 			res.Records++
 		}
@@ -265,27 +249,41 @@ const verifyBatch = 2000
 
 const pageColumns = 17
 
-// rawPage holds one page of records as raw binary column values
-// copied into one arena, so that the next page can be fetched while this one
-// is hashed: PostgreSQL and the hashing run on different cores.
+// rawPage is one page of records, already hashed by the fetcher that read
+// it: each record's hash is recomputed from its columns as they arrive
+// (bodies are hashed straight from the wire buffer, never copied), so only
+// seq, the stored hashes and the recomputed one are handed over, and the
+// two fetchers hash on both cores while PostgreSQL sends the next rows.
+// What is left, in seq order, is linking each record to the one before.
 type rawPage struct {
-	arena []byte
-	// offs holds start and end of every value in arena; start < 0 is NULL.
-	offs    [][2]int
-	n       int
+	rows []pageRow
+	// arena holds the stored prev_hash and hash values of the rows.
+	arena   []byte
+	buf     []byte // the fetcher's scratch space for chainHash
 	err     error
 	release func()
 }
 
-func (p *rawPage) row(r int, v *[pageColumns][]byte) {
-	o := p.offs[r*pageColumns : (r+1)*pageColumns]
-	for i := range v {
-		if o[i][0] < 0 {
-			v[i] = nil
-		} else {
-			v[i] = p.arena[o[i][0]:o[i][1]:o[i][1]]
-		}
+type pageRow struct {
+	seq        int64
+	prev, hash [2]int // spans in arena; start < 0 is NULL
+	computed   [32]byte
+}
+
+func (p *rawPage) value(span [2]int) []byte {
+	if span[0] < 0 {
+		return nil
 	}
+	return p.arena[span[0]:span[1]:span[1]]
+}
+
+func (p *rawPage) keep(b []byte) [2]int {
+	if b == nil {
+		return [2]int{-1, -1}
+	}
+	s := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return [2]int{s, len(p.arena)}
 }
 
 // readPages streams the records with from < seq <= to in seq order, a
@@ -321,7 +319,7 @@ FROM decision_records WHERE seq > $1 AND seq <= $2 ORDER BY seq`
 				case <-ctx.Done():
 					return
 				}
-				p.arena, p.offs, p.n = p.arena[:0], p.offs[:0], 0
+				p.arena, p.rows = p.arena[:0], p.rows[:0]
 				p.err = p.fill(ctx, pool, q, formats, lo, min(lo+verifyBatch, to))
 				select {
 				case out <- p:
@@ -363,16 +361,16 @@ func (p *rawPage) fill(ctx context.Context, pool *pgxpool.Pool, q string, format
 		if len(v) != pageColumns {
 			return fmt.Errorf("unexpected %d columns", len(v))
 		}
-		for _, b := range v {
-			if b == nil {
-				p.offs = append(p.offs, [2]int{-1, -1})
-				continue
-			}
-			s := len(p.arena)
-			p.arena = append(p.arena, b...)
-			p.offs = append(p.offs, [2]int{s, len(p.arena)})
+		f := recordFields{
+			seq: rawInt(v[0]), kind: v[1], refersTo: rawInt(v[2]), clientID: rawInt(v[3]),
+			productID: rawInt(v[4]), productVersionID: rawInt(v[5]),
+			engine: v[6], engineVersion: v[7], ruleVersion: v[8], channel: v[9],
+			actorKind: v[10], actorStaffID: rawInt(v[11]), outcome: v[12],
+			recordedAtMicros: rawInt(v[13]) + pgEpochMicros, body: v[14],
 		}
-		p.n++
+		r := pageRow{seq: f.seq, prev: p.keep(v[15]), hash: p.keep(v[16])}
+		r.computed, p.buf = chainHash(p.buf, v[15], &f)
+		p.rows = append(p.rows, r)
 	}
 	return rows.Err()
 }
