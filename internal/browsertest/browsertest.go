@@ -136,10 +136,19 @@ func New(t testing.TB) context.Context {
 		t.Fatal(err)
 	}
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
+	// Chromium puts its singleton socket in a directory of its own under
+	// TMPDIR and leaves it behind when it is killed; give it one that goes
+	// with the test. Not under t.TempDir(): a socket path must stay short.
+	scratch, err := os.MkdirTemp("", "ecrm-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(scratch) })
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(execPath),
 		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+scratch),
 		chromedp.Headless,
 		chromedp.NoSandbox, // root in a container has no user namespace sandbox
 		chromedp.DisableGPU,
