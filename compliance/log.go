@@ -14,9 +14,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Log is the tamper-evident offer log in PostgreSQL. It holds no chain state
-// in memory: the head lives in decision_chain_head, so any number of Logs in
-// any number of processes append to one chain.
+// Log is the tamper-evident offer log in PostgreSQL. The head lives in
+// decision_chain_head, and the database decides it: a Log only remembers
+// the head it last wrote as a guess the database checks, so any number of
+// Logs in any number of processes append to one chain.
 type Log struct {
 	pool *pgxpool.Pool
 	// Now is the clock; tests replace it. Times are truncated to
