@@ -1,13 +1,15 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both find PostgreSQL (DATABASE_URL, a server on 127.0.0.1:5432, or a private
-# cluster under .pgdata/) through scripts/with-postgres.
+# cluster of this checkout) through scripts/with-postgres; Debian packages
+# are installed through scripts/apt-install, which waits for apt's lock.
+# `make help` lists the targets.
 
 GO      ?= go
 BIN     := bin/ecrm
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test build check test-deps bench clean
+.PHONY: help run test build check test-deps bench clean
 
 ## run: the whole system with demo data on http://127.0.0.1:8080 (Ctrl-C stops it)
 run: build
@@ -29,17 +31,17 @@ check:
 
 ## test-deps: install what the tests need that Go does not bring (Debian's chromium)
 test-deps:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" -eq 0 ]; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else \
-	    echo "the browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; \
-	  fi; }
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  scripts/apt-install chromium
 
 ## bench: Go benchmarks (no database writes beyond per-test databases)
 bench:
 	scripts/with-postgres $(GO) test -run '^$$' -bench . -benchmem ./...
 
+## clean: remove bin/ and test artifacts (the private PostgreSQL cluster is kept)
 clean:
 	rm -rf bin .e2e-artifacts
+
+## help: this list
+help:
+	@sed -n 's/^## \([a-z-]*\): /\1\t/p' $(MAKEFILE_LIST) | expand -t 12

@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,10 +62,10 @@ var ensure struct {
 // EnsureChromium returns the path of a Chromium (or Chrome) executable. It
 // looks for /usr/bin/chromium, then chromium, chromium-browser and
 // google-chrome on PATH. When none is there and the process runs as root, it
-// installs Debian's chromium package (apt-get update, then apt-get install -y
-// chromium), saying so on standard error; otherwise it returns an error
-// giving the command to run. The answer is kept for the rest of the process,
-// so parallel tests install at most once.
+// installs Debian's chromium package with the module's scripts/apt-install
+// (which waits for a package lock held by another apt run and says so);
+// otherwise it returns an error giving the command to run. The answer is
+// kept for the rest of the process, so parallel tests install at most once.
 func EnsureChromium() (path string, err error) {
 	ensure.Lock()
 	defer ensure.Unlock()
@@ -87,20 +86,16 @@ func findOrInstallChromium() (string, error) {
 	if os.Geteuid() != 0 {
 		return "", fmt.Errorf("browsertest: Chromium is not installed; install it with: sudo sh -c '%s'", installCommand)
 	}
-	for _, args := range [][]string{
-		// Wait for a lock held by another apt run (e.g. another test
-		// package installing at the same time) instead of failing.
-		{"-o", "DPkg::Lock::Timeout=300", "update"},
-		{"-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", "chromium"},
-	} {
-		fmt.Fprintf(os.Stderr, "browsertest: Chromium not found; running: apt-get %s\n", strings.Join(args, " "))
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		cmd.Stdout = os.Stderr
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("browsertest: apt-get %s: %w (install Chromium with: %s)", strings.Join(args, " "), err, installCommand)
-		}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(os.Stderr, "browsertest: Chromium not found; running scripts/apt-install chromium")
+	cmd := exec.Command(filepath.Join(root, "scripts", "apt-install"), "chromium")
+	cmd.Stdout = os.Stderr
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("browsertest: scripts/apt-install chromium: %w (install Chromium with: %s)", err, installCommand)
 	}
 	if path, ok := findChromium(); ok {
 		return path, nil
