@@ -17,6 +17,8 @@ const (
 	EFORBIDDEN      = "forbidden"
 	ENOTIMPLEMENTED = "not_implemented"
 	EUNAVAILABLE    = "unavailable"
+	// EUNSUPPORTED: the request body is not in a format the route reads.
+	EUNSUPPORTED = "unsupported_media_type"
 )
 
 // ErrCurrencyMismatch is returned when two amounts in different currencies

@@ -3,6 +3,7 @@ package advisor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -544,6 +545,34 @@ func checkSummary(t *testing.T, name string, got, want summaryJSON) {
 	if !slices.Equal(g, w) || got.LateMonths != want.LateMonths || got.ReportedMonths != want.ReportedMonths {
 		t.Errorf("%s summary: worst 12/24/36, worst month, last late = %q, late %d of %d reported; want %q, late %d of %d",
 			name, g, got.LateMonths, got.ReportedMonths, w, want.LateMonths, want.ReportedMonths)
+	}
+}
+
+// TestClient360HouseholdMemberWithoutAdvisor: a household member or a
+// relative who has no advisor is shown as out of the advisor's reach (the
+// reach test once compared with NULL and failed the whole page with a 500).
+func TestClient360HouseholdMemberWithoutAdvisor(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.pool.Exec(context.Background(), `
+		UPDATE clients SET household_id = 1 WHERE id = 108;
+		INSERT INTO client_relationships (client_id, related_client_id, kind) VALUES (101, 108, 'dependant')`); err != nil {
+		t.Fatal(err)
+	}
+	var got client360JSON
+	f.getJSON(t, "/api/v1/clients/101", asAdvisorA, http.StatusOK, &got)
+	var members []string
+	for _, m := range got.Client.Household.Members {
+		members = append(members, fmt.Sprintf("%d:%t", m.ClientID, m.Reachable))
+	}
+	if want := []string{"102:false", "108:false"}; !slices.Equal(members, want) {
+		t.Errorf("household members (id:reachable) = %v, want %v", members, want)
+	}
+	var relatives []string
+	for _, r := range got.Relationships {
+		relatives = append(relatives, fmt.Sprintf("%s:%d:%t", *r.Kind, r.ClientID, r.Reachable))
+	}
+	if want := []string{"dependant:108:false", "parent:104:true", "spouse:102:false"}; !slices.Equal(relatives, want) {
+		t.Errorf("relationships (kind:id:reachable) = %v, want %v", relatives, want)
 	}
 }
 

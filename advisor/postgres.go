@@ -502,7 +502,7 @@ func logAccess(ctx context.Context, tx pgx.Tx, staffID, clientID int64, resource
 }
 
 const qHouseholdMembers = `
-SELECT m.id, m.given_name, m.family_name, ($3::bigint IS NULL OR m.advisor_id = $3)
+SELECT m.id, m.given_name, m.family_name, ($3::bigint IS NULL OR m.advisor_id IS NOT DISTINCT FROM $3)
 FROM clients m
 WHERE m.household_id = $2 AND m.id <> $1
 ORDER BY ecrm_search_key(m.family_name) COLLATE "C", ecrm_search_key(m.given_name) COLLATE "C", m.id`
@@ -511,7 +511,7 @@ ORDER BY ecrm_search_key(m.family_name) COLLATE "C", ecrm_search_key(m.given_nam
 // recorded from the other client's side is turned around ("dependant" of
 // the other is "parent" here).
 const qRelationships = `
-SELECT r.kind, r.since, o.id, o.given_name, o.family_name, ($2::bigint IS NULL OR o.advisor_id = $2)
+SELECT r.kind, r.since, o.id, o.given_name, o.family_name, ($2::bigint IS NULL OR o.advisor_id IS NOT DISTINCT FROM $2)
 FROM (
     SELECT related_client_id AS other_id, kind, since
     FROM client_relationships

@@ -329,7 +329,7 @@ func (h *ConsoleHandler) putSampling(w http.ResponseWriter, r *http.Request) {
 // decimals ("5", "2.5", "2,5") as basis points.
 func parsePercent(s string) (int, error) {
 	bad := invalid(ecrm.FieldError{Field: "sample_percent", Message: "compliance.queue.error.rate_range"})
-	d, err := decimal.NewFromString(strings.Replace(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), ",", ".", 1))
+	d, err := ecrm.ParseDecimal(strings.Replace(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), ",", ".", 1))
 	if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) || !d.Shift(2).IsInteger() {
 		return 0, bad
 	}

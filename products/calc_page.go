@@ -383,7 +383,7 @@ func parseLocalAmount(s string, l *i18n.Localizer) (decimal.Decimal, bool) {
 	if !isDecimalNumber(s) {
 		return decimal.Decimal{}, false
 	}
-	d, err := decimal.NewFromString(s)
+	d, err := ecrm.ParseDecimal(s)
 	return d, err == nil
 }
 
@@ -395,7 +395,7 @@ func parsePercent(s string) (decimal.Decimal, bool) {
 	if !isDecimalNumber(s) {
 		return decimal.Decimal{}, false
 	}
-	d, err := decimal.NewFromString(s)
+	d, err := ecrm.ParseDecimal(s)
 	return d.Shift(-2), err == nil
 }
 

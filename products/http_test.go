@@ -145,7 +145,7 @@ func TestAPIMatchProspect(t *testing.T) {
 		{`{"goal":"borrow","amount":{"amount":"20000","currency":"EUR"},"months":2}`, "months", "must be between 6 and 360 months for borrow in EUR"},
 		{`{"goal":"borrow","amount":{"amount":"20000.001","currency":"EUR"},"months":36}`, "amount.amount", "EUR has at most 2 decimal places"},
 		{`{"goal":"borrow","amount":{"amount":"20000","currency":"ABC"},"months":36}`, "amount.currency", `currency "ABC" is not supported`},
-		{`{"goal":"borrow","amount":{"amount":"20000","currency":"EUR"},"months":"x"}`, "months", "must be a int"},
+		{`{"goal":"borrow","amount":{"amount":"20000","currency":"EUR"},"months":"x"}`, "months", "must be a whole number"},
 	} {
 		var problem web.ProblemDetails
 		r := call(t, srv, "POST", "/api/v1/products/match", "", tc.body, &problem)

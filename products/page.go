@@ -229,6 +229,6 @@ func parseAmount(s string) (decimal.Decimal, bool) {
 	} else {
 		s = strings.NewReplacer(".", "", ",", "").Replace(s)
 	}
-	d, err := decimal.NewFromString(s)
+	d, err := ecrm.ParseDecimal(s)
 	return d, err == nil
 }

@@ -273,9 +273,9 @@ func (u ProfileUpdate) Validate(l *i18n.Localizer) []ecrm.FieldError {
 	if inc := u.AnnualIncome; inc != nil {
 		amountText, currency := strings.TrimSpace(inc.Amount), strings.TrimSpace(inc.Currency)
 		if amountText != "" || currency != "" {
-			amount, err := decimal.NewFromString(amountText)
+			amount, err := ecrm.ParseDecimal(amountText)
 			switch {
-			case err != nil || strings.ContainsAny(amountText, "eE") || amount.IsNegative():
+			case err != nil || amount.IsNegative():
 				fail("annual_income.amount", "portal.profile.error.income_amount")
 			case amount.GreaterThanOrEqual(maxIncome):
 				fail("annual_income.amount", "portal.profile.error.income_too_large")

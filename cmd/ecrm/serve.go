@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -182,7 +183,7 @@ func (a *app) routes() http.Handler {
 	r.Method(http.MethodGet, page.StaticPrefix+"*", a.pages.StaticHandler())
 
 	r.Group(func(r chi.Router) {
-		r.Use(i18n.Middleware, a.crossOriginProtection, a.sessions.LoadAndSave, a.authenticate)
+		r.Use(i18n.Middleware, a.checkInput, a.crossOriginProtection, a.sessions.LoadAndSave, a.authenticate)
 		r.Get("/", a.home)
 		r.Get(page.LangSwitchPath, page.LangSwitchHandler)
 		r.Get("/login", a.login)
@@ -217,6 +218,29 @@ func (a *app) routes() http.Handler {
 	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)
 	r.MethodNotAllowed(a.methodNotAllowed)
 	return r
+}
+
+// checkInput refuses a request whose path, query or form holds text that
+// cannot be stored (web.CheckRequestText) before any handler, session read
+// or query sees it: a problem naming the parameter for API callers, an
+// error page naming it for people.
+func (a *app) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := web.CheckRequestText(r)
+		if err == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if web.WantsJSON(r) {
+			web.Problem(w, r, err)
+			return
+		}
+		var detail string
+		if e := (*ecrm.Error)(nil); errors.As(err, &e) && e.Field != "" {
+			detail = translate(r.Context(), "error.input.characters", e.Field)
+		}
+		a.pages.RenderError(w, r, web.ErrorStatus(err), "", detail, web.RequestIDFrom(r.Context()))
+	})
 }
 
 // crossOriginProtection refuses state-changing requests that a browser

@@ -41,6 +41,7 @@ var codeStatus = map[string]int{
 	ecrm.EFORBIDDEN:      http.StatusForbidden,
 	ecrm.ENOTIMPLEMENTED: http.StatusNotImplemented,
 	ecrm.EUNAVAILABLE:    http.StatusServiceUnavailable,
+	ecrm.EUNSUPPORTED:    http.StatusUnsupportedMediaType,
 	ecrm.EINTERNAL:       http.StatusInternalServerError,
 }
 
@@ -108,35 +109,4 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// DecodeJSON reads a JSON request body into v, rejecting unknown fields and
-// trailing data, and turns decoding failures into errors that name the field.
-func DecodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		var maxBytes *http.MaxBytesError
-		switch {
-		case errors.As(err, &maxBytes):
-			return err
-		case errors.As(err, &syntaxErr):
-			return ecrm.Errorf(ecrm.EINVALID, "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
-		case errors.As(err, &typeErr):
-			return ecrm.FieldErrorf(typeErr.Field, "must be a %s", typeErr.Type.String())
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return ecrm.FieldErrorf(field, "is not a known field")
-		case err.Error() == "EOF":
-			return ecrm.Errorf(ecrm.EINVALID, "The request body is empty.")
-		default:
-			return ecrm.Errorf(ecrm.EINVALID, "The request body cannot be read: %s", err.Error())
-		}
-	}
-	if dec.More() {
-		return ecrm.Errorf(ecrm.EINVALID, "The request body holds more than one JSON value.")
-	}
-	return nil
 }
