@@ -448,11 +448,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		web.Problem(w, r, err)
 		return
 	}
+	status = web.Fail(w, r, err, "console page failed")
 	detail := ""
 	if appErr != nil {
 		detail = ecrm.ErrorMessage(err)
-	} else {
-		web.Logger(r.Context()).Error("internal error", "error", err.Error())
 	}
 	h.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
 }

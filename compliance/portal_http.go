@@ -3,7 +3,6 @@ package compliance
 import (
 	"embed"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -99,13 +98,11 @@ func (h *PortalHandler) page(fn offerHandler) http.HandlerFunc {
 		if err == nil {
 			return
 		}
-		status := web.ErrorStatus(err)
+		status := web.Fail(w, r, err, "offer page failed")
 		detail := ""
 		var appErr *ecrm.Error
 		if errors.As(err, &appErr) {
 			detail = i18n.FromContext(r.Context()).T(appErr.Message)
-		} else {
-			web.Logger(r.Context()).Error("offer page failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		}
 		h.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
 	}

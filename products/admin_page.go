@@ -41,10 +41,7 @@ func (h *Handler) adminPage(fn func(w http.ResponseWriter, r *http.Request, staf
 			err = fn(w, r, p.StaffID)
 		}
 		if err != nil {
-			status := web.ErrorStatus(err)
-			if status >= 500 {
-				web.Logger(r.Context()).Error("products console page failed", "error", err.Error())
-			}
+			status := web.Fail(w, r, err, "products console page failed")
 			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
 		}
 	}

@@ -245,8 +245,7 @@ func (h *Handler) renderCalculator(w http.ResponseWriter, r *http.Request, name 
 }
 
 func (h *Handler) calculatorFailed(w http.ResponseWriter, r *http.Request, err error) {
-	web.Logger(r.Context()).Error("calculator page failed", "error", err.Error())
-	h.pages.RenderError(w, r, web.ErrorStatus(err), "", "", web.RequestIDFrom(r.Context()))
+	h.pages.RenderError(w, r, web.Fail(w, r, err, "calculator page failed"), "", "", web.RequestIDFrom(r.Context()))
 }
 
 // validationProblems returns the fields of an EINVALID error, nil for any

@@ -88,8 +88,7 @@ func (h *Handler) showMatchPage(w http.ResponseWriter, r *http.Request) {
 					problems = []ecrm.FieldError{{Field: "amount", Message: appErr.Message}}
 				}
 			default:
-				web.Logger(r.Context()).Error("match page failed", "error", err.Error())
-				h.pages.RenderError(w, r, web.ErrorStatus(err), "", "", web.RequestIDFrom(r.Context()))
+				h.pages.RenderError(w, r, web.Fail(w, r, err, "match page failed"), "", "", web.RequestIDFrom(r.Context()))
 				return
 			}
 		}

@@ -79,10 +79,7 @@ func (h *Handler) page(fn clientHandler) http.HandlerFunc {
 		if err == nil {
 			return
 		}
-		status := web.ErrorStatus(err)
-		if status >= 500 {
-			web.Logger(r.Context()).Error("portal page failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		}
+		status := web.Fail(w, r, err, "portal page failed")
 		h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
 	}
 }

@@ -29,10 +29,12 @@ import (
 
 // app is everything the HTTP handlers need, built once in serve.
 type app struct {
-	cfg          config
-	log          *slog.Logger
-	pool         *pgxpool.Pool
-	metrics      *web.Metrics
+	cfg     config
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	metrics *web.Metrics
+	// outage answers 503 while the database is away and logs it once.
+	outage       *web.Outage
 	readiness    *web.Readiness
 	openapi      *web.OpenAPIDocument
 	pages        *page.Renderer
@@ -120,6 +122,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		log:          log,
 		pool:         pool,
 		metrics:      metrics,
+		outage:       web.NewOutage(pool.Ping, log, metrics),
 		readiness:    web.NewReadiness(pool.Ping, migrator.Current),
 		openapi:      openapi,
 		pages:        pages,
@@ -143,7 +146,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.products.SetGate(compliance.NewGate(compliance.NewFactsReader(pool), a.offers))
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)
-	a.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { web.Problem(w, r, err) }
+	a.sessions.ErrorFunc = a.failed
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
 			Issuer:       cfg.OIDCIssuer,
@@ -171,6 +174,7 @@ func (a *app) routes() http.Handler {
 	r.Use(
 		web.RequestID(a.log),
 		web.Instrument(a.metrics),
+		a.outage.Middleware,
 		web.Recover,
 		web.SecurityHeaders(a.cfg.https(), a.cfg.oidcOrigin()...),
 		web.LimitBody(a.cfg.MaxBodyBytes),
@@ -308,6 +312,17 @@ func (a *app) errorPage(w http.ResponseWriter, r *http.Request, status int, deta
 		return
 	}
 	a.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
+}
+
+// failed answers a request that failed outside the domains' handlers (the
+// session store could not be read): a problem or an error page, 503 with
+// Retry-After when the database is unavailable.
+func (a *app) failed(w http.ResponseWriter, r *http.Request, err error) {
+	if web.WantsJSON(r) {
+		web.Problem(w, r, err)
+		return
+	}
+	a.pages.RenderError(w, r, web.Fail(w, r, err, "request failed"), "", "", web.RequestIDFrom(r.Context()))
 }
 
 func (a *app) notFound(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
@@ -215,6 +216,18 @@ func (a *Authenticator) fail(w http.ResponseWriter, r *http.Request, status int,
 	a.pages.RenderError(w, r, status, title, detail, web.RequestIDFrom(ctx))
 }
 
+// failInternal ends a login attempt that failed on our side: 500, or 503
+// with Retry-After when the database is unavailable (the login may be tried
+// again in a moment).
+func (a *Authenticator) failInternal(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	if pgdb.IsUnavailable(err) {
+		web.Fail(w, r, err, reason) // Retry-After; the outage is logged once
+		a.fail(w, r, http.StatusServiceUnavailable, "error.503.detail", reason, err)
+		return
+	}
+	a.fail(w, r, http.StatusInternalServerError, "auth.error.internal", reason, err)
+}
+
 // Callback finishes the login: it checks state, exchanges the code with the
 // PKCE verifier, verifies the ID token (signature, issuer, audience, expiry)
 // and its nonce, maps the identity to a principal and only then stores the
@@ -283,12 +296,12 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) {
 			a.pages.RenderError(w, r, http.StatusForbidden, a.t(ctx, "auth.error.title"), ecrm.ErrorMessage(err), web.RequestIDFrom(ctx))
 			return
 		}
-		a.fail(w, r, http.StatusInternalServerError, "auth.error.internal", "principal mapping failed", err)
+		a.failInternal(w, r, "principal mapping failed", err)
 		return
 	}
 	// A new session id at login defeats session fixation.
 	if err := a.sessions.RenewToken(ctx); err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "auth.error.internal", "renew session", err)
+		a.failInternal(w, r, "renew session", err)
 		return
 	}
 	encoded, _ := json.Marshal(principal)
@@ -386,6 +399,10 @@ func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
 		ctx := r.Context()
 		if authz := r.Header.Get("Authorization"); authz != "" {
 			p, err := a.bearerPrincipal(ctx, authz)
+			if err != nil && pgdb.IsUnavailable(err) {
+				web.Problem(w, r, err) // 503, not a refused token
+				return
+			}
 			if err != nil {
 				web.Logger(ctx).Warn("bearer token refused", "error", err.Error())
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

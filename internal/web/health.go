@@ -33,18 +33,37 @@ func NewReadiness(ping func(context.Context) error, versions func(context.Contex
 		ttl: time.Second,
 		check: func(ctx context.Context) error {
 			if err := ping(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
+				return &notReady{public: "database unreachable", cause: err}
 			}
 			applied, latest, err := versions(ctx)
 			if err != nil {
-				return fmt.Errorf("read migration version: %w", err)
+				return &notReady{public: "database unreachable", cause: fmt.Errorf("read migration version: %w", err)}
 			}
 			if applied != latest {
-				return fmt.Errorf("migrations not current: database at version %d, binary expects %d (run `ecrm migrate up`)", applied, latest)
+				return &notReady{public: "migrations not current", cause: fmt.Errorf("database at version %d, binary expects %d (run `ecrm migrate up`)", applied, latest)}
 			}
 			return nil
 		},
 	}
+}
+
+// notReady is a reason not to take traffic: public is all /readyz tells
+// anyone (it is served without authentication); cause, with the server's
+// address, user or database name, goes to the log only.
+type notReady struct {
+	public string
+	cause  error
+}
+
+func (e *notReady) Error() string { return e.public + ": " + e.cause.Error() }
+
+// publicReason is what /readyz may say about err.
+func publicReason(err error) string {
+	var nr *notReady
+	if errors.As(err, &nr) {
+		return nr.public
+	}
+	return err.Error() // "shutting down"
 }
 
 // Drain marks the process as shutting down: /readyz answers 503 from now on
@@ -63,7 +82,15 @@ func (rd *Readiness) Check(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	rd.lastErr = rd.check(ctx)
+	err := rd.check(ctx)
+	// Logged when the answer changes, not at every probe.
+	switch {
+	case err != nil && (rd.lastErr == nil || rd.lastErr.Error() != err.Error()):
+		Logger(ctx).Warn("not ready", "reason", err.Error())
+	case err == nil && rd.lastErr != nil:
+		Logger(ctx).Info("ready again")
+	}
+	rd.lastErr = err
 	rd.checked = time.Now()
 	return rd.lastErr
 }
@@ -85,10 +112,10 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 // Handler serves /readyz.
 func (rd *Readiness) Handler(w http.ResponseWriter, r *http.Request) {
 	if err := rd.Check(r.Context()); err != nil {
-		Logger(r.Context()).Warn("not ready", "reason", err.Error())
+		w.Header().Set("Retry-After", RetryAfterSeconds)
 		WriteProblem(w, ProblemDetails{
 			Type: "about:blank", Title: "Not ready", Status: http.StatusServiceUnavailable,
-			Detail: err.Error(), Instance: r.URL.Path, RequestID: RequestIDFrom(r.Context()),
+			Detail: publicReason(err), Instance: r.URL.Path, RequestID: RequestIDFrom(r.Context()),
 		})
 		return
 	}

@@ -41,7 +41,10 @@ func Instrument(m *Metrics) func(http.Handler) http.Handler {
 				route := routePattern(r)
 				m.duration.WithLabelValues(route, r.Method, strconv.Itoa(status)).Observe(elapsed.Seconds())
 				level := slog.LevelInfo
-				if status >= 500 {
+				switch {
+				case status == http.StatusServiceUnavailable:
+					level = slog.LevelWarn // an outage is logged once by Outage
+				case status >= 500:
 					level = slog.LevelError
 				}
 				Logger(r.Context()).LogAttrs(r.Context(), level, "request",

@@ -8,11 +8,11 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
 
 // ProblemContentType is the media type of RFC 9457 problem details.
@@ -51,17 +51,21 @@ func ErrorStatus(err error) int {
 	if errors.As(err, &maxBytes) {
 		return http.StatusRequestEntityTooLarge
 	}
-	if s, ok := codeStatus[ecrm.ErrorCode(err)]; ok {
+	if s, ok := codeStatus[ecrm.ErrorCode(err)]; ok && s != http.StatusInternalServerError {
 		return s
+	}
+	if pgdb.IsUnavailable(err) {
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
 // Problem writes err as problem+json. Internal errors are logged with the
-// request id and shown only as "Internal error."; application errors carry
+// request id and shown only as "Internal error."; the database being
+// unavailable is a 503 with Retry-After (see Fail); application errors carry
 // their message and field errors.
 func Problem(w http.ResponseWriter, r *http.Request, err error) {
-	status := ErrorStatus(err)
+	status := Fail(w, r, err, "internal error")
 	p := ProblemDetails{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
@@ -79,9 +83,10 @@ func Problem(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case status == http.StatusRequestEntityTooLarge:
 		p.Detail = "The request body is too large."
+	case status == http.StatusServiceUnavailable:
+		p.Detail = "The service is temporarily unavailable. Try again in a few seconds."
 	default:
 		p.Detail = "Internal error."
-		Logger(r.Context()).Error("internal error", slog.String("error", err.Error()))
 	}
 	WriteProblem(w, p)
 }
