@@ -2,7 +2,6 @@ package compliance
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/sheet"
 )
 
 // An export is a filtered set of decision records for a regulator, in
@@ -42,9 +41,6 @@ const (
 
 // MaxExportRows bounds one export.
 const MaxExportRows = 100_000
-
-// excelCellLimit is the most characters an Excel cell holds.
-const excelCellLimit = 32767
 
 // ExportColumns are the columns of the CSV and .xlsx exports and the keys
 // of each JSON record, in order.
@@ -185,9 +181,9 @@ LIMIT ` + strconv.Itoa(MaxExportRows)
 	var out exportWriter
 	switch format {
 	case FormatCSV:
-		out = &csvExport{loc: c.loc}
+		out = &sheetExport{loc: c.loc, open: func(w io.Writer) sheet.Writer { return sheet.NewCSV(w) }}
 	case FormatXLSX:
-		out = &xlsxExport{loc: c.loc}
+		out = &sheetExport{loc: c.loc, open: func(w io.Writer) sheet.Writer { return sheet.NewXLSX(w) }}
 	default:
 		out = &jsonExport{loc: c.loc, filter: f, exportedAt: c.now()}
 	}
@@ -288,98 +284,37 @@ func proofRows(p *ChainProof) [][]string {
 	return rows
 }
 
-// csvExport writes the records, an empty line, then the proof rows.
-type csvExport struct {
-	loc *time.Location
-	w   *csv.Writer
-}
-
-func (e *csvExport) begin(w io.Writer) error {
-	e.w = csv.NewWriter(w)
-	return e.w.Write(ExportColumns)
-}
-
-func (e *csvExport) record(r *ExportedRecord) error { return e.w.Write(row(r, e.loc)) }
-
-func (e *csvExport) end(p *ChainProof) error {
-	e.w.Flush()
-	if err := e.w.Error(); err != nil {
-		return err
-	}
-	// An empty line (skipped by CSV readers) then the proof, whose
-	// header row starts with "proof".
-	if err := e.w.Write([]string{""}); err != nil {
-		return err
-	}
-	if err := e.w.WriteAll(proofRows(p)); err != nil {
-		return err
-	}
-	return e.w.Error()
-}
-
-// xlsxExport writes a Records sheet and a Proof sheet with excelize's
-// stream writer.
-type xlsxExport struct {
+// sheetExport writes the records, then the proof rows, through
+// internal/sheet: a Records and a Proof sheet in .xlsx; in CSV the records,
+// an empty line, then the proof, whose header row starts with "proof". A
+// cell that starts with =, +, -, @, a tab or CR is written with a ' in
+// front (sheet.Neutralize): drop it to recompute a hash.
+type sheetExport struct {
 	loc  *time.Location
-	w    io.Writer
-	f    *excelize.File
-	sw   *excelize.StreamWriter
-	next int
+	open func(io.Writer) sheet.Writer
+	w    sheet.Writer
 }
 
-func (e *xlsxExport) begin(w io.Writer) error {
-	e.w, e.f = w, excelize.NewFile()
-	if err := e.f.SetSheetName("Sheet1", "Records"); err != nil {
+func (e *sheetExport) begin(w io.Writer) error {
+	e.w = e.open(w)
+	if err := e.w.Sheet("Records"); err != nil {
 		return err
 	}
-	var err error
-	if e.sw, err = e.f.NewStreamWriter("Records"); err != nil {
-		return err
-	}
-	e.next = 1
-	return e.setRow(e.sw, ExportColumns)
+	return e.w.Row(ExportColumns...)
 }
 
-func (e *xlsxExport) setRow(sw *excelize.StreamWriter, cells []string) error {
-	cell, err := excelize.CoordinatesToCellName(1, e.next)
-	if err != nil {
-		return err
-	}
-	e.next++
-	values := make([]any, len(cells))
-	for i, c := range cells {
-		if len(c) > excelCellLimit {
-			c = c[:excelCellLimit-1] + "…" // only an oversized body; the JSON export keeps it whole
-		}
-		values[i] = c
-	}
-	return sw.SetRow(cell, values)
-}
+func (e *sheetExport) record(r *ExportedRecord) error { return e.w.Row(row(r, e.loc)...) }
 
-func (e *xlsxExport) record(r *ExportedRecord) error { return e.setRow(e.sw, row(r, e.loc)) }
-
-func (e *xlsxExport) end(p *ChainProof) error {
-	defer e.f.Close()
-	if err := e.sw.Flush(); err != nil {
+func (e *sheetExport) end(p *ChainProof) error {
+	if err := e.w.Sheet("Proof"); err != nil {
 		return err
 	}
-	if _, err := e.f.NewSheet("Proof"); err != nil {
-		return err
-	}
-	sw, err := e.f.NewStreamWriter("Proof")
-	if err != nil {
-		return err
-	}
-	e.next = 1
 	for _, r := range proofRows(p) {
-		if err := e.setRow(sw, r); err != nil {
+		if err := e.w.Row(r...); err != nil {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return e.f.Write(e.w)
+	return e.w.Close()
 }
 
 // jsonExport writes {"exported_at", "filter", "records": [...], "count",

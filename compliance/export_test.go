@@ -375,6 +375,51 @@ func TestExportCSVAndExcel(t *testing.T) {
 	}
 }
 
+// TestExportNeutralisesFormulas: a name that a spreadsheet would run as a
+// formula (names come from identity providers' claims and forms) is
+// written with a ' in front in CSV and .xlsx, and the hashes still
+// recompute (the name is not hashed; every hashed field is left as it is).
+func TestExportNeutralisesFormulas(t *testing.T) {
+	f := exportFixture(t)
+	const evil = `=HYPERLINK("http://evil.example","Radu")`
+	if _, err := f.pool.Exec(context.Background(), `UPDATE clients SET given_name = $1 WHERE id = 2`, evil); err != nil {
+		t.Fatal(err)
+	}
+	const query = "client=2&from=2026-11-02&to=2026-11-12"
+	w := f.do(t, req{path: "/console/compliance/export?format=csv&" + query, as: asCompliance})
+	r := csv.NewReader(bytes.NewReader(w.Body.Bytes()))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := splitProof(t, rows)
+	if len(recs) < 2 {
+		t.Fatalf("csv export of client 2 has no records: %v", recs)
+	}
+	for _, row := range recs[1:] {
+		if row[7] != "'"+evil+" Popa" {
+			t.Errorf("csv client_name = %q, want it behind a '", row[7])
+		}
+		recomputeHash(t, recs[0], row)
+	}
+
+	w = f.do(t, req{path: "/console/compliance/export?format=xlsx&" + query, as: asCompliance})
+	x, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	sheet, _ := x.GetRows("Records")
+	for i, row := range sheet[1:] {
+		cell, _ := excelize.CoordinatesToCellName(8, i+2)
+		formula, _ := x.GetCellFormula("Records", cell)
+		if row[7] != "'"+evil+" Popa" || formula != "" {
+			t.Errorf("xlsx client_name = %q (formula %q), want it behind a '", row[7], formula)
+		}
+	}
+}
+
 func TestExportRefusals(t *testing.T) {
 	f := exportFixture(t)
 	for _, tt := range []struct {
