@@ -203,7 +203,7 @@ func (h *Handler) importCatalogue(w http.ResponseWriter, r *http.Request, staffI
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes)
 	var list []ProductInput
 	if err := web.DecodeJSON(r, &list); err != nil {
-		return err
+		return web.NameListItems(err, "products")
 	}
 	res, err := h.store.Import(r.Context(), list, staffID)
 	if err != nil {

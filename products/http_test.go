@@ -74,6 +74,27 @@ func call(t *testing.T, srv *httptest.Server, method, path, as string, body any,
 	return res
 }
 
+// TestAPIImportNamesTheItem: a decoding error in an imported catalogue
+// names the product as products[i], as validation does; a body that is not
+// a list names the body.
+func TestAPIImportNamesTheItem(t *testing.T) {
+	srv, _ := testServer(t)
+	var problem struct {
+		Errors []ecrm.FieldError `json:"errors"`
+	}
+	raw, _ := json.Marshal([]ProductInput{testLoan()})
+	body := `[` + string(raw[1:len(raw)-1]) + `,{"code":"X","rules":5}]`
+	if res := call(t, srv, "POST", "/api/v1/products/import", "admin", body, &problem); res.StatusCode != http.StatusUnprocessableEntity ||
+		len(problem.Errors) != 1 || problem.Errors[0] != (ecrm.FieldError{Field: "products[1].rules", Message: "must be a list"}) {
+		t.Errorf("status %d errors %+v, want 422 naming products[1].rules", res.StatusCode, problem.Errors)
+	}
+	problem.Errors = nil
+	if res := call(t, srv, "POST", "/api/v1/products/import", "admin", `{"products":[]}`, &problem); res.StatusCode != http.StatusUnprocessableEntity ||
+		len(problem.Errors) != 1 || problem.Errors[0] != (ecrm.FieldError{Field: "body", Message: "must be a list"}) {
+		t.Errorf("status %d errors %+v, want 422 naming the body", res.StatusCode, problem.Errors)
+	}
+}
+
 func TestAPICatalogueMaintenance(t *testing.T) {
 	srv, _ := testServer(t)
 	in := testLoan()

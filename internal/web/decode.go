@@ -235,3 +235,27 @@ func shortPrefix(s string) string {
 	}
 	return s[:cut] + "…"
 }
+
+// NameListItems names the items of a body that is a JSON list: the field
+// "[3].rules" of an error from DecodeJSON becomes "products[3].rules" for
+// list "products", as the list's own validation names them. Other errors
+// (and "body", the whole body) are returned as they are.
+func NameListItems(err error, list string) error {
+	var e *ecrm.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	named := *e
+	named.Fields = make([]ecrm.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		if strings.HasPrefix(f.Field, "[") {
+			f.Field = list + f.Field
+		}
+		named.Fields[i] = f
+	}
+	if strings.HasPrefix(named.Field, "[") {
+		named.Message = list + named.Message
+		named.Field = list + named.Field
+	}
+	return &named
+}
