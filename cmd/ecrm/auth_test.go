@@ -102,7 +102,14 @@ func newTestEnv(t *testing.T, extraEnv map[string]string) *testEnv {
 	}
 	t.Cleanup(e.pool.Close)
 	e.insertPeople()
-	e.app, err = newApp(cfg, newLogger(cfg, io.Discard), e.pool)
+	// The server connects as the application role, as make run does;
+	// e.pool (the owner) writes the fixtures.
+	appPool, err := pgdb.Open(context.Background(), pgtest.AppURL(t, dbURL), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(appPool.Close)
+	e.app, err = newApp(cfg, newLogger(cfg, io.Discard), appPool)
 	if err != nil {
 		t.Fatal(err)
 	}

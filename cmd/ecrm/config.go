@@ -42,6 +42,10 @@ type config struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on a separate,
 	// private address when set; never on the public listener.
 	DebugAddr string // ECRM_DEBUG_ADDR
+	// MetricsAddr serves /metrics on a private address when set, and no
+	// longer on the public one: metrics tell the Go version, per-route
+	// counts and the pool's state, which the public need not see.
+	MetricsAddr string // ECRM_METRICS_ADDR
 
 	// AuditKey is the file of the Ed25519 key that signs offer-log
 	// checkpoints; it stays outside the database.
@@ -136,10 +140,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
 	cfg.DebugAddr = getenv("ECRM_DEBUG_ADDR")
+	cfg.MetricsAddr = getenv("ECRM_METRICS_ADDR")
 	cfg.AuditKey = getenv("ECRM_AUDIT_KEY")
-	if cfg.DebugAddr != "" {
-		if _, _, err := net.SplitHostPort(cfg.DebugAddr); err != nil {
-			errs = append(errs, fmt.Sprintf("ECRM_DEBUG_ADDR=%q is not host:port", cfg.DebugAddr))
+	for name, addr := range map[string]string{"ECRM_DEBUG_ADDR": cfg.DebugAddr, "ECRM_METRICS_ADDR": cfg.MetricsAddr} {
+		if addr != "" {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q is not host:port", name, addr))
+			}
 		}
 	}
 	zone := envOr(getenv, "ECRM_TIME_ZONE", "Europe/Bucharest")

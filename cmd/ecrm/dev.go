@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/devoidc"
@@ -47,8 +49,14 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, args []string, stdou
 	if created {
 		log.Info("created database")
 	}
-	if err := prepareDemoDatabase(ctx, cfg, log); err != nil {
+	appURL, err := prepareDemoDatabase(ctx, cfg, log)
+	if err != nil {
 		return err
+	}
+	// Migrations and demo data as the owner; the server as the
+	// application role, which may not change the offer log.
+	if appURL != "" {
+		cfg.DatabaseURL = appURL
 	}
 	if cfg.AuditKey == "" {
 		// The demo signs offer-log checkpoints with a key of its own, kept
@@ -76,25 +84,43 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, args []string, stdou
 	return serve(ctx, cfg, log, stdout)
 }
 
-func prepareDemoDatabase(ctx context.Context, cfg config, log *slog.Logger) error {
+// prepareDemoDatabase migrates and seeds as the owner (DATABASE_URL) and
+// returns the URL the server should connect with: the application role's,
+// or "" (with a warning) when that role cannot log in here.
+func prepareDemoDatabase(ctx context.Context, cfg config, log *slog.Logger) (appURL string, err error) {
 	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 4)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer pool.Close()
 	m, err := pgdb.NewMigrator(pool)
 	if err != nil {
-		return err
+		return "", err
 	}
 	res, err := m.Up(ctx)
 	m.Close()
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, r := range res {
 		log.Info("applied migration", "file", r.Source.Path)
 	}
-	return seedDemoIfEmpty(ctx, pool, log, time.Now())
+	if err := seedDemoIfEmpty(ctx, pool, log, time.Now()); err != nil {
+		return "", err
+	}
+	appURL, err = pgdb.AppURL(ctx, pool, cfg.DatabaseURL)
+	if err == nil {
+		var app *pgxpool.Pool
+		if app, err = pgdb.Open(ctx, appURL, 1); err == nil {
+			app.Close()
+		}
+	}
+	if err != nil {
+		log.Warn("serving as the migrating role, not the application role", "reason", err.Error())
+		return "", nil
+	}
+	log.Info("serving as the application role", "role", pgdb.AppRole)
+	return appURL, nil
 }
 
 // demoUsers are the people of the demo data set, one per role, plus an

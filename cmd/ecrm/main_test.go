@@ -88,7 +88,7 @@ func newTestApp(t *testing.T, databaseURL string) *app {
 // TestOpenAPIDocumentMatchesRoutes fails when an API route is registered but
 // not documented, or documented but not registered.
 func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
-	a := newTestApp(t, pgtest.NewURL(t))
+	a := newTestApp(t, pgtest.AppURL(t, pgtest.NewURL(t)))
 	router, ok := a.routes().(chi.Routes)
 	if !ok {
 		t.Fatal("routes() is not a chi router")
@@ -140,7 +140,7 @@ func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, strin
 
 func TestOperationsEndpoints(t *testing.T) {
 	url := pgtest.NewURL(t)
-	a := newTestApp(t, url)
+	a := newTestApp(t, pgtest.AppURL(t, url))
 	srv := httptest.NewServer(a.routes())
 	defer srv.Close()
 
@@ -174,7 +174,7 @@ func TestReadyzNotReadyWhenMigrationsPending(t *testing.T) {
 	if _, err := runCommand(t, map[string]string{"DATABASE_URL": url}, "migrate", "down"); err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, url)
+	a := newTestApp(t, url) // as the owner: migrating down took the application role's grants away
 	srv := httptest.NewServer(a.routes())
 	defer srv.Close()
 	res, body := get(t, srv, "/readyz")

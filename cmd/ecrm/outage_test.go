@@ -105,7 +105,7 @@ func (s *syncBuffer) String() string {
 // itself.
 func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
-	u, err := url.Parse(dbURL)
+	u, err := url.Parse(pgtest.AppURL(t, dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -64,6 +65,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	defer pool.Close()
+	if warnings, err := pgdb.RoleWarnings(ctx, pool); err != nil {
+		log.Warn("could not check the database role", "error", err.Error())
+	} else {
+		for _, w := range warnings {
+			log.Warn(w)
+		}
+	}
 	a, err := newApp(cfg, log, pool)
 	if err != nil {
 		return err
@@ -94,9 +102,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if cfg.DebugAddr != "" {
 		go serveProfiler(ctx, cfg.DebugAddr, log)
 	}
+	metricsURL := cfg.BaseURL + "/metrics"
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("ECRM_METRICS_ADDR: %w", err)
+		}
+		metricsURL = "http://" + ln.Addr().String() + "/metrics"
+		go serveMetrics(ctx, ln, a.metrics.Handler(), log)
+	}
 	log.Info("serving", "addr", srv.Addr(), "base_url", cfg.BaseURL, "version", version)
 	fmt.Fprintf(stdout, "\necrm is running:\n  portal and console  %s/\n  API description     %s/api/v1/openapi.json\n  readiness           %s/readyz\n  metrics             %s/metrics\nPress Ctrl-C to stop.\n\n",
-		cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, cfg.BaseURL)
+		cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, metricsURL)
 	return srv.Serve(ctx)
 }
 
@@ -182,7 +199,9 @@ func (a *app) routes() http.Handler {
 	// Operations endpoints touch neither sessions nor the catalogue.
 	r.Get("/healthz", web.Healthz)
 	r.Get("/readyz", a.readiness.Handler)
-	r.Method(http.MethodGet, "/metrics", a.metrics.Handler())
+	if a.cfg.MetricsAddr == "" {
+		r.Method(http.MethodGet, "/metrics", a.metrics.Handler())
+	}
 	r.Method(http.MethodGet, "/api/v1/openapi.json", a.openapi)
 	r.Method(http.MethodGet, page.StaticPrefix+"*", a.pages.StaticHandler())
 
@@ -425,5 +444,21 @@ func serveProfiler(ctx context.Context, addr string, log *slog.Logger) {
 	log.Warn("profiler listening", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 		log.Error("profiler", "error", err.Error())
+	}
+}
+
+// serveMetrics serves /metrics alone on the private listener of
+// ECRM_METRICS_ADDR until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, metrics http.Handler, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		log.Error("metrics", "error", err.Error())
 	}
 }

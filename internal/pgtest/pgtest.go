@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -90,6 +91,19 @@ func NewURL(tb testing.TB) string {
 	return url
 }
 
+// AppURL returns the URL of the same database for the application role
+// (pgdb.AppRole): what the server connects as, with least privilege. The
+// test server trusts local connections, so no password is needed.
+func AppURL(tb testing.TB, databaseURL string) string {
+	tb.Helper()
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.User = url.User(pgdb.AppRole)
+	return u.String()
+}
+
 func connectAdmin(tb testing.TB) *pgx.Conn {
 	tb.Helper()
 	conn, err := pgx.Connect(context.Background(), ServerURL())
@@ -156,6 +170,13 @@ func ensureTemplate() (string, error) {
 		return "", err
 	}
 	defer conn.Exec(ctx, "SELECT pg_advisory_unlock(7283451)")
+
+	// The application role (migration 00016) may log in, so tests can
+	// serve as it (AppURL); done under the lock, as ALTER ROLE from two
+	// packages at once fails with "tuple concurrently updated".
+	defer conn.Exec(ctx, `DO $$ BEGIN
+		IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'ecrm_app' AND NOT rolcanlogin) THEN ALTER ROLE ecrm_app LOGIN; END IF;
+	END $$`)
 
 	var ready bool
 	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)`, name).Scan(&ready)

@@ -37,7 +37,7 @@ func NewReadiness(ping func(context.Context) error, versions func(context.Contex
 			}
 			applied, latest, err := versions(ctx)
 			if err != nil {
-				return &notReady{public: "database unreachable", cause: fmt.Errorf("read migration version: %w", err)}
+				return &notReady{public: "migration version unreadable", cause: fmt.Errorf("read migration version: %w", err)}
 			}
 			if applied != latest {
 				return &notReady{public: "migrations not current", cause: fmt.Errorf("database at version %d, binary expects %d (run `ecrm migrate up`)", applied, latest)}
