@@ -502,6 +502,9 @@ const (
 	// clockSkew is how far in the future a contact may be dated, for
 	// clocks that are slightly ahead.
 	clockSkew = 5 * time.Minute
+	// maxContactAge is how far back a contact may be logged by hand; older
+	// history comes by import. It also keeps dates such as 0001-01-01 out.
+	maxContactAge = 366 * 24 * time.Hour
 )
 
 // Validate checks every field and returns all the faults at once, each
@@ -543,6 +546,8 @@ func (in InteractionInput) Validate(now time.Time, loc *time.Location) (NewInter
 		fault("occurred_at", "console.interaction.error.occurred_at_invalid")
 	} else if t.After(now.Add(clockSkew)) {
 		fault("occurred_at", "console.interaction.error.occurred_at_future")
+	} else if t.Before(now.Add(-maxContactAge)) {
+		fault("occurred_at", "console.interaction.error.occurred_at_too_old")
 	} else {
 		out.OccurredAt = t
 	}

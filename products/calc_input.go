@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -54,6 +55,21 @@ type fieldProblems struct {
 
 func (p *fieldProblems) add(field, format string, args ...any) {
 	p.problems = append(p.problems, ecrm.FieldError{Field: p.prefix + field, Message: fmt.Sprintf(format, args...)})
+}
+
+// text refuses text longer than max characters (the bounds are in
+// products/openapi.json as maxLength).
+func (p *fieldProblems) text(field, s string, max int) {
+	if utf8.RuneCountInString(s) > max {
+		p.add(field, "must be at most %d characters", max)
+	}
+}
+
+// list refuses a list longer than max items.
+func (p *fieldProblems) list(field string, n, max int) {
+	if n > max {
+		p.add(field, "must have at most %d items", max)
+	}
 }
 
 // err returns nil when no field is invalid, otherwise one EINVALID error

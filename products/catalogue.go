@@ -120,6 +120,14 @@ type Definition struct {
 	Disclosures          []Text          `json:"disclosures,omitempty"`
 }
 
+// Bounds of a product's texts and lists, documented in openapi.json.
+const (
+	maxNameLength        = 200  // name, provider
+	maxDescriptionLength = 2000 // description and each disclosure, per language
+	maxReasonLength      = 500  // a rule's reason, per language
+	maxListItems         = 50   // rules, rate tiers, disclosures
+)
+
 // Text is a short text in each catalogue language.
 type Text struct {
 	EN string `json:"en"`
@@ -176,6 +184,8 @@ func (in ProductInput) validate(p *fieldProblems) {
 	if in.Name == "" {
 		p.add("name", "is required")
 	}
+	p.text("name", in.Name, maxNameLength)
+	p.text("provider", in.Provider, maxNameLength)
 	kinds, ok := lineKinds[in.Line]
 	if !ok {
 		p.add("line", "must be one of banking, brokerage, insurance")
@@ -193,6 +203,19 @@ func (in ProductInput) validate(p *fieldProblems) {
 		p.add("risk_class", "must be between 1 and 7")
 	}
 	d := in.Definition
+	p.text("definition.description.en", d.Description.EN, maxDescriptionLength)
+	p.text("definition.description.ro", d.Description.RO, maxDescriptionLength)
+	p.list("definition.disclosures", len(d.Disclosures), maxListItems)
+	for i, t := range d.Disclosures {
+		p.text(fmt.Sprintf("definition.disclosures[%d].en", i), t.EN, maxDescriptionLength)
+		p.text(fmt.Sprintf("definition.disclosures[%d].ro", i), t.RO, maxDescriptionLength)
+	}
+	p.list("definition.rate_tiers", len(d.RateTiers), maxListItems)
+	p.list("rules", len(in.Rules), maxListItems)
+	for i, r := range in.Rules {
+		p.text(fmt.Sprintf("rules[%d].reason.en", i), r.Reason.EN, maxReasonLength)
+		p.text(fmt.Sprintf("rules[%d].reason.ro", i), r.Reason.RO, maxReasonLength)
+	}
 	amount := func(field string, v decimal.Decimal) {
 		if v.IsNegative() || v.GreaterThan(maxPrincipal) {
 			p.add("definition."+field, "must be between 0 and %d", MaxPrincipal)

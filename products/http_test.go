@@ -74,6 +74,34 @@ func call(t *testing.T, srv *httptest.Server, method, path, as string, body any,
 	return res
 }
 
+// TestAPIProductTextsAreBounded: a 100,000-character name and texts past
+// their documented bounds are refused, each field named; nothing is stored.
+func TestAPIProductTextsAreBounded(t *testing.T) {
+	srv, _ := testServer(t)
+	in := testLoan()
+	in.Name = strings.Repeat("n", 100_000)
+	in.Provider = strings.Repeat("p", 201)
+	in.Definition.Description = Text{EN: strings.Repeat("d", 2001), RO: "scurt"}
+	in.Rules[0].Reason.RO = strings.Repeat("r", 501)
+	var problem web.ProblemDetails
+	res := call(t, srv, "POST", "/api/v1/products", "admin", in, &problem)
+	want := []ecrm.FieldError{
+		{Field: "name", Message: "must be at most 200 characters"},
+		{Field: "provider", Message: "must be at most 200 characters"},
+		{Field: "definition.description.en", Message: "must be at most 2000 characters"},
+		{Field: "rules[0].reason.ro", Message: "must be at most 500 characters"},
+	}
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", res.StatusCode)
+	}
+	if diff := diffJSON(want, problem.Errors); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if res := call(t, srv, "GET", "/api/v1/products/LOAN-TEST", "admin", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the refused product was stored: GET answered %d", res.StatusCode)
+	}
+}
+
 // TestAPIImportNamesTheItem: a decoding error in an imported catalogue
 // names the product as products[i], as validation does; a body that is not
 // a list names the body.

@@ -78,7 +78,7 @@ func TestAccountTransactionsAPI(t *testing.T) {
 		t.Errorf("filtered page = %+v", p)
 	}
 
-	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=ten", "?before=garbage"} {
+	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=ten", "?before=garbage", "?counterparty=" + strings.Repeat("x", 141)} {
 		rec := do(t, srv, request{path: "/api/v1/me/accounts/11/transactions" + bad, client: asClient(ana)})
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("GET transactions%s: %d, want 422", bad, rec.Code)

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
@@ -290,6 +291,10 @@ type TransactionFilter struct {
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 200
+	// MaxCounterpartyLength bounds the payee filter: a SEPA payment
+	// carries at most 140 characters of the payee's name, so a longer
+	// filter matches nothing and need not be stored as a portal action.
+	MaxCounterpartyLength = 140
 )
 
 // Portal actions recorded by this package. Together with the client's
@@ -508,6 +513,9 @@ func (s *Service) AccountTransactions(ctx context.Context, clientID, accountID i
 			return nil, ecrm.FieldErrorf("before", "%s", l.T("portal.account.error.cursor"))
 		}
 		cursor = &c
+	}
+	if utf8.RuneCountInString(f.Counterparty) > MaxCounterpartyLength {
+		return nil, ecrm.FieldErrorf("counterparty", "%s", l.T("portal.account.error.counterparty", MaxCounterpartyLength))
 	}
 	var counterparty *string
 	if f.Counterparty != "" {
