@@ -77,6 +77,20 @@ func plainDecimal(s string) bool {
 // is stored is what was sent.
 func CheckText(s string) error {
 	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time (no byte ≥ 0x80, < 0x20 or
+		// 0x7f): most text is this, and the check runs on every string of
+		// every request.
+		if i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			const high, lows, dels = 0x8080808080808080, 0x2020202020202020, 0x0101010101010101 * 0x7f
+			below := (w - lows) &^ w & high                               // a byte < 0x20
+			del := ((w ^ dels) - 0x0101010101010101) &^ (w ^ dels) & high // a byte == 0x7f
+			if (w&high)|below|del == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {

@@ -2,8 +2,10 @@ package ecrm_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ecrm-project/ecrm"
 )
@@ -60,6 +62,46 @@ func TestCheckText(t *testing.T) {
 	} {
 		if err := ecrm.CheckText(tt.in); (err == nil) != tt.ok || (err != nil && !errors.Is(err, ecrm.ErrInvalidText)) {
 			t.Errorf("CheckText(%q) = %v, want ok=%t", tt.in, err, tt.ok)
+		}
+	}
+}
+
+// checkTextReference is CheckText written plainly, rune by rune.
+func checkTextReference(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCheckTextFastPathAgreesWithTheReference: the eight-bytes-at-a-time
+// path gives the answer of the plain loop for every byte value at every
+// position of ASCII text, and on random strings.
+func TestCheckTextFastPathAgreesWithTheReference(t *testing.T) {
+	base := []byte("Strada Lipscani 10, București — 030031")
+	for pos := range base {
+		for b := 0; b < 256; b++ {
+			s := append([]byte(nil), base...)
+			s[pos] = byte(b)
+			if got, want := ecrm.CheckText(string(s)) == nil, checkTextReference(string(s)); got != want {
+				t.Fatalf("byte %#x at %d: CheckText ok=%t, reference ok=%t", b, pos, got, want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("abc \t\n\r\x00\x01\x1f\x7f\x80\xc2\xa0\xe2\x80\x94\xff~ ")
+	for i := 0; i < 200_000; i++ {
+		s := make([]byte, rng.IntN(40))
+		for j := range s {
+			s[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if got, want := ecrm.CheckText(string(s)) == nil, checkTextReference(string(s)); got != want {
+			t.Fatalf("%q: CheckText ok=%t, reference ok=%t", s, got, want)
 		}
 	}
 }

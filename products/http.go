@@ -84,7 +84,7 @@ func (h *Handler) AdminRoutes(r chi.Router) {
 	r.Post("/api/v1/products", h.admin(h.createProduct))
 	r.Put("/api/v1/products/{code}", h.admin(h.updateProduct))
 	r.Get("/api/v1/products/export", h.admin(h.exportCatalogue))
-	r.Post("/api/v1/products/import", h.admin(h.importCatalogue))
+	r.With(web.AllowBody(maxImportBytes)).Post("/api/v1/products/import", h.admin(h.importCatalogue))
 	if h.pages != nil {
 		r.Get("/console/products", h.adminPage(h.showAdminListPage))
 		r.Get("/console/products/{code}", h.adminPage(h.showAdminEditPage))
@@ -200,7 +200,6 @@ func (h *Handler) exportCatalogue(w http.ResponseWriter, r *http.Request, _ int6
 }
 
 func (h *Handler) importCatalogue(w http.ResponseWriter, r *http.Request, staffID int64) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes)
 	var list []ProductInput
 	if err := web.DecodeJSON(r, &list); err != nil {
 		return web.NameListItems(err, "products")

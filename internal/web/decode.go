@@ -36,7 +36,10 @@ func DecodeJSON(r *http.Request, v any) error {
 	if err := requireJSON(r); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	if err := checkDeclaredLength(r); err != nil {
+		return err
+	}
+	body, err := readBody(r)
 	if err != nil {
 		return err // *http.MaxBytesError (413) or a broken connection
 	}
@@ -50,6 +53,23 @@ func DecodeJSON(r *http.Request, v any) error {
 		return decodeError(err)
 	}
 	return nil
+}
+
+// readBody reads the whole body into a buffer of the declared length, so a
+// large body is not copied over and over as io.ReadAll grows its buffer.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > 8<<20 {
+		return io.ReadAll(r.Body) // unknown, or more than any route allows: the limit reader stops it
+	}
+	body := make([]byte, r.ContentLength)
+	n, err := io.ReadFull(r.Body, body)
+	if err == io.ErrUnexpectedEOF {
+		return body[:n], nil // shorter than declared: the parser says what is missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // requireJSON answers 415 unless the body is declared as application/json
@@ -70,7 +90,7 @@ func requireJSON(r *http.Request) error {
 // control characters in strings and over-long numbers, whatever Go type the
 // value later lands in (json.RawMessage and map values included).
 func checkJSONTokens(body []byte) error {
-	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body)) // a Buffer is parsed in place, not copied
 	values := 0
 	for {
 		tok, err := dec.ReadToken()

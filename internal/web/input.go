@@ -30,6 +30,9 @@ func CheckRequestText(r *http.Request) error {
 	if !isURLEncodedForm(r) {
 		return nil
 	}
+	if err := checkDeclaredLength(r); err != nil {
+		return err
+	}
 	if err := r.ParseForm(); err != nil {
 		var maxBytes *http.MaxBytesError
 		if errors.As(err, &maxBytes) {

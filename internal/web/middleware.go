@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -89,22 +91,50 @@ func Recover(next http.Handler) http.Handler {
 	})
 }
 
-// LimitBody caps request bodies; reading past the limit fails with
-// *http.MaxBytesError, which Problem maps to 413.
+// bodyLimit is a request's body limit and the body as it arrived, so a
+// route that takes larger bodies (AllowBody) can lift the limit.
+type bodyLimit struct {
+	max      int64
+	original io.ReadCloser
+}
+
+type bodyLimitKey struct{}
+
+// LimitBody caps request bodies at maxBytes; reading past the limit fails
+// with *http.MaxBytesError, which Problem maps to 413. A body declared
+// larger (Content-Length) is refused by DecodeJSON and CheckRequestText
+// before a byte of it is read. Routes that need more say so with AllowBody.
+// A small default keeps a client that sends megabytes of JSON to a route
+// that reads a few hundred bytes from costing more than the refusal.
 func LimitBody(maxBytes int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > maxBytes {
-				WriteProblem(w, ProblemDetails{
-					Type: "about:blank", Title: http.StatusText(http.StatusRequestEntityTooLarge),
-					Status: http.StatusRequestEntityTooLarge, Instance: r.URL.Path,
-					Detail:    fmt.Sprintf("The request body is larger than %d bytes.", maxBytes),
-					RequestID: RequestIDFrom(r.Context()),
-				})
-				return
-			}
+			limit := &bodyLimit{max: maxBytes, original: r.Body}
 			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, limit)))
+		})
+	}
+}
+
+// AllowBody lets the routes it wraps read bodies of up to maxBytes, more
+// than LimitBody's default (a catalogue import).
+func AllowBody(maxBytes int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if limit, ok := r.Context().Value(bodyLimitKey{}).(*bodyLimit); ok {
+				limit.max = maxBytes
+				r.Body = http.MaxBytesReader(w, limit.original, maxBytes)
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// checkDeclaredLength refuses a body whose Content-Length is over the
+// route's limit, before reading it.
+func checkDeclaredLength(r *http.Request) error {
+	if limit, ok := r.Context().Value(bodyLimitKey{}).(*bodyLimit); ok && r.ContentLength > limit.max {
+		return &http.MaxBytesError{Limit: limit.max}
+	}
+	return nil
 }

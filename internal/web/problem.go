@@ -8,6 +8,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -83,6 +84,10 @@ func Problem(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case status == http.StatusRequestEntityTooLarge:
 		p.Detail = "The request body is too large."
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			p.Detail = fmt.Sprintf("The request body is larger than %d bytes.", maxBytes.Limit)
+		}
 	case status == http.StatusServiceUnavailable:
 		p.Detail = "The service is temporarily unavailable. Try again in a few seconds."
 	default:

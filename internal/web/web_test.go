@@ -126,6 +126,40 @@ func TestLimitBody(t *testing.T) {
 			t.Fatalf("status = %d, want 413", rec.Code)
 		}
 	})
+	t.Run("DeclaredTooLargeIsNotRead", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/api/v1/x", readFails{t})
+		req.ContentLength = 1 << 20
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "larger than 16 bytes") {
+			t.Fatalf("status = %d %s, want 413", rec.Code, rec.Body)
+		}
+	})
+	t.Run("AllowBodyLiftsTheLimit", func(t *testing.T) {
+		large := web.RequestID(quiet)(web.LimitBody(16)(web.AllowBody(64)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var v map[string]string
+			if err := web.DecodeJSON(r, &v); err != nil {
+				web.Problem(w, r, err)
+				return
+			}
+			w.WriteHeader(204)
+		}))))
+		for body, want := range map[string]int{`{"a":"0123456789012345"}`: 204, `{"a":"` + strings.Repeat("x", 64) + `"}`: 413} {
+			for _, declared := range []bool{true, false} {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("POST", "/api/v1/x", io.NopCloser(strings.NewReader(body)))
+				if !declared {
+					req.ContentLength = -1
+				}
+				req.Header.Set("Content-Type", "application/json")
+				large.ServeHTTP(rec, req)
+				if rec.Code != want {
+					t.Errorf("%d-byte body (declared %t): status %d, want %d", len(body), declared, rec.Code, want)
+				}
+			}
+		}
+	})
 	t.Run("SmallOK", func(t *testing.T) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/api/v1/x", strings.NewReader(`{"a":"b"}`))
@@ -276,4 +310,12 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := http.Get("http://" + srv.Addr() + "/"); err == nil {
 		t.Fatal("server still accepts connections after shutdown")
 	}
+}
+
+// readFails is a body that must not be read.
+type readFails struct{ t *testing.T }
+
+func (r readFails) Read([]byte) (int, error) {
+	r.t.Error("the body was read")
+	return 0, io.EOF
 }
