@@ -289,3 +289,67 @@ func (g bodyMaker) make(raw json.RawMessage, mode string, depth int) any {
 	}
 	return "1"
 }
+
+// TestHostileRequestsAnswer4xxNamingTheField sends the exact requests that
+// answered 500 or burnt CPU before, through the whole service, and checks
+// each problem document.
+func TestHostileRequestsAnswer4xxNamingTheField(t *testing.T) {
+	e := newTestEnv(t, nil)
+	anonymous, advisor := e.newBrowser(), e.newBrowser()
+	e.login(advisor, advisorSubject)
+	long := strings.Repeat("9", 1_000_000) // "a 1 MB digit string", within the 1 MiB body limit
+	half := strings.Repeat("x", 512<<10)
+	for _, tt := range []struct {
+		who                 *browser
+		method, path, ctype string
+		body                string
+		status              int
+		field, message      string
+	}{
+		{anonymous, "POST", "/api/v1/calculators/loan", "application/json",
+			`{"principal":{"amount":"` + long + `","currency":"EUR"},"months":36,"nominal_annual_rate":"0.079"}`,
+			422, "principal.amount", "has more than 40 characters"},
+		{anonymous, "POST", "/api/v1/calculators/loan", "application/json",
+			`{"principal":{"amount":"` + half + `","currency":"EUR"},"months":36,"nominal_annual_rate":"0.079"}`,
+			422, "principal.amount", "has more than 40 characters"},
+		{anonymous, "POST", "/api/v1/calculators/loan", "application/json",
+			`{"principal":{"amount":"abc","currency":"EUR"},"months":36,"nominal_annual_rate":"0.079"}`,
+			422, "principal.amount", "must be a decimal number such as 1234.56"},
+		{anonymous, "POST", "/api/v1/calculators/loan", "text/plain",
+			`{"principal":{"amount":"20000","currency":"EUR"},"months":36,"nominal_annual_rate":"0.079"}`, 415, "", ""},
+		{anonymous, "POST", "/api/v1/calculators/loan", "",
+			`{"principal":{"amount":"20000","currency":"EUR"},"months":36,"nominal_annual_rate":"0.079"}`, 415, "", ""},
+		{anonymous, "GET", "/api/v1/products/%00", "", "", 422, "path", "must be valid UTF-8 text without control characters"},
+		{anonymous, "GET", "/api/v1/products/%FF", "", "", 422, "path", "must be valid UTF-8 text without control characters"},
+		{anonymous, "GET", "/api/v1/products/%C3%28", "", "", 422, "path", "must be valid UTF-8 text without control characters"},
+		{advisor, "GET", "/api/v1/clients?q=%00", "", "", 422, "q", "must be valid UTF-8 text without control characters"},
+		{advisor, "POST", "/api/v1/clients/1/interactions", "application/json",
+			`{"channel":"phone","direction":"inbound","subject":"a\u0000b"}`, 422, "subject", "must be valid UTF-8 text without control characters"},
+		{advisor, "POST", "/api/v1/clients/1/interactions", "application/json",
+			"{\"channel\":\"phone\",\"direction\":\"inbound\",\"subject\":\"a\xffb\"}", 422, "subject", "must be valid UTF-8 text without control characters"},
+	} {
+		header := map[string]string{"Accept": "application/json"}
+		if tt.ctype != "" {
+			header["Content-Type"] = tt.ctype
+		}
+		res, body := tt.who.doBody(tt.method, e.baseURL+tt.path, tt.body, header)
+		var p struct {
+			Status int `json:"status"`
+			Errors []struct {
+				Field   string `json:"field"`
+				Message string `json:"message"`
+			} `json:"errors"`
+		}
+		name := fmt.Sprintf("%s %s %.60s", tt.method, tt.path, tt.body)
+		if res.StatusCode != tt.status || res.Header.Get("Content-Type") != "application/problem+json" || json.Unmarshal([]byte(body), &p) != nil || p.Status != tt.status {
+			t.Errorf("%s: %d %s %.300s, want %d problem+json", name, res.StatusCode, res.Header.Get("Content-Type"), body, tt.status)
+			continue
+		}
+		if tt.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != tt.field || p.Errors[0].Message != tt.message) {
+			t.Errorf("%s: errors %+v, want %s: %s", name, p.Errors, tt.field, tt.message)
+		}
+		if len(body) > 1024 {
+			t.Errorf("%s: a %d-byte answer echoes the input", name, len(body))
+		}
+	}
+}
