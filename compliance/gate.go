@@ -127,6 +127,9 @@ type Facts struct {
 	Policy     ContactPolicy `json:"contact_policy"`
 	// History per product id.
 	History map[int64]ProductHistory `json:"-"`
+	// recalled are the decisions of earlier presentations with the same
+	// key within the window (Gate.Present), newest first.
+	recalled []recalled
 }
 
 // Candidate is one offer an engine wants to show.
@@ -159,6 +162,8 @@ type Presentation struct {
 	// Localizer is the client's language: check details, reasons and
 	// disclosures are recorded as the client or advisor read them.
 	Localizer *i18n.Localizer
+	// ref is the presentation the records belong to (set by Present).
+	ref *PresentationRef
 }
 
 // Verdict is the gate's decision on one candidate.
@@ -169,6 +174,9 @@ type Verdict struct {
 	Warnings []string
 	// Seq is the decision record; zero until recorded.
 	Seq int64
+	// Recalled is true when the decision is an earlier one of the same
+	// presentation, shown again (see presentation.go).
+	Recalled bool
 }
 
 // Blocked returns the names of the checks that failed.
@@ -192,12 +200,16 @@ type Gate struct {
 	facts *FactsReader
 	log   appender
 	Now   func() time.Time
+	// PresentationWindow is how long a presentation lasts: within it the
+	// same showing again is the decisions already recorded. 0 records
+	// every showing anew.
+	PresentationWindow time.Duration
 }
 
 // NewGate returns a gate reading facts with reader and recording to log
 // (a *Log, or a *Recorder to group concurrent appends into one commit).
 func NewGate(reader *FactsReader, log appender) *Gate {
-	return &Gate{facts: reader, log: log, Now: time.Now}
+	return &Gate{facts: reader, log: log, Now: time.Now, PresentationWindow: DefaultPresentationWindow}
 }
 
 // ErrUnknownChannel is returned for a channel without a contact policy.
@@ -219,10 +231,22 @@ func (g *Gate) Present(ctx context.Context, p Presentation) ([]Verdict, error) {
 			ids = append(ids, c.Product.ID)
 		}
 	}
-	facts, err := g.facts.Read(ctx, p.ClientID, p.Channel, ids, now)
+	key, err := presentationKey(p)
+	if err != nil {
+		return nil, err
+	}
+	var rc *recall
+	if g.PresentationWindow > 0 {
+		rc = &recall{key: key, since: now.Add(-g.PresentationWindow)}
+	}
+	facts, err := g.facts.read(ctx, p.ClientID, p.Channel, ids, now, rc)
 	if err != nil {
 		return nil, fmt.Errorf("offer gate: read facts: %w", err)
 	}
+	if v := recallPresentation(facts, p, now); v != nil {
+		return v, nil
+	}
+	p.ref = &PresentationRef{ID: newPresentationID(), Key: key}
 	verdicts := make([]Verdict, len(p.Offers))
 	records := make([]Record, len(p.Offers))
 	for i, c := range p.Offers {

@@ -20,6 +20,8 @@ func benchGate(b *testing.B, recorder bool) (*gateEnv, Presentation) {
 		e.gate = NewGate(NewFactsReader(e.pool), rec)
 	}
 	e.gate.Now = time.Now
+	// Every showing records: what is measured is a new presentation.
+	e.gate.PresentationWindow = 0
 	return e, e.presentation(e.clientID, "LOAN-EUR-PERS")
 }
 

@@ -39,6 +39,28 @@ func consentChannel(channel string) string {
 // The contact policy, the vulnerability flag and the household are read as
 // they are now (they keep no history).
 func (r *FactsReader) Read(ctx context.Context, clientID int64, channel string, productIDs []int64, at time.Time) (Facts, error) {
+	return r.read(ctx, clientID, channel, productIDs, at, nil)
+}
+
+// recall asks Read for the decisions of an earlier presentation with the
+// same key recorded since a time (see Gate.Present).
+type recall struct {
+	key   string
+	since time.Time
+}
+
+// recalled is one decision of an earlier presentation.
+type recalled struct {
+	seq              int64
+	shown            bool
+	productID        int64
+	productVersionID int64
+	presentationID   string
+	// declined is true when the client declined the offer since.
+	declined bool
+}
+
+func (r *FactsReader) read(ctx context.Context, clientID int64, channel string, productIDs []int64, at time.Time, rc *recall) (Facts, error) {
 	if !slices.Contains(Channels, channel) {
 		return Facts{}, ecrm.FieldErrorf("channel", "must be one of %v", Channels)
 	}
@@ -191,6 +213,28 @@ WHERE m.household_id = (SELECT household_id FROM clients WHERE id = $1) AND m.id
 				}
 				return rows.Err()
 			})
+	}
+	if rc != nil && len(productIDs) > 0 {
+		// The client's decisions on these products since the window
+		// opened with the same presentation key, newest first; the index
+		// on (client, product, time) bounds the rows to a few.
+		b.Queue(`
+SELECT d.seq, d.kind = 'offer_shown', d.product_id, d.product_version_id, coalesce(d.body::jsonb #>> '{inputs,presentation,id}', ''),
+       EXISTS (SELECT 1 FROM decision_records r WHERE r.refers_to = d.seq AND r.kind = 'response' AND r.outcome = 'declined')
+FROM decision_records d
+WHERE d.client_id = $1 AND d.product_id = ANY($2) AND d.recorded_at >= $3 AND d.recorded_at <= $4
+  AND d.kind IN ('offer_shown', 'offer_blocked') AND d.channel = $5
+  AND d.body::jsonb #>> '{inputs,presentation,key}' = $6
+ORDER BY d.seq DESC`, clientID, productIDs, rc.since, at, channel, rc.key).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var d recalled
+				if err := rows.Scan(&d.seq, &d.shown, &d.productID, &d.productVersionID, &d.presentationID, &d.declined); err != nil {
+					return err
+				}
+				f.recalled = append(f.recalled, d)
+			}
+			return rows.Err()
+		})
 	}
 	if err := r.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return Facts{}, err

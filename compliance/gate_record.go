@@ -29,6 +29,9 @@ type Snapshot struct {
 	Product SnapshotProduct `json:"product"`
 	// Terms are the figures the engine computed and the client saw.
 	Terms any `json:"terms,omitempty"`
+	// Presentation is the showing the decision belongs to; absent in
+	// records written before presentations were recorded.
+	Presentation *PresentationRef `json:"presentation,omitempty"`
 }
 
 // SnapshotProduct is the part of a product version the checks read.
@@ -53,7 +56,7 @@ func snapshotOf(f Facts, p Presentation, c Candidate, now time.Time) Snapshot {
 		Profile: p.Profile, Request: p.Request, Facts: f, History: f.History[prod.ID],
 		Product: SnapshotProduct{Code: prod.Code, Version: prod.Version.Version, Line: prod.Line, Kind: prod.Kind,
 			RiskClass: prod.RiskClass, Complex: prod.Complex, RulesHash: prod.RulesHash},
-		Terms: c.Terms,
+		Terms: c.Terms, Presentation: p.ref,
 	}
 }
 

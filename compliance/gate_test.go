@@ -290,6 +290,9 @@ func TestGateConsentAndObjection(t *testing.T) {
 
 func TestGateContactPolicy(t *testing.T) {
 	e := newGateEnv(t)
+	// Every showing is a presentation of its own here, to count them
+	// (TestGateRecallsAPresentation covers the window).
+	e.gate.PresentationWindow = 0
 	e.exec(`UPDATE contact_policies SET max_offers_per_product = 2, period_days = 30, decline_cooldown_days = 60 WHERE channel = 'web'`)
 	p := e.presentation(e.clientID, "LOAN-EUR-PERS")
 	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "0 of at most 2 offers of this product on the portal in 30 days")
@@ -426,4 +429,69 @@ func TestGateRecordsEveryDecisionAndFailsClosed(t *testing.T) {
 	if _, err := e.gate.Present(context.Background(), p); ecrm.ErrorCode(err) != ecrm.EINVALID {
 		t.Errorf("unknown channel: %v", err)
 	}
+}
+
+// TestGateRecallsAPresentation: showing the same offers again within the
+// window (a reload, a language switch) is the same presentation: the
+// decisions already recorded, nothing appended, and the contact policy not
+// used up; a changed request, a changed consent, a decline or the end of
+// the window make a new presentation, decided afresh.
+func TestGateRecallsAPresentation(t *testing.T) {
+	e := newGateEnv(t)
+	e.exec(`UPDATE contact_policies SET max_offers_per_product = 2, period_days = 30, decline_cooldown_days = 60 WHERE channel = 'web'`)
+	records := func() int64 { return e.scalar(`SELECT count(*) FROM decision_records`) }
+	p := e.presentation(e.clientID, "LOAN-EUR-PERS", "LOAN-EUR-PLUS")
+
+	first := e.present(p)
+	if !first[0].Shown || first[0].Recalled || records() != 2 {
+		t.Fatalf("first showing: %+v, %d records", first, records())
+	}
+	var presentation string
+	if err := e.pool.QueryRow(context.Background(), `SELECT body::jsonb #>> '{inputs,presentation,id}' FROM decision_records WHERE seq = $1`, first[0].Seq).Scan(&presentation); err != nil || len(presentation) != 32 {
+		t.Fatalf("the record carries presentation %q (%v)", presentation, err)
+	}
+	// Twenty reloads, in both languages, a few minutes apart.
+	for i := 0; i < 20; i++ {
+		e.clock = gateNow.Add(time.Duration(i) * time.Minute)
+		again := p
+		if i%2 == 1 {
+			again.Localizer = i18n.NewLocalizer(i18n.Romanian)
+		}
+		v := e.present(again)
+		if !v[0].Shown || !v[0].Recalled || v[0].Seq != first[0].Seq || v[1].Seq != first[1].Seq {
+			t.Fatalf("reload %d: %+v, want the first presentation's records %d, %d", i, v, first[0].Seq, first[1].Seq)
+		}
+	}
+	if n := records(); n != 2 {
+		t.Fatalf("20 reloads wrote %d records, want the first 2 only", n)
+	}
+
+	// Another request is another presentation; the contact policy counts
+	// presentations: this is the loan's second.
+	other := p
+	other.Request.Amount = ecrm.MustMoney("7000", "EUR")
+	v := e.present(other)
+	if !v[0].Shown || v[0].Recalled || v[0].Seq <= first[1].Seq || records() != 4 {
+		t.Fatalf("another request: %+v, %d records", v, records())
+	}
+	expect(t, v[0], true, "", CheckContactPolicy, "1 of at most 2 offers of this product on the portal in 30 days")
+
+	// A consent withdrawn meanwhile: decided afresh, and blocked.
+	e.consent(e.clientID, "marketing", "web", false, e.clock)
+	e.clock = e.clock.Add(time.Minute)
+	v = e.present(p)
+	if v[0].Shown || v[0].Recalled || records() != 6 {
+		t.Fatalf("after the consent was withdrawn: %+v, %d records", v, records())
+	}
+	e.consent(e.clientID, "marketing", "web", true, e.clock)
+	e.clock = e.clock.Add(time.Minute)
+
+	// Past the window: a new presentation, which the policy now blocks
+	// (two showings of the loan in 30 days).
+	e.clock = e.clock.Add(DefaultPresentationWindow)
+	v = e.present(p)
+	if v[0].Recalled {
+		t.Fatalf("past the window the presentation was recalled: %+v", v)
+	}
+	expect(t, v[0], false, "contact_policy", CheckContactPolicy, "Already offered 2 times on the portal in the last 30 days (at most 2)")
 }

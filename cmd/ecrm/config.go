@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ecrm-project/ecrm/compliance"
 )
 
 // config is everything ecrm reads from the environment. Each field names its
@@ -53,6 +55,10 @@ type config struct {
 	// AuditCheckpointEvery is how often serve signs the chain head when
 	// AuditKey is set.
 	AuditCheckpointEvery time.Duration // ECRM_AUDIT_CHECKPOINT_EVERY
+	// PresentationWindow is how long a showing of offers lasts: a reload
+	// or a language switch within it is the same presentation (0: every
+	// showing is recorded anew).
+	PresentationWindow time.Duration // ECRM_PRESENTATION_WINDOW
 
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
 
@@ -122,6 +128,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, err.Error())
 	} else if cfg.SessionCacheTTL < 0 || cfg.SessionCacheTTL > time.Minute {
 		errs = append(errs, "ECRM_SESSION_CACHE_TTL must be between 0 (off) and 1m")
+	}
+	if cfg.PresentationWindow, err = envDuration(getenv, "ECRM_PRESENTATION_WINDOW", compliance.DefaultPresentationWindow); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.PresentationWindow < 0 || cfg.PresentationWindow > 24*time.Hour {
+		errs = append(errs, fmt.Sprintf("ECRM_PRESENTATION_WINDOW=%s must be between 0s and 24h", cfg.PresentationWindow))
 	}
 	if cfg.AuditCheckpointEvery, err = envDuration(getenv, "ECRM_AUDIT_CHECKPOINT_EVERY", 10*time.Minute); err != nil {
 		errs = append(errs, err.Error())

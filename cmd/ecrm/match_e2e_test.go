@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -64,6 +65,27 @@ func TestOffersThroughTheGateInABrowser(t *testing.T) {
 		t.Fatalf("%d offers with a why link, %d offer_shown and %d offer_blocked records", links, shown, count("offer_blocked"))
 	}
 
+	// Reloads and a language switch are the same presentation: the offers
+	// stay, and nothing more is recorded.
+	for i := 0; i < 20; i++ {
+		if err := chromedp.Do(b, chromedp.Reload()); err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+		if err := chromedp.Do(b, chromedp.WaitVisible(`tr.offer`)); err != nil {
+			t.Fatalf("reload %d shows no offer: %v", i, err)
+		}
+	}
+	browsertest.Visit(t, b, e.baseURL+"/lang?to=ro&back="+url.QueryEscape(loan), `tr.offer`)
+	browsertest.Visit(t, b, e.baseURL+"/lang?to=en&back="+url.QueryEscape(loan), `tr.offer`)
+	rows, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('tr.offer').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != shown || count("offer_shown") != shown || count("offer_blocked") != 0 {
+		t.Fatalf("after 20 reloads and two language switches: %d offers on the page, %d offer_shown and %d offer_blocked records; want %d, %d, 0",
+			rows, count("offer_shown"), count("offer_blocked"), shown, shown)
+	}
+
 	// Withdraw consent to personalised offers with one click.
 	browsertest.Visit(t, b, e.baseURL+"/portal/profile", "#consent-marketing-web")
 	browsertest.Follow(t, b, `#consent-marketing-web form button`)
@@ -74,7 +96,7 @@ func TestOffersThroughTheGateInABrowser(t *testing.T) {
 	if got := browsertest.Text(t, b, "#no-offers"); !strings.Contains(got, "you have not agreed to personalised offers") {
 		t.Errorf("notice = %q", got)
 	}
-	rows, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('tr.offer').length`))
+	rows, err = chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('tr.offer').length`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// Every offer a client sees goes through the compliance gate, which
 	// records it in the offer log (concurrent requests share a commit).
 	a.offers = compliance.NewLog(pool).NewRecorder()
-	a.products.SetGate(compliance.NewGate(compliance.NewFactsReader(pool), a.offers))
+	gate := compliance.NewGate(compliance.NewFactsReader(pool), a.offers)
+	gate.PresentationWindow = cfg.PresentationWindow
+	a.products.SetGate(gate)
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = a.failed
