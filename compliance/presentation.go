@@ -120,5 +120,3 @@ func recallPresentation(f Facts, p Presentation, now time.Time) []Verdict {
 	}
 	return slices.Clip(verdicts)
 }
-
-
