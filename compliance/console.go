@@ -43,7 +43,7 @@ const (
 )
 
 // Outcomes lists every outcome a record can have, for the outcome filter.
-var Outcomes = []string{"shown", "blocked", "accepted", "declined", "expired", "review_requested"}
+var Outcomes = []string{"shown", "blocked", "interested", "accepted", "declined", "expired", "review_requested"}
 
 // GateChecks are the checks of the offer gate, for the failed-check
 // filter.

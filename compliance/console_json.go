@@ -106,10 +106,12 @@ func toDetailJSON(d *Detail) detailJSON {
 type countsJSON struct {
 	Shown           int64   `json:"shown"`
 	Blocked         int64   `json:"blocked"`
+	Interested      int64   `json:"interested"`
 	Accepted        int64   `json:"accepted"`
 	Declined        int64   `json:"declined"`
 	Expired         int64   `json:"expired"`
 	ReviewRequested int64   `json:"review_requested"`
+	InterestRate    *string `json:"interest_rate"`
 	AcceptanceRate  *string `json:"acceptance_rate"`
 }
 
@@ -132,10 +134,14 @@ type checkCountJSON struct {
 }
 
 func toCountsJSON(c Counts) countsJSON {
-	out := countsJSON{Shown: c.Shown, Blocked: c.Blocked, Accepted: c.Accepted, Declined: c.Declined, Expired: c.Expired, ReviewRequested: c.ReviewRequested}
+	out := countsJSON{Shown: c.Shown, Blocked: c.Blocked, Interested: c.Interested, Accepted: c.Accepted, Declined: c.Declined, Expired: c.Expired, ReviewRequested: c.ReviewRequested}
 	if rate, ok := c.AcceptanceRate(); ok {
 		s := rate.StringFixed(4)
 		out.AcceptanceRate = &s
+	}
+	if rate, ok := c.InterestRate(); ok {
+		s := rate.StringFixed(4)
+		out.InterestRate = &s
 	}
 	return out
 }

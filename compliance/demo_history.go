@@ -33,7 +33,8 @@ type DemoHistoryOptions struct {
 // SeedDemoHistory writes years of past offers — client searches in the
 // portal and the app, advisors' offers in the branch, campaigns by e-mail —
 // through the same matching engine, gate and chain as live offers, in time
-// order, with the clients' responses (accepted, declined, expired). The
+// order, with the clients' responses (interested, then sometimes an
+// application; declined; expired). The
 // gate reads each client's facts as they were at the time, so consents,
 // objections, assessments and the contact policy act on the history as
 // they would have. It does nothing when the log already holds records.
@@ -288,7 +289,14 @@ func (h *demoHistory) present(ctx context.Context, e *demoEvent) error {
 		var after time.Duration
 		switch {
 		case x < 0.12:
-			outcome, after = OutcomeAccepted, time.Duration(1+r.IntN(72))*time.Hour
+			// Interested; four in ten apply afterwards.
+			outcome, after = OutcomeInterested, time.Duration(1+r.IntN(72))*time.Hour
+			if r.Float64() < 0.4 {
+				if applied := e.at.Add(after + time.Duration(1+r.IntN(240))*time.Hour); !applied.After(h.opt.AsOf) {
+					rec := records[i]
+					heap.Push(&h.queue, &demoEvent{at: applied, client: c, offer: &rec, offerSeq: appended[i].Seq, outcome: OutcomeAccepted})
+				}
+			}
 		case x < 0.40:
 			outcome, after = OutcomeDeclined, time.Duration(1+r.IntN(240))*time.Hour
 		default:

@@ -468,3 +468,45 @@ func TestFilterFormStaysOnItsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestInterestAndApplicationAreDistinct: "I'm interested" and a later
+// application are two records with their own outcomes: the search finds
+// each by its outcome, the statistics count them apart, and the record
+// page names them.
+func TestInterestAndApplicationAreDistinct(t *testing.T) {
+	f := newConsoleFixture(t)
+	ctx := context.Background()
+	for i, step := range []struct {
+		at      string
+		outcome Outcome
+	}{{"2026-11-23 09:00", OutcomeInterested}, {"2026-11-24 09:00", OutcomeAccepted}} {
+		at := utc(step.at)
+		f.log.Now = func() time.Time { return at }
+		if _, err := f.log.Append(ctx, Record{Kind: KindResponse, RefersTo: 9, ClientID: anaID, ProductID: fundID, Engine: "portal",
+			Channel: "web", Actor: Actor{Kind: ActorClient}, Outcome: step.outcome}); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	var page recordPageJSON
+	f.getJSON(t, "/api/v1/compliance/records?outcome=interested", http.StatusOK, &page)
+	if len(page.Records) != 1 || page.Records[0].Outcome != "interested" || *page.Records[0].RefersTo != 9 {
+		t.Errorf("outcome=interested: %+v", page.Records)
+	}
+	f.getJSON(t, "/api/v1/compliance/records?outcome=accepted", http.StatusOK, &page)
+	var accepted []string
+	for _, r := range page.Records {
+		accepted = append(accepted, fmt.Sprintf("%d→%d", r.Seq, *r.RefersTo))
+	}
+	if len(page.Records) != 2 || page.Records[1].RefersTo == nil || *page.Records[1].RefersTo != 1 || *page.Records[0].RefersTo != 9 {
+		t.Errorf("outcome=accepted: %v, want the application to offer 9 and the older one to offer 1", accepted)
+	}
+	var st statsJSON
+	f.getJSON(t, "/api/v1/compliance/stats?from=2026-11-01&to=2026-11-30", http.StatusOK, &st)
+	if st.Total.Interested != 1 || st.Total.Accepted != 2 || st.Total.InterestRate == nil || *st.Total.InterestRate != "0.2500" || *st.Total.AcceptanceRate != "0.5000" {
+		t.Errorf("totals: interested %d accepted %d interest rate %v acceptance rate %v", st.Total.Interested, st.Total.Accepted, st.Total.InterestRate, st.Total.AcceptanceRate)
+	}
+	w := f.do(t, req{path: "/console/compliance?outcome=interested", as: asCompliance})
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, ">Interested<") {
+		t.Errorf("the search page does not name the outcome: %d", w.Code)
+	}
+}

@@ -27,7 +27,7 @@ import (
 
 // GateVersion names the rules in this file; it is recorded with every
 // decision and compared by replay. Change it whenever a check changes.
-const GateVersion = "gate-2026.11.1"
+const GateVersion = "gate-2026.12.1"
 
 // Check names, stable for the console, statistics and tests.
 const (
@@ -108,6 +108,10 @@ type ProductHistory struct {
 	ShownInPeriod int `json:"shown_in_period"`
 	// DeclinedAt is the client's latest decline of the product, if any.
 	DeclinedAt *time.Time `json:"declined_at,omitempty"`
+	// InterestedAt is the client's latest "I'm interested" (or
+	// application) for the product within the policy's period: interest
+	// is never counted as fatigue.
+	InterestedAt *time.Time `json:"interested_at,omitempty"`
 	// HouseholdShown is 1 when the product was shown to another member of
 	// the client's household within the policy's period, else 0.
 	HouseholdShown int `json:"household_shown"`
@@ -451,6 +455,9 @@ func (e *evaluation) contactPolicy() Check {
 	channel := e.l.T("gate.channel." + e.p.Channel)
 	if d := e.hist.DeclinedAt; d != nil && d.AddDate(0, 0, pol.DeclineCooldownDays).After(e.now) {
 		return fail(CheckContactPolicy, e.l.T("gate.contact.cooldown", e.l.Date(*d), pol.DeclineCooldownDays))
+	}
+	if i := e.hist.InterestedAt; i != nil {
+		return pass(CheckContactPolicy, e.l.T("gate.contact.interested", e.l.Date(*i)))
 	}
 	if e.hist.ShownInPeriod >= pol.MaxOffersPerProduct {
 		return fail(CheckContactPolicy, e.l.T("gate.contact.limit", e.hist.ShownInPeriod, channel, pol.PeriodDays, pol.MaxOffersPerProduct))

@@ -195,6 +195,24 @@ GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.R
 			return rows.Err()
 		})
 		b.Queue(`
+SELECT d.product_id, max(d.recorded_at) FROM decision_records d
+WHERE d.kind = 'response' AND d.outcome IN ('interested', 'accepted') AND d.client_id = $1 AND d.product_id = ANY($2)
+  AND d.recorded_at >= $4::timestamptz - `+period+` AND d.recorded_at <= $4
+GROUP BY d.product_id`, clientID, productIDs, channel, at).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id int64
+				var interested time.Time
+				if err := rows.Scan(&id, &interested); err != nil {
+					return err
+				}
+				ph := history(id)
+				i := interested.UTC()
+				ph.InterestedAt = &i
+				f.History[id] = ph
+			}
+			return rows.Err()
+		})
+		b.Queue(`
 SELECT DISTINCT x.product_id FROM clients m, LATERAL (
     SELECT d.product_id FROM decision_records d
     WHERE d.kind = 'offer_shown' AND d.client_id = m.id AND d.product_id = ANY($2)

@@ -495,3 +495,32 @@ func TestGateRecallsAPresentation(t *testing.T) {
 	}
 	expect(t, v[0], false, "contact_policy", CheckContactPolicy, "Already offered 2 times on the portal in the last 30 days (at most 2)")
 }
+
+// TestGateInterestIsNotFatigue: an offer the client said she is interested
+// in is shown again whatever the count; a later decline still stops it.
+func TestGateInterestIsNotFatigue(t *testing.T) {
+	e := newGateEnv(t)
+	e.gate.PresentationWindow = 0
+	e.exec(`UPDATE contact_policies SET max_offers_per_product = 1, period_days = 30, decline_cooldown_days = 60 WHERE channel = 'web'`)
+	p := e.presentation(e.clientID, "LOAN-EUR-PERS")
+	first := e.present(p)[0]
+	expect(t, e.present(p)[0], false, "contact_policy", CheckContactPolicy, "Already offered 1 times on the portal in the last 30 days (at most 1)")
+
+	answer := func(outcome Outcome) {
+		t.Helper()
+		e.clock = e.clock.Add(time.Hour)
+		log := NewLog(e.pool)
+		log.Now = func() time.Time { return e.clock }
+		if _, err := log.Append(context.Background(), Record{Kind: KindResponse, RefersTo: first.Seq, ClientID: e.clientID,
+			ProductID: p.Offers[0].Product.ID, ProductVersionID: p.Offers[0].Product.VersionID, Engine: p.Engine, EngineVersion: p.EngineVersion,
+			RuleVersion: p.Offers[0].Product.RulesHash, Channel: "web", Actor: Actor{Kind: ActorClient}, Outcome: outcome}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock = e.clock.Add(time.Hour)
+	}
+	answer(OutcomeInterested)
+	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "The client said they were interested on 26 Nov 2026; interest does not count towards the limit")
+	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "The client said they were interested on 26 Nov 2026; interest does not count towards the limit")
+	answer(OutcomeDeclined)
+	expect(t, e.present(p)[0], false, "contact_policy", CheckContactPolicy, "Declined on 26 Nov 2026: no new offer for 60 days")
+}

@@ -18,8 +18,10 @@ import (
 
 // The client's side of the offer log: "why am I seeing this?" is built from
 // the shown offer's decision record, and the client's answers to the offer —
-// a request for a human to review it, "I'm interested", "not interested" —
-// are new decision records referring to it, never updates. A review request
+// a request for a human to review it, "I'm interested", "I apply", "not
+// interested" — are new decision records referring to it, never updates.
+// Interest binds nothing and may be followed by an application (accepted)
+// or a decline; those two are final. A review request
 // also opens a work item for the client's advisor (human_review_requests),
 // written in the same transaction as its record.
 //
@@ -30,6 +32,7 @@ import (
 // States of a shown offer, as the client sees them.
 const (
 	OfferStateOpen            = "open"
+	OfferStateInterested      = "interested"
 	OfferStateAccepted        = "accepted"
 	OfferStateDeclined        = "declined"
 	OfferStateExpired         = "expired"
@@ -87,15 +90,18 @@ type Explanation struct {
 	Reasons     []string
 	Checks      []Check
 	Disclosures []Disclosure
-	// Response is the client's response, nil while the offer is open.
-	Response *OfferResponse
+	// Response is the client's latest response, nil while the offer is
+	// open; Responses are all of them, oldest first (interest, then an
+	// application or a decline).
+	Response  *OfferResponse
+	Responses []OfferResponse
 	// Reviews are the client's requests for human review, oldest first.
 	Reviews []HumanReview
 }
 
-// State is open, accepted, declined, expired or review_requested: a
-// response settles the offer; until then an open review request is what
-// the client waits for.
+// State is open, interested, accepted, declined, expired or
+// review_requested: the latest response says where the offer stands; until
+// the first, an open review request is what the client waits for.
 func (e *Explanation) State() string {
 	if e.Response != nil {
 		return string(e.Response.Outcome)
@@ -165,14 +171,12 @@ LEFT JOIN products p ON p.id = d.product_id
 LEFT JOIN product_versions pv ON pv.id = d.product_version_id
 WHERE d.seq = $1 AND d.client_id = $2 AND d.kind = 'offer_shown'`
 
-// qFirstResponse reads the client's response to an offer: the first one,
-// since a second is refused.
-const qFirstResponse = `
+// qOfferResponses reads the client's responses to an offer, oldest first.
+const qOfferResponses = `
 SELECT d.seq, d.outcome, d.channel, d.recorded_at, coalesce(d.body::jsonb #>> '{inputs,idempotency_key}', '')
 FROM decision_records d
 WHERE d.refers_to = $1 AND d.client_id = $2 AND d.kind = 'response'
-ORDER BY d.seq
-LIMIT 1`
+ORDER BY d.seq`
 
 // qHumanReviews reads the review requests of an offer.
 const qHumanReviews = `
@@ -220,11 +224,12 @@ func ReadExplanation(ctx context.Context, tx pgx.Tx, clientID, seq int64) (*Expl
 	if err := e.readBody([]byte(o.body)); err != nil {
 		return nil, fmt.Errorf("offer %d: %w", seq, err)
 	}
-	resp, err := firstResponse(ctx, tx, clientID, seq)
-	if err != nil {
+	if e.Responses, err = offerResponses(ctx, tx, clientID, seq); err != nil {
 		return nil, err
 	}
-	e.Response = resp
+	if n := len(e.Responses); n > 0 {
+		e.Response = &e.Responses[n-1]
+	}
 	if e.Reviews, err = humanReviews(ctx, tx, clientID, seq); err != nil {
 		return nil, err
 	}
@@ -279,18 +284,23 @@ func (e *Explanation) readBody(body []byte) error {
 	return nil
 }
 
-func firstResponse(ctx context.Context, tx pgx.Tx, clientID, seq int64) (*OfferResponse, error) {
-	r := &OfferResponse{OfferSeq: seq}
-	var outcome string
-	err := tx.QueryRow(ctx, qFirstResponse, seq, clientID).Scan(&r.Seq, &outcome, &r.Channel, &r.RecordedAt, &r.idempotencyKey)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+// offerResponses reads the client's responses to an offer, oldest first.
+func offerResponses(ctx context.Context, tx pgx.Tx, clientID, seq int64) ([]OfferResponse, error) {
+	rows, err := tx.Query(ctx, qOfferResponses, seq, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("read response to offer %d: %w", seq, err)
+		return nil, fmt.Errorf("read responses to offer %d: %w", seq, err)
 	}
-	r.Outcome = Outcome(outcome)
-	return r, nil
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OfferResponse, error) {
+		r := OfferResponse{OfferSeq: seq}
+		var outcome string
+		err := row.Scan(&r.Seq, &outcome, &r.Channel, &r.RecordedAt, &r.idempotencyKey)
+		r.Outcome = Outcome(outcome)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read responses to offer %d: %w", seq, err)
+	}
+	return list, nil
 }
 
 func humanReviews(ctx context.Context, tx pgx.Tx, clientID, seq int64) ([]HumanReview, error) {
@@ -438,11 +448,11 @@ func (p *Portal) RequestReview(ctx context.Context, clientID, seq int64, channel
 	return review, created, nil
 }
 
-// ParseResponse checks a response the client may give: accepted or
-// declined (expired is the firm's to record).
+// ParseResponse checks a response the client may give: interested,
+// accepted or declined (expired is the firm's to record).
 func ParseResponse(s string) (Outcome, error) {
 	switch o := Outcome(strings.TrimSpace(s)); o {
-	case OutcomeAccepted, OutcomeDeclined:
+	case OutcomeInterested, OutcomeAccepted, OutcomeDeclined:
 		return o, nil
 	case "":
 		return "", invalidField("response", "portal.offer.response.error.required")
@@ -466,12 +476,13 @@ func checkIdempotencyKey(key string) error {
 
 var errAlreadyAnswered = ecrm.Errorf(ecrm.ECONFLICT, "portal.offer.response.error.already_answered")
 
-// Respond records the client's response (accepted or declined) to the
-// offer seq as a response record referring to it. An offer is answered
-// once: a second response is ECONFLICT, unless it repeats the first with
-// the same idempotency key, which returns the first (created false). The
-// key is kept in the record's inputs. Accepting opens nothing yet: the
-// client's advisor follows up. channel is where the client answered.
+// Respond records the client's response (interested, accepted or declined)
+// to the offer seq as a response record referring to it. Interest may be
+// followed by an application (accepted) or a decline; after those, or after
+// the offer expired, another response is ECONFLICT. A response repeated
+// with the idempotency key of an earlier one returns that one (created
+// false); the key is kept in the record's inputs. Nothing is opened yet:
+// the client's advisor follows up. channel is where the client answered.
 func (p *Portal) Respond(ctx context.Context, clientID, seq int64, channel, response, idempotencyKey string) (resp *OfferResponse, created bool, err error) {
 	err = pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		resp, created = nil, false
@@ -489,19 +500,21 @@ func (p *Portal) Respond(ctx context.Context, clientID, seq int64, channel, resp
 		if err := lockChain(ctx, tx); err != nil {
 			return err
 		}
-		first, err := firstResponse(ctx, tx, clientID, seq)
+		earlier, err := offerResponses(ctx, tx, clientID, seq)
 		if err != nil {
 			return err
 		}
-		if first != nil {
-			switch {
-			case idempotencyKey == "" || first.idempotencyKey != idempotencyKey:
-				return errAlreadyAnswered
-			case first.Outcome != outcome:
-				return invalidField("Idempotency-Key", "portal.offer.response.error.key_reused")
+		for i := range earlier {
+			if idempotencyKey != "" && earlier[i].idempotencyKey == idempotencyKey {
+				if earlier[i].Outcome != outcome {
+					return invalidField("Idempotency-Key", "portal.offer.response.error.key_reused")
+				}
+				resp = &earlier[i]
+				return nil
 			}
-			resp = first
-			return nil
+		}
+		if n := len(earlier); n > 0 && (earlier[n-1].Outcome != OutcomeInterested || outcome == OutcomeInterested) {
+			return errAlreadyAnswered
 		}
 		body := Body{}
 		if idempotencyKey != "" {

@@ -148,6 +148,7 @@ func translateError(l *i18n.Localizer, err error) error {
 const (
 	noticeReviewRequested = "review_requested"
 	noticeReviewExisting  = "review_existing"
+	noticeInterested      = "interested"
 	noticeAccepted        = "accepted"
 	noticeDeclined        = "declined"
 	noticeAlreadyAnswered = "already_answered"
@@ -282,7 +283,7 @@ func (h *PortalHandler) showOffer(w http.ResponseWriter, r *http.Request, client
 	}
 	p := h.offerPage(r, e)
 	switch n := r.URL.Query().Get("done"); n {
-	case noticeReviewRequested, noticeReviewExisting, noticeAccepted, noticeDeclined:
+	case noticeReviewRequested, noticeReviewExisting, noticeInterested, noticeAccepted, noticeDeclined:
 		p.Notice = n
 	}
 	h.render(w, r, http.StatusOK, p)
@@ -336,8 +337,8 @@ func (h *PortalHandler) saveReviewRequest(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-// saveResponse records "I'm interested" or "not interested" from the offer
-// page. An offer already answered shows the page again saying so.
+// saveResponse records "I'm interested", "I apply" or "not interested"
+// from the offer page. An offer already answered shows the page again saying so.
 func (h *PortalHandler) saveResponse(w http.ResponseWriter, r *http.Request, clientID, seq int64) error {
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError

@@ -293,12 +293,14 @@ func TestPortalRespondOnce(t *testing.T) {
 		}
 	}
 
-	w := respond(loan, e.clientID, accepted, "key-1")
+	// Interest first: not binding, answerable again with an application.
+	interested := `{"response":"interested"}`
+	w := respond(loan, e.clientID, interested, "key-1")
 	var first offerResponseJSON
-	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &first) != nil || first.Response != "accepted" || first.OfferSeq != loan {
-		t.Fatalf("accept = %d %s", w.Code, w.Body)
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &first) != nil || first.Response != "interested" || first.OfferSeq != loan {
+		t.Fatalf("interested = %d %s", w.Code, w.Body)
 	}
-	w = respond(loan, e.clientID, accepted, "key-1")
+	w = respond(loan, e.clientID, interested, "key-1")
 	var replay offerResponseJSON
 	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &replay) != nil || replay.Seq != first.Seq || w.Header().Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay = %d %s, want 200 with record %d", w.Code, w.Body, first.Seq)
@@ -306,9 +308,20 @@ func TestPortalRespondOnce(t *testing.T) {
 	if w := respond(loan, e.clientID, `{"response":"declined"}`, "key-1"); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("same key, other answer = %d, want 422", w.Code)
 	}
-	for _, key := range []string{"", "key-2"} {
-		if w := respond(loan, e.clientID, accepted, key); w.Code != http.StatusConflict || w.Header().Get("Content-Type") != web.ProblemContentType {
-			t.Errorf("second answer with key %q = %d %s, want 409 problem", key, w.Code, w.Header().Get("Content-Type"))
+	if w := respond(loan, e.clientID, interested, "key-2"); w.Code != http.StatusConflict {
+		t.Errorf("interested twice = %d, want 409", w.Code)
+	}
+	// Then the application, a record of its own; after it, nothing more.
+	w = respond(loan, e.clientID, accepted, "key-3")
+	var applied offerResponseJSON
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &applied) != nil || applied.Response != "accepted" || applied.Seq <= first.Seq {
+		t.Fatalf("accepted after interest = %d %s", w.Code, w.Body)
+	}
+	for _, answer := range []string{accepted, `{"response":"declined"}`, interested} {
+		for _, key := range []string{"", "key-4"} {
+			if w := respond(loan, e.clientID, answer, key); w.Code != http.StatusConflict || w.Header().Get("Content-Type") != web.ProblemContentType {
+				t.Errorf("%s after the application with key %q = %d %s, want 409 problem", answer, key, w.Code, w.Header().Get("Content-Type"))
+			}
 		}
 	}
 
@@ -317,24 +330,25 @@ func TestPortalRespondOnce(t *testing.T) {
 	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "done=declined") {
 		t.Fatalf("decline = %d %q", w.Code, w.Header().Get("Location"))
 	}
-	w = e.do(t, portalRequest{method: http.MethodPost, path: offerPath(etf, "/response"), client: e.clientID, form: true, body: "response=accepted"})
+	w = e.do(t, portalRequest{method: http.MethodPost, path: offerPath(etf, "/response"), client: e.clientID, form: true, body: "response=interested"})
 	if body := w.Body.String(); w.Code != http.StatusConflict || !strings.Contains(body, "You have already answered this offer") ||
 		!strings.Contains(body, `id="offer-state">Not interested<`) {
 		t.Errorf("second answer on the page = %d, want 409 saying it was answered", w.Code)
 	}
 	if n := e.count(t, `SELECT count(*) FROM decision_records WHERE kind = 'response' AND
-		((refers_to = $1 AND channel = 'mobile') OR (refers_to = $2 AND channel = 'web'))`, loan, etf); n != 2 {
-		t.Errorf("%d responses on the channel they came from, want the app's (mobile) and the portal's (web)", n)
+		((refers_to = $1 AND channel = 'mobile') OR (refers_to = $2 AND channel = 'web'))`, loan, etf); n != 3 {
+		t.Errorf("%d responses on the channel they came from, want the app's two (mobile) and the portal's (web)", n)
 	}
 	w = e.do(t, portalRequest{path: offerPath(loan, ""), client: e.clientID})
-	if body := w.Body.String(); !strings.Contains(body, "Your advisor will contact you") || strings.Contains(body, `id="response-form"`) {
-		t.Errorf("accepted offer's page does not say the advisor will call, or still offers the buttons")
+	if body := w.Body.String(); !strings.Contains(body, "Your application is recorded") || !strings.Contains(body, "You said you are interested on") ||
+		strings.Contains(body, `id="response-form"`) || !strings.Contains(body, `id="offer-state">You applied<`) {
+		t.Errorf("the applied offer's page does not tell the interest and the application, or still offers the buttons")
 	}
 
 	if n := e.count(t, `SELECT count(*) FROM decision_records r JOIN decision_records o ON o.seq = r.refers_to
 		WHERE r.kind = 'response' AND r.actor_kind = 'client' AND r.client_id = o.client_id AND r.product_id = o.product_id
-		  AND r.product_version_id = o.product_version_id AND r.engine = o.engine`); n != 2 {
-		t.Errorf("%d response records, want 2 matching their offers", n)
+		  AND r.product_version_id = o.product_version_id AND r.engine = o.engine`); n != 3 {
+		t.Errorf("%d response records, want 3 matching their offers", n)
 	}
 	if res := mustVerify(t, e.pool, testKey(t)); !res.OK() {
 		t.Errorf("verify: %v", res.Problem)

@@ -50,8 +50,13 @@ const (
 type Outcome string
 
 const (
-	OutcomeShown    Outcome = "shown"
-	OutcomeBlocked  Outcome = "blocked"
+	OutcomeShown   Outcome = "shown"
+	OutcomeBlocked Outcome = "blocked"
+	// OutcomeInterested: the client said "I'm interested" — tell me
+	// more; nothing is binding, and the advisor follows up.
+	OutcomeInterested Outcome = "interested"
+	// OutcomeAccepted: the client applied for the product, a binding
+	// answer (after interest, or at once).
 	OutcomeAccepted Outcome = "accepted"
 	OutcomeDeclined Outcome = "declined"
 	OutcomeExpired  Outcome = "expired"
@@ -242,9 +247,9 @@ func (r *Record) validate() error {
 		}
 	case KindResponse:
 		switch r.Outcome {
-		case OutcomeAccepted, OutcomeDeclined, OutcomeExpired:
+		case OutcomeInterested, OutcomeAccepted, OutcomeDeclined, OutcomeExpired:
 		default:
-			return ecrm.FieldErrorf("outcome", "a response is accepted, declined or expired, not %q", r.Outcome)
+			return ecrm.FieldErrorf("outcome", "a response is interested, accepted, declined or expired, not %q", r.Outcome)
 		}
 		if r.RefersTo <= 0 {
 			return ecrm.FieldErrorf("refers_to", "a response must refer to the offer's record")

@@ -23,11 +23,20 @@ var AgeBands = []string{"under_25", "25_34", "35_44", "45_54", "55_64", "65_plus
 
 // Counts are the records of one group in a period.
 type Counts struct {
-	Shown, Blocked, Accepted, Declined, Expired, ReviewRequested int64
+	Shown, Blocked, Interested, Accepted, Declined, Expired, ReviewRequested int64
 }
 
-// AcceptanceRate is accepted responses per shown offer of the group in the
-// period; ok is false when nothing was shown.
+// InterestRate is "I'm interested" answers per shown offer; ok is false
+// when nothing was shown.
+func (c Counts) InterestRate() (rate decimal.Decimal, ok bool) {
+	if c.Shown == 0 {
+		return decimal.Zero, false
+	}
+	return decimal.NewFromInt(c.Interested).DivRound(decimal.NewFromInt(c.Shown), 4), true
+}
+
+// AcceptanceRate is applications (accepted responses) per shown offer of
+// the group in the period; ok is false when nothing was shown.
 func (c Counts) AcceptanceRate() (rate decimal.Decimal, ok bool) {
 	if c.Shown == 0 {
 		return decimal.Zero, false
@@ -109,6 +118,7 @@ SELECT CASE
     coalesce(product, engine, channel, segment, age_band, ''),
     count(*) FILTER (WHERE outcome = 'shown'),
     count(*) FILTER (WHERE outcome = 'blocked'),
+    count(*) FILTER (WHERE outcome = 'interested'),
     count(*) FILTER (WHERE outcome = 'accepted'),
     count(*) FILTER (WHERE outcome = 'declined'),
     count(*) FILTER (WHERE outcome = 'expired'),
@@ -130,7 +140,7 @@ GROUP BY 1 ORDER BY 2 DESC, 1`
 		for rows.Next() {
 			var dim string
 			var g Group
-			if err := rows.Scan(&dim, &g.Key, &g.Shown, &g.Blocked, &g.Accepted, &g.Declined, &g.Expired, &g.ReviewRequested); err != nil {
+			if err := rows.Scan(&dim, &g.Key, &g.Shown, &g.Blocked, &g.Interested, &g.Accepted, &g.Declined, &g.Expired, &g.ReviewRequested); err != nil {
 				return err
 			}
 			if dim == "total" {
@@ -167,6 +177,12 @@ func (c Counts) HasRate() bool { return c.Shown > 0 }
 // Rate is AcceptanceRate for templates: zero when nothing was shown.
 func (c Counts) Rate() decimal.Decimal {
 	r, _ := c.AcceptanceRate()
+	return r
+}
+
+// InterestShare is InterestRate for templates: zero when nothing was shown.
+func (c Counts) InterestShare() decimal.Decimal {
+	r, _ := c.InterestRate()
 	return r
 }
 
