@@ -151,6 +151,36 @@ func TestOfferReviewInABrowser(t *testing.T) {
 		t.Errorf("answer shown = %q", got)
 	}
 
+	// Interested first, then she applies: two answers, each its own record.
+	browsertest.Follow(t, b, "#offer-interested")
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#offer-apply`)); err != nil {
+		t.Fatalf("no way to apply after saying she is interested: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#offer-state"); got != "You are interested" {
+		t.Errorf("state after interest = %q", got)
+	}
+	browsertest.Follow(t, b, "#offer-apply")
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#offer-notice`)); err != nil {
+		t.Fatalf("no confirmation after applying: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#offer-state"); got != "You applied" {
+		t.Errorf("state after applying = %q", got)
+	}
+	if got := browsertest.Text(t, b, "#offer-responses"); !strings.Contains(got, "You said you are interested on") || !strings.Contains(got, "You applied for it on") {
+		t.Errorf("answers = %q", got)
+	}
+	browsertest.Follow(t, b, `form.logout button`)
+
+	// The compliance officer tells the two apart in the console.
+	browsertest.Visit(t, b, e.baseURL+"/console/compliance?client="+strconv.FormatInt(clientID, 10), `button[value="demo-compliance-andrei"]`)
+	browsertest.Follow(t, b, `button[value="demo-compliance-andrei"]`)
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#record-list`)); err != nil {
+		t.Fatalf("no records in the console: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#record-list"); !strings.Contains(got, "Interested") || !strings.Contains(got, "Accepted (application)") {
+		t.Errorf("the console's records = %q, want the interest and the application apart", got)
+	}
+
 	_, key, _ := ed25519.GenerateKey(nil)
 	res, err := compliance.Verify(ctx, e.pool, key.Public().(ed25519.PublicKey), nil)
 	if err != nil || !res.OK() {
