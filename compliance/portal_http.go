@@ -59,17 +59,21 @@ func (h *PortalHandler) Portal() *Portal { return h.portal }
 // Routes registers the pages and API. Mount them behind a guard admitting
 // clients only; every handler still answers 401 to anyone else.
 func (h *PortalHandler) Routes(r chi.Router) {
+	r.Get("/portal/offers", h.page(h.showOffers))
+	r.Get("/portal/messages", h.page(h.showMessages))
 	r.Get("/portal/offers/{seq}", h.page(h.showOffer))
 	r.Post("/portal/offers/{seq}/review", h.page(h.saveReviewRequest))
 	r.Post("/portal/offers/{seq}/response", h.page(h.saveResponse))
 
+	r.Get("/api/v1/me/offers", h.api(h.listOffers))
+	r.Get("/api/v1/me/messages", h.api(h.listMessages))
 	r.Get("/api/v1/me/offers/{seq}", h.api(h.getOffer))
 	r.Post("/api/v1/me/offers/{seq}/review", h.api(h.createReviewRequest))
 	r.Post("/api/v1/me/offers/{seq}/response", h.api(h.createResponse))
 }
 
 // offerHandler handles a request about one offer of the authenticated
-// client.
+// client (seq is 0 on the routes about all of them).
 type offerHandler func(w http.ResponseWriter, r *http.Request, clientID, seq int64) error
 
 var errPortalLogin = ecrm.Errorf(ecrm.EUNAUTHORIZED, "portal.offer.error.login_first")
@@ -81,7 +85,11 @@ func resolve(r *http.Request) (clientID, seq int64, err error) {
 	if !p.IsClient() {
 		return 0, 0, errPortalLogin
 	}
-	seq, perr := strconv.ParseInt(chi.URLParam(r, "seq"), 10, 64)
+	param := chi.URLParam(r, "seq")
+	if param == "" {
+		return p.ClientID, 0, nil // a list, not one offer
+	}
+	seq, perr := strconv.ParseInt(param, 10, 64)
 	if perr != nil || seq <= 0 {
 		return 0, 0, errOfferNotFound
 	}
@@ -281,6 +289,10 @@ func (h *PortalHandler) showOffer(w http.ResponseWriter, r *http.Request, client
 	if err != nil {
 		return err
 	}
+	// Opening the offer is reading the advisor's answers on it.
+	if err := h.portal.MarkAnswersRead(r.Context(), clientID, seq); err != nil {
+		return err
+	}
 	p := h.offerPage(r, e)
 	switch n := r.URL.Query().Get("done"); n {
 	case noticeReviewRequested, noticeReviewExisting, noticeInterested, noticeAccepted, noticeDeclined:
@@ -435,4 +447,135 @@ func (h *PortalHandler) notFoundFirst(r *http.Request, clientID, seq int64, body
 		return err
 	}
 	return bodyErr
+}
+
+// offersPage is the data of portal_offers.html.
+type offersPage struct {
+	Offers []OfferSummary
+	Zone   *time.Location
+	// Next is the "before" of the next page, 0 when this is the last.
+	Next int64
+	// Unread counts the advisor's answers not read yet.
+	Unread int
+}
+
+// before reads the page cursor of "My offers".
+func before(r *http.Request) (int64, error) {
+	s := r.URL.Query().Get("before")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, invalidField("before", "portal.offers.error.before")
+	}
+	return n, nil
+}
+
+func (h *PortalHandler) showOffers(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+	from, err := before(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := h.portal.Offers(r.Context(), clientID, from)
+	if err != nil {
+		return err
+	}
+	unread, err := h.portal.UnreadAnswers(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.pages.Render(w, r, http.StatusOK, "portal_offers", page.View{Area: page.AreaPortal,
+		Data: offersPage{Offers: list, Zone: h.zone, Next: next, Unread: unread}})
+	return nil
+}
+
+// messagesPage is the data of portal_messages.html.
+type messagesPage struct {
+	Messages []Message
+	Zone     *time.Location
+}
+
+// showMessages lists the review requests and answers; the answers shown
+// are read from then on (they are still marked on this showing).
+func (h *PortalHandler) showMessages(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+	list, err := h.portal.Messages(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	if err := h.portal.MarkAnswersRead(r.Context(), clientID, 0); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.pages.Render(w, r, http.StatusOK, "portal_messages", page.View{Area: page.AreaPortal, Data: messagesPage{Messages: list, Zone: h.zone}})
+	return nil
+}
+
+type offerSummaryJSON struct {
+	Seq            int64           `json:"seq"`
+	RecordedAt     time.Time       `json:"recorded_at"`
+	Channel        string          `json:"channel"`
+	Product        listProductJSON `json:"product"`
+	State          string          `json:"state"`
+	AnsweredReview bool            `json:"answered_review"`
+}
+
+type listProductJSON struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Provider string `json:"provider,omitempty"`
+}
+
+func (h *PortalHandler) listOffers(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+	from, err := before(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := h.portal.Offers(r.Context(), clientID, from)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Offers     []offerSummaryJSON `json:"offers"`
+		NextBefore *int64             `json:"next_before"`
+	}{Offers: []offerSummaryJSON{}}
+	for _, o := range list {
+		out.Offers = append(out.Offers, offerSummaryJSON{Seq: o.Seq, RecordedAt: o.RecordedAt, Channel: o.Channel,
+			Product: listProductJSON{Code: o.ProductCode, Name: o.ProductName, Provider: o.Provider}, State: o.State, AnsweredReview: o.AnsweredReview})
+	}
+	if next != 0 {
+		out.NextBefore = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type messageJSON struct {
+	humanReviewJSON
+	Product listProductJSON `json:"product"`
+	Unread  bool            `json:"unread"`
+}
+
+// listMessages is the API's "Messages"; like the page, it marks the
+// answers it returns as read.
+func (h *PortalHandler) listMessages(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+	list, err := h.portal.Messages(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	if err := h.portal.MarkAnswersRead(r.Context(), clientID, 0); err != nil {
+		return err
+	}
+	out := struct {
+		Messages []messageJSON `json:"messages"`
+	}{Messages: []messageJSON{}}
+	for _, m := range list {
+		out.Messages = append(out.Messages, messageJSON{humanReviewJSON: toHumanReviewJSON(m.HumanReview),
+			Product: listProductJSON{Code: m.ProductCode, Name: m.ProductName}, Unread: m.Unread})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, out)
+	return nil
 }

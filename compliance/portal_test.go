@@ -3,12 +3,14 @@ package compliance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -418,5 +420,88 @@ func TestPortalTemplatesTranslated(t *testing.T) {
 				t.Errorf("key %q is missing from the %s catalogue", key, lang)
 			}
 		}
+	}
+}
+
+// TestPortalMyOffersAndMessages: the client finds every offer shown to her
+// with where it stands, and her advisor's answers, with a count of those
+// not read yet; another client sees none of it.
+func TestPortalMyOffersAndMessages(t *testing.T) {
+	e := newPortalEnv(t)
+	etf, loan, blocked := e.presentOffers(t)
+	if w := e.do(t, portalRequest{method: http.MethodPost, path: apiPath(loan, "/review"), client: e.clientID, body: `{"message":"Why a loan?"}`}); w.Code != http.StatusCreated {
+		t.Fatalf("review request = %d", w.Code)
+	}
+	if w := e.do(t, portalRequest{method: http.MethodPost, path: apiPath(etf, "/response"), client: e.clientID, body: `{"response":"interested"}`}); w.Code != http.StatusCreated {
+		t.Fatalf("interest = %d", w.Code)
+	}
+	var list struct {
+		Offers []struct {
+			Seq     int64  `json:"seq"`
+			State   string `json:"state"`
+			Product struct {
+				Code string `json:"code"`
+			} `json:"product"`
+			AnsweredReview bool `json:"answered_review"`
+		} `json:"offers"`
+		NextBefore *int64 `json:"next_before"`
+	}
+	get := func(client int64, v any) {
+		t.Helper()
+		w := e.do(t, portalRequest{path: "/api/v1/me/offers", client: client})
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), v) != nil {
+			t.Fatalf("my offers = %d %s", w.Code, w.Body)
+		}
+	}
+	get(e.clientID, &list)
+	var got []string
+	for _, o := range list.Offers {
+		got = append(got, fmt.Sprintf("%d %s %s %t", o.Seq, o.Product.Code, o.State, o.AnsweredReview))
+	}
+	want := []string{fmt.Sprintf("%d LOAN-EUR-PERS review_requested false", loan), fmt.Sprintf("%d ETF-EUR-WORLD interested false", etf)}
+	if !slices.Equal(got, want) || list.NextBefore != nil {
+		t.Errorf("my offers = %q, want %q (the blocked offer %d is not one she saw)", got, want, blocked)
+	}
+	get(e.bogdan, &list)
+	if len(list.Offers) != 0 {
+		t.Errorf("another client's list holds %d offers", len(list.Offers))
+	}
+	if w := e.do(t, portalRequest{path: "/api/v1/me/offers?before=x", client: e.clientID}); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("before=x = %d, want 422", w.Code)
+	}
+
+	// The advisor answers: a notice until the client reads it.
+	if _, err := e.pool.Exec(context.Background(), `UPDATE human_review_requests SET status = 'answered', answered_by = $1, answered_at = now(), answer = 'It costs less than a card.' WHERE decision_seq = $2`, e.staffID, loan); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.portal.UnreadAnswers(context.Background(), e.clientID); err != nil || n != 1 {
+		t.Fatalf("unread answers = %d, %v; want 1", n, err)
+	}
+	w := e.do(t, portalRequest{path: "/portal/offers", client: e.clientID})
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, `id="answers-notice"`) || !strings.Contains(body, "1 new answer from your advisor") ||
+		!strings.Contains(body, `href="/portal/offers/`+strconv.FormatInt(loan, 10)+`"`) {
+		t.Errorf("my offers page = %d without the notice or the offer's link", w.Code)
+	}
+	var messages struct {
+		Messages []struct {
+			OfferSeq int64   `json:"offer_seq"`
+			Answer   *string `json:"answer"`
+			Unread   bool    `json:"unread"`
+		} `json:"messages"`
+	}
+	if w := e.do(t, portalRequest{path: "/api/v1/me/messages", client: e.bogdan}); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "card") {
+		t.Errorf("another client's messages = %d %s", w.Code, w.Body)
+	}
+	w = e.do(t, portalRequest{path: "/portal/messages", client: e.clientID, lang: "ro"})
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, "It costs less than a card.") || !strings.Contains(body, ">Nou<") {
+		t.Errorf("messages page = %d without the new answer", w.Code)
+	}
+	w = e.do(t, portalRequest{path: "/api/v1/me/messages", client: e.clientID})
+	if json.Unmarshal(w.Body.Bytes(), &messages) != nil || len(messages.Messages) != 1 || messages.Messages[0].OfferSeq != loan ||
+		messages.Messages[0].Answer == nil || messages.Messages[0].Unread {
+		t.Errorf("messages after reading = %s, want the answer, read", w.Body)
+	}
+	if n, _ := e.portal.UnreadAnswers(context.Background(), e.clientID); n != 0 {
+		t.Errorf("%d unread answers after the messages page, want 0", n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -21,12 +22,14 @@ import (
 type Handler struct {
 	svc   *Service
 	pages *page.Renderer
+	// offers is the client's side of the offer log (My offers, Messages).
+	offers *compliance.Portal
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
 // Templates (page.New(selfservice.Templates, ...)).
 func NewHandler(pool *pgxpool.Pool, pages *page.Renderer) *Handler {
-	return &Handler{svc: NewService(pool), pages: pages}
+	return &Handler{svc: NewService(pool), pages: pages, offers: compliance.NewPortal(pool)}
 }
 
 // Service returns the service behind the handler, e.g. to set its zone.
@@ -129,6 +132,9 @@ type overviewPage struct {
 	Name     string
 	Overview *Overview
 	Zone     *time.Location
+	// UnreadAnswers counts the advisor's answers the client has not
+	// read (a notice leads to Messages).
+	UnreadAnswers int
 }
 
 func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -136,8 +142,12 @@ func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
+	unread, err := h.offers.UnreadAnswers(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
 	h.pages.Render(w, r, http.StatusOK, "portal_overview", overviewPage{
-		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone,
+		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone, UnreadAnswers: unread,
 	})
 	return nil
 }

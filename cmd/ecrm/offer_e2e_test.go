@@ -141,9 +141,32 @@ func TestOfferReviewInABrowser(t *testing.T) {
 	}
 	browsertest.Follow(t, b, `form.logout button`)
 
-	// The client reads the answer with the offer.
-	browsertest.Visit(t, b, offerURL, `button[value="demo-client-ana"]`)
+	// The client logs in: her overview tells her the advisor answered; the
+	// notice leads to her messages, "My offers" in the navigation to the
+	// offer.
+	browsertest.Visit(t, b, e.baseURL+"/portal", `button[value="demo-client-ana"]`)
 	browsertest.Follow(t, b, `button[value="demo-client-ana"]`)
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#answers-notice`)); err != nil {
+		t.Fatalf("no notice of the advisor's answer on the overview: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#answers-notice"); got != "1 new answer from your advisor" {
+		t.Errorf("notice = %q", got)
+	}
+	browsertest.Follow(t, b, `#answers-notice a`)
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#message-list .review-answer`)); err != nil {
+		t.Fatalf("no answer in the messages: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#message-list .review-answer"); got != answer {
+		t.Errorf("answer in the messages = %q", got)
+	}
+	browsertest.Follow(t, b, `nav.primary-nav a[href="/portal/offers"]`)
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#offer-list`)); err != nil {
+		t.Fatalf("no list of offers: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#offer-list"); !strings.Contains(got, "Personal loan EUR") || !strings.Contains(got, "Your advisor answered") {
+		t.Errorf("my offers = %q", got)
+	}
+	browsertest.Follow(t, b, `#offer-list a[href="/portal/offers/`+strconv.FormatInt(verdicts[0].Seq, 10)+`"]`)
 	if err := chromedp.Do(b, chromedp.WaitVisible(`.review-answer`)); err != nil {
 		t.Fatalf("no answer on the offer page: %v", err)
 	}

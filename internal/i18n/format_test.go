@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/language"
 
 	"github.com/ecrm-project/ecrm"
 )
@@ -163,6 +164,29 @@ func TestDateTime(t *testing.T) {
 		}
 		if got := ro.DateTime(instant, tt.loc); got != tt.ro {
 			t.Errorf("ro DateTime(%s, %v) = %q, want %q", instant, tt.loc, got, tt.ro)
+		}
+	}
+}
+
+func TestTNPicksThePluralForm(t *testing.T) {
+	for _, tt := range []struct {
+		lang language.Tag
+		n    int
+		want string
+	}{
+		{English, 1, "1 new answer from your advisor"},
+		{English, 0, "0 new answers from your advisor"},
+		{English, 2, "2 new answers from your advisor"},
+		{Romanian, 1, "1 răspuns nou de la consilierul dumneavoastră"},
+		{Romanian, 2, "2 răspunsuri noi de la consilierul dumneavoastră"},
+		{Romanian, 19, "19 răspunsuri noi de la consilierul dumneavoastră"},
+		{Romanian, 20, "20 de răspunsuri noi de la consilierul dumneavoastră"},
+		{Romanian, 101, "101 răspunsuri noi de la consilierul dumneavoastră"}, // last two digits 01–19 take no "de"
+		{Romanian, 120, "120 de răspunsuri noi de la consilierul dumneavoastră"},
+		{Romanian, 102, "102 răspunsuri noi de la consilierul dumneavoastră"},
+	} {
+		if got := NewLocalizer(tt.lang).TN("portal.messages.unread_notice", tt.n, tt.n); got != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.lang, tt.n, got, tt.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -100,6 +101,24 @@ func (l *Localizer) T(key string, args ...any) string {
 		return key
 	}
 	return l.printer.Sprintf(key, args...)
+}
+
+// TN is T for a message that depends on a count n: it picks the key's
+// plural form by the language's CLDR plural rules (golang.org/x/text's
+// feature/plural) — key+".one", ".few" or ".other" ("1 month", "2 months";
+// "1 lună", "2 luni", "20 de luni") — and falls back to key+".other" when
+// the language has no message of its own for that form.
+func (l *Localizer) TN(key string, n int, args ...any) string {
+	form := pluralForms[plural.Cardinal.MatchPlural(l.lang, n, 0, 0, 0, 0)]
+	if _, ok := loadCatalogue().messages[l.lang][key+"."+form]; ok {
+		return l.T(key+"."+form, args...)
+	}
+	return l.T(key+".other", args...)
+}
+
+// pluralForms names the plural forms as the catalogue keys end.
+var pluralForms = map[plural.Form]string{
+	plural.Zero: "zero", plural.One: "one", plural.Two: "two", plural.Few: "few", plural.Many: "many", plural.Other: "other",
 }
 
 // Money formats an amount in its currency, rounded half away from zero to

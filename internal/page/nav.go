@@ -22,6 +22,8 @@ const (
 var portalNav = []NavItem{
 	{Href: portalHome, LabelKey: "nav.overview"},
 	{Href: "/portal/match", LabelKey: "products.match.title"},
+	{Href: "/portal/offers", LabelKey: "nav.offers"},
+	{Href: "/portal/messages", LabelKey: "nav.messages"},
 	{Href: "/portal/calculators/loan", LabelKey: "nav.calculators"},
 	{Href: "/portal/profile", LabelKey: "nav.profile"},
 }

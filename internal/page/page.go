@@ -224,6 +224,7 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
 		"t":     l.T,
+		"tn":    l.TN,
 		"money": l.Money,
 		"decimal": func(d decimal.Decimal, places int) string {
 			return l.Decimal(d, int32(places))
