@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // Every query that reads or writes a client filters by the caller's scope
@@ -717,12 +718,12 @@ func readClient360(ctx context.Context, tx pgx.Tx, sc Scope, v *Client360, today
 			}
 			p.AverageCost.Currency = currency
 			if price.Valid {
-				units := p.Quantity.Mul(decimal.NewFromInt(multiplier))
-				value := ecrm.Money{Amount: units.Mul(price.Decimal), Currency: currency}
-				gain := ecrm.Money{Amount: value.Amount.Sub(units.Mul(p.AverageCost.Amount)), Currency: currency}
+				// The client's overview values the same position with the
+				// same function, so both show the same figures.
+				v := risk.ValuePosition(p.Quantity, p.AverageCost.Amount, &price.Decimal, multiplier, currency)
 				p.Price = &ecrm.Money{Amount: price.Decimal, Currency: currency}
-				p.MarketValue, p.Gain = &value, &gain
-				values = append(values, value)
+				p.MarketValue, p.Gain = v.Value, v.Gain
+				values = append(values, *v.Value)
 			}
 			v.Positions = append(v.Positions, p)
 		}

@@ -32,6 +32,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 //go:embed templates/*.html
@@ -404,12 +405,6 @@ func firstOfNextMonth(today time.Time) time.Time {
 	return time.Date(today.Year(), today.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 }
 
-// roundedMoney rounds an exact product half away from zero to the
-// currency's minor units.
-func roundedMoney(amount decimal.Decimal, currency string) Money {
-	return newMoney(ecrm.Money{Amount: amount, Currency: currency}.Round().Amount, currency)
-}
-
 // valuePortfolio values each position at its latest close and sums per
 // currency. Products of exact decimals are rounded half away from zero to
 // the currency's minor units once per position; totals are sums of the
@@ -432,18 +427,20 @@ func valuePortfolio(rows []positionRow) Portfolio {
 	for _, r := range rows {
 		p := Position{ID: r.ID, AccountID: r.AccountID, InstrumentID: r.InstrumentID,
 			Symbol: r.Symbol, Name: r.Name, Kind: r.Kind, Currency: r.Currency}
-		multiplier := decimal.NewFromInt(r.multiplier)
 		p.Quantity = r.quantity
 		p.AverageCost = newPrice(r.averageCost, p.Currency)
-		p.Cost = roundedMoney(r.quantity.Mul(r.averageCost).Mul(multiplier), p.Currency)
+		// The advisor's 360 values the same position with the same
+		// function, so both show the same figures.
+		v := risk.ValuePosition(r.quantity, r.averageCost, r.close, r.multiplier, p.Currency)
+		p.Cost = newMoney(v.Cost.Amount, p.Currency)
 		// A position without a price has no value; its cost is left out
 		// of the totals too, so that the gain is not distorted.
 		if r.close != nil {
 			price := newPrice(*r.close, p.Currency)
 			p.Price = &price
 			p.PriceDate = &Date{*r.priceDate}
-			value := roundedMoney(r.quantity.Mul(*r.close).Mul(multiplier), p.Currency)
-			gain := newMoney(value.value.Sub(p.Cost.value), p.Currency)
+			value := newMoney(v.Value.Amount, p.Currency)
+			gain := newMoney(v.Gain.Amount, p.Currency)
 			p.Value, p.UnrealisedGain = &value, &gain
 			var t *total
 			for _, c := range totals {
@@ -575,24 +572,12 @@ func parseCursor(s string) (transactionCursor, error) {
 
 // QuantityPlaces is how many decimal places the quantity needs (12.5 → 1),
 // so pages show it without padding zeros.
-func (p Position) QuantityPlaces() int { return significantPlaces(p.Quantity) }
+func (p Position) QuantityPlaces() int { return i18n.ExactPlaces(p.Quantity, 0) }
 
 // PricePlaces is how many decimal places the price needs, at least two.
 func (p Position) PricePlaces() int {
 	if p.Price == nil {
 		return 2
 	}
-	return max(2, significantPlaces(p.Price.value))
-}
-
-// significantPlaces counts the decimal places of d without trailing zeros.
-func significantPlaces(d decimal.Decimal) int {
-	places := int32(0)
-	if e := d.Exponent(); e < 0 {
-		places = -e
-	}
-	for places > 0 && d.Equal(d.Truncate(places-1)) {
-		places--
-	}
-	return int(places)
+	return i18n.ExactPlaces(p.Price.value, 2)
 }

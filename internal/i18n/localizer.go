@@ -103,6 +103,22 @@ func (l *Localizer) T(key string, args ...any) string {
 	return l.printer.Sprintf(key, args...)
 }
 
+// ExactPlaces is how many decimal places show d exactly, without padding
+// zeros, and at least min: a quantity of 523.259 shows as 523.259, a price
+// of 22.9332 as 22.9332 (min 2), 12 as 12.00. Quantities and prices are
+// shown exactly, never rounded to two places, so that the client and her
+// advisor read the same figures.
+func ExactPlaces(d decimal.Decimal, min int) int {
+	places := int32(0)
+	if e := d.Exponent(); e < 0 {
+		places = -e
+	}
+	for places > 0 && d.Equal(d.Truncate(places-1)) {
+		places--
+	}
+	return max(min, int(places))
+}
+
 // TN is T for a message that depends on a count n: it picks the key's
 // plural form by the language's CLDR plural rules (golang.org/x/text's
 // feature/plural) — key+".one", ".few" or ".other" ("1 month", "2 months";

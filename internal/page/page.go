@@ -229,6 +229,11 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		"decimal": func(d decimal.Decimal, places int) string {
 			return l.Decimal(d, int32(places))
 		},
+		// exact shows a quantity or price with all its places (at least
+		// min), never rounded.
+		"exact": func(d decimal.Decimal, min int) string {
+			return l.Decimal(d, int32(i18n.ExactPlaces(d, min)))
+		},
 		"percent": func(ratio decimal.Decimal, places int) string {
 			return l.Percent(ratio, int32(places))
 		},

@@ -1,0 +1,39 @@
+package risk_test
+
+import (
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm/risk"
+)
+
+func TestValuePosition(t *testing.T) {
+	d := decimal.RequireFromString
+	price := d("22.9332")
+	// 523.259 × 31.6001 = 16,535.0447…, 523.259 × 22.9332 = 12,000.0032…:
+	// rounded separately, the gain is their difference, −4,535.04 (rounding
+	// the exact difference, −4,535.0414…, would give −4,535.03 and a page
+	// whose value − cost ≠ gain).
+	v := risk.ValuePosition(d("523.259"), d("31.6001"), &price, 1, "RON")
+	if v.Cost.String() != "16535.04 RON" || v.Value.String() != "12000.00 RON" || v.Gain.String() != "-4535.04 RON" {
+		t.Errorf("cost %s, value %s, gain %s", v.Cost, v.Value, v.Gain)
+	}
+	// An option contract: 3 contracts × 100 shares at 0.355, cost 0.30.
+	opt := d("0.355")
+	v = risk.ValuePosition(d("3"), d("0.30"), &opt, 100, "EUR")
+	if v.Cost.String() != "90.00 EUR" || v.Value.String() != "106.50 EUR" || v.Gain.String() != "16.50 EUR" {
+		t.Errorf("option: cost %s, value %s, gain %s", v.Cost, v.Value, v.Gain)
+	}
+	// Half a cent rounds away from zero, either sign.
+	half := d("0.005")
+	v = risk.ValuePosition(d("1"), d("0.015"), &half, 1, "EUR")
+	if v.Cost.String() != "0.02 EUR" || v.Value.String() != "0.01 EUR" || v.Gain.String() != "-0.01 EUR" {
+		t.Errorf("halves: cost %s, value %s, gain %s", v.Cost, v.Value, v.Gain)
+	}
+	// No price: a cost, no value or gain.
+	v = risk.ValuePosition(d("10"), d("1.234"), nil, 1, "JPY")
+	if v.Cost.String() != "12 JPY" || v.Value != nil || v.Gain != nil {
+		t.Errorf("no price: cost %s, value %v, gain %v", v.Cost, v.Value, v.Gain)
+	}
+}
