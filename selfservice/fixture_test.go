@@ -133,7 +133,7 @@ INSERT INTO claims (policy_id, client_id, reference, incident_on, reported_at, d
   (31, 1, 'CLM-1', '2026-06-10', '2026-06-11 12:00Z', 'Inundație în baie', 3200.50, 'RON', 'assessing');
 
 INSERT INTO credit_lines (id, client_id, account_id, kind, source, lender, credit_limit, balance, currency, interest_rate, monthly_payment, opened_on, closed_on, status) VALUES
-  (51, 1, NULL, 'mortgage', 'internal', 'ecrm Bank', 300000.00, 250000.00, 'RON', 0.0625, 1850.75, '2020-06-01', NULL, 'active'),
+  (51, 1, NULL, 'mortgage', 'internal', 'ecrm Bank', 300000.00, 250000.00, 'RON', 0.0625, 1850.75, '2020-06-14', NULL, 'active'),
   (52, 1, 13, 'credit_card', 'bureau', 'Other Bank', 5000.00, 0, 'RON', NULL, NULL, '2022-05-05', NULL, 'active'),
   (53, 1, NULL, 'consumer_loan', 'internal', 'ecrm Bank', 10000.00, 0, 'RON', 0.09, 0, '2018-01-01', '2021-01-01', 'closed'),
   (61, 2, NULL, 'car_loan', 'internal', 'ecrm Bank', 20000.00, 15000.00, 'EUR', 0.07, 400.00, '2024-01-01', NULL, 'active');

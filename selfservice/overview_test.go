@@ -90,7 +90,7 @@ func TestOverviewAPI(t *testing.T) {
 		"credit_lines": `[
 			{"id":51,"kind":"mortgage","source":"internal","lender":"ecrm Bank","limit":{"amount":"300000.00","currency":"RON"},
 			 "balance":{"amount":"250000.00","currency":"RON"},"status":"active",
-			 "next_payment":{"due_on":"2026-12-01","amount":{"amount":"1850.75","currency":"RON"}}},
+			 "next_payment":{"due_on":"2026-12-14","amount":{"amount":"1850.75","currency":"RON"}}},
 			{"id":52,"kind":"credit_card","source":"bureau","lender":"Other Bank","limit":{"amount":"5000.00","currency":"RON"},
 			 "balance":{"amount":"0.00","currency":"RON"},"status":"active","next_payment":null}]`,
 		"recent_interactions": `[
@@ -164,7 +164,7 @@ func TestOverviewPage(t *testing.T) {
 		`<td class="amount">69.89%</td>`,
 		`<td class="next-premium">RON` + "\u00a0" + `45.00 overdue since 1 Nov 2026</td>`,
 		`<td class="payment-status payment-missed">Missed</td>`,
-		`<td class="next-payment">RON` + "\u00a0" + `1,850.75 on 1 Dec 2026</td>`,
+		`<td class="next-payment">RON` + "\u00a0" + `1,850.75 on 14 Dec 2026</td>`,
 		`<a href="/portal/accounts/11?counterparty=Landlord&#43;SRL">Pay Landlord SRL</a>`,
 		`25 Nov 2026, 14:05`,
 		`<td class="amount">101.255 EUR on 25 Nov 2026</td>`,

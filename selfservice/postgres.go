@@ -139,7 +139,7 @@ WHERE p.client_id = $1 AND p.status IN ('active', 'lapsed')
 ORDER BY p.starts_on, p.id`
 
 const creditLinesSQL = `
-SELECT id, kind, source, lender, credit_limit, balance, currency, monthly_payment, status
+SELECT id, kind, source, lender, credit_limit, balance, currency, monthly_payment, status, opened_on
 FROM credit_lines
 WHERE client_id = $1 AND status <> 'closed'
 ORDER BY opened_on, id`
@@ -257,13 +257,14 @@ func queryOverview(ctx context.Context, pool *pgxpool.Pool, clientID int64, toda
 			var limit, balance decimal.Decimal
 			var monthly *decimal.Decimal
 			var currency string
-			if err := scanRow(rows, &c.ID, &c.Kind, &c.Source, &c.Lender, num{&limit}, num{&balance}, &currency, nullNum{&monthly}, &c.Status); err != nil {
+			var openedOn time.Time
+			if err := scanRow(rows, &c.ID, &c.Kind, &c.Source, &c.Lender, num{&limit}, num{&balance}, &currency, nullNum{&monthly}, &c.Status, &openedOn); err != nil {
 				return err
 			}
 			c.Limit = newMoney(limit, currency)
 			c.Balance = newMoney(balance, currency)
 			if c.Status == "active" && monthly != nil && monthly.IsPositive() {
-				c.NextPayment = &Payment{DueOn: Date{firstOfNextMonth(today)}, Amount: newMoney(*monthly, currency)}
+				c.NextPayment = &Payment{DueOn: Date{nextDueDate(openedOn, today)}, Amount: newMoney(*monthly, currency)}
 			}
 			out.creditLines = append(out.creditLines, c)
 		}

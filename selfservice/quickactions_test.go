@@ -212,3 +212,19 @@ func TestPaymentGrouper(t *testing.T) {
 		t.Errorf("patterns mismatch\ngot:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestNextDueDate(t *testing.T) {
+	d := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
+	for _, tt := range []struct{ opened, today, want string }{
+		{"2018-03-14", "2026-12-06", "2026-12-14"}, // the mortgage is debited on the 14th
+		{"2018-03-14", "2026-12-14", "2026-12-14"}, // due today
+		{"2018-03-14", "2026-12-15", "2027-01-14"},
+		{"2020-01-31", "2027-02-10", "2027-02-28"}, // a shorter month: its last day
+		{"2020-01-31", "2028-02-10", "2028-02-29"},
+		{"2020-01-31", "2027-03-01", "2027-03-31"},
+	} {
+		if got := nextDueDate(d(tt.opened), d(tt.today)).Format(time.DateOnly); got != tt.want {
+			t.Errorf("opened %s, today %s: due %s, want %s", tt.opened, tt.today, got, tt.want)
+		}
+	}
+}

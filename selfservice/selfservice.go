@@ -230,9 +230,9 @@ type CreditLine struct {
 	Limit   Money  `json:"limit"`
 	Balance Money  `json:"balance"`
 	Status  string `json:"status"`
-	// NextPayment is the monthly payment, assumed due on the first day of
-	// the next month (ecrm keeps no repayment schedule); nil for a line
-	// that is not active or has no monthly payment.
+	// NextPayment is the monthly payment and its due date from the line's
+	// schedule (the opening day of the month; see nextDueDate); nil for a
+	// line that is not active or has no monthly payment.
 	NextPayment *Payment `json:"next_payment"`
 }
 
@@ -398,11 +398,20 @@ func paymentStatus(missed, late bool) string {
 	return PaymentUpToDate
 }
 
-// firstOfNextMonth is when the next monthly credit payment is assumed due:
-// ecrm stores a monthly payment per credit line but no schedule, and the
-// first of the month is the usual due day of the firm's loans.
-func firstOfNextMonth(today time.Time) time.Time {
-	return time.Date(today.Year(), today.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+// nextDueDate is the next instalment of a credit line, today or later: an
+// instalment falls due each month on the day of the month the line was
+// opened (a mortgage opened on the 14th is debited on the 14th), on the
+// month's last day when the month is shorter.
+func nextDueDate(openedOn, today time.Time) time.Time {
+	due := func(year int, month time.Month) time.Time {
+		last := time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		return time.Date(year, month, min(openedOn.Day(), last), 0, 0, 0, 0, time.UTC)
+	}
+	d := due(today.Year(), today.Month())
+	if d.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
+		d = due(today.Year(), today.Month()+1)
+	}
+	return d
 }
 
 // valuePortfolio values each position at its latest close and sums per
