@@ -111,7 +111,12 @@ func TestConsentButtonsOnTheProfilePage(t *testing.T) {
 		`Acordat la 1 nov. 2026, 10:00`,
 		`Retras la 1 iun. 2025, 10:00`,
 		`Sunt de acord ca firma să îmi trimită prin SMS oferte`,
-		`Versiunea textului: 2026-11`,
+		`Ați fost de acord cu textul versiunii 2026-11.`,
+		// Profiling was agreed to under the 2025-01 wording: said so, with
+		// a way to agree to the new one.
+		`Ați fost de acord cu textul versiunii 2025-01.`,
+		`Textul s-a schimbat între timp: mai sus este versiunea 2026-11.`,
+		`id="consent-profiling-any-renew"`,
 		`<a class="button button-secondary" href="/portal/data" download>Descărcați datele mele (JSON)</a>`,
 	} {
 		if !strings.Contains(body, s) {
@@ -135,5 +140,19 @@ func TestConsentButtonsOnTheProfilePage(t *testing.T) {
 	rec = do(t, srv, request{method: http.MethodPost, path: "/portal/consents/marketing/email", body: "granted=maybe", contentType: formType, client: asClient(ana)})
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("POST granted=maybe: %d, want 422", rec.Code)
+	}
+
+	// Agreeing to the new wording records a consent of the current version.
+	rec = do(t, srv, request{method: http.MethodPost, path: "/portal/consents/profiling/any", body: "granted=true", contentType: formType, client: asClient(ana)})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("POST renewed consent: %d", rec.Code)
+	}
+	rows := consentRows(t, pool, ana)
+	if last := rows[len(rows)-1]; last != "profiling/any true 2026-11 portal 2026-11-26 10:00" {
+		t.Errorf("last consent row %q, want profiling given again under 2026-11", last)
+	}
+	body = do(t, srv, request{path: "/portal/profile", client: asClient(ana)}).Body.String()
+	if strings.Contains(body, `id="consent-profiling-any-renew"`) || strings.Count(body, "You agreed to the wording of version 2026-11.") != 1 {
+		t.Errorf("after renewing, the page still asks for the new wording or does not say which version was agreed to")
 	}
 }
