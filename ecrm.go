@@ -4,3 +4,8 @@
 // domain package (selfservice, advisor, products, risk, compliance) can use it
 // without importing another domain.
 package ecrm
+
+// DefaultFirm is the name of the firm running ecrm when none is configured
+// (ECRM_FIRM_NAME): the demo bank, provider of the demo catalogue's own
+// products.
+const DefaultFirm = "ecrm Bank"

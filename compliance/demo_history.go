@@ -256,7 +256,7 @@ func (h *demoHistory) present(ctx context.Context, e *demoEvent) error {
 		}
 		p.Offers = append(p.Offers, Candidate{Product: prod, Terms: o.Terms, Reasons: reasons,
 			Score:       &Score{Value: decimal.NewFromInt(int64(o.Rank))},
-			Disclosures: matchDisclosures(prod, o, p.Localizer)})
+			Disclosures: matchDisclosures(prod, o, ecrm.DefaultFirm, p.Localizer)})
 		ids = append(ids, prod.ID)
 	}
 	facts, err := h.facts.Read(ctx, c.id, p.Channel, ids, e.at)

@@ -208,12 +208,15 @@ type Gate struct {
 	// same showing again is the decisions already recorded. 0 records
 	// every showing anew.
 	PresentationWindow time.Duration
+	// Firm is the firm's name: a product whose provider it is, is the
+	// firm's own (no commission to disclose).
+	Firm string
 }
 
 // NewGate returns a gate reading facts with reader and recording to log
 // (a *Log, or a *Recorder to group concurrent appends into one commit).
 func NewGate(reader *FactsReader, log appender) *Gate {
-	return &Gate{facts: reader, log: log, Now: time.Now, PresentationWindow: DefaultPresentationWindow}
+	return &Gate{facts: reader, log: log, Now: time.Now, PresentationWindow: DefaultPresentationWindow, Firm: ecrm.DefaultFirm}
 }
 
 // ErrUnknownChannel is returned for a channel without a contact policy.

@@ -12,11 +12,6 @@ import (
 	"github.com/ecrm-project/ecrm/products"
 )
 
-// ownProvider is the firm itself in the catalogue's provider field; other
-// providers (insurers, fund houses) pay the firm a commission, which is a
-// conflict of interest to disclose.
-const ownProvider = "ecrm Bank"
-
 // PresentMatch puts a client's product match through the gate (it
 // implements products.OfferGate). The client asked, so the offers are
 // client-initiated marketing on the channel given. Blocked offers are
@@ -47,7 +42,7 @@ func (g *Gate) PresentMatch(ctx context.Context, clientID int64, channel string,
 			// rank among the eligible products (1 is best).
 			Score:       &Score{Value: decimal.NewFromInt(int64(o.Rank)), Components: []ScoreComponent{{Name: "rank_of_" + fmt.Sprint(len(res.Eligible)), Value: decimal.NewFromInt(int64(o.Rank))}}},
 			Reasons:     reasons,
-			Disclosures: matchDisclosures(prod, o, l),
+			Disclosures: matchDisclosures(prod, o, g.Firm, l),
 		})
 	}
 	verdicts, err := g.Present(ctx, p)
@@ -90,7 +85,10 @@ func noticeFor(blocked map[string]int) string {
 // matchDisclosures are what the client is shown with an offer: fees and
 // total cost, the product's key warnings, the product terms version and
 // whether the firm earns a commission from another provider.
-func matchDisclosures(prod products.Product, o products.Offer, l *i18n.Localizer) []Disclosure {
+// The firm's own products carry its name as provider; other providers
+// (insurers, fund houses) pay the firm a commission, which is a conflict of
+// interest to disclose.
+func matchDisclosures(prod products.Product, o products.Offer, firm string, l *i18n.Localizer) []Disclosure {
 	var out []Disclosure
 	fee := func(key string, m *ecrm.Money) {
 		if m != nil && !m.Amount.IsZero() {
@@ -108,7 +106,7 @@ func matchDisclosures(prod products.Product, o products.Offer, l *i18n.Localizer
 	}
 	out = append(out, Disclosure{Kind: "document", Text: l.T("products.disclosure.terms"), Document: "product-terms/" + prod.Code,
 		DocumentVersion: fmt.Sprintf("v%d", prod.Version.Version)})
-	if prod.Provider == ownProvider {
+	if prod.Provider == firm {
 		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.T("products.disclosure.own_product")})
 	} else {
 		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.T("products.disclosure.third_party", prod.Provider)})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
 )
 
@@ -44,6 +45,9 @@ type config struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on a separate,
 	// private address when set; never on the public listener.
 	DebugAddr string // ECRM_DEBUG_ADDR
+	// Firm is the name of the firm running ecrm: the portal's header, and
+	// the provider name of its own products (no commission disclosed).
+	Firm string // ECRM_FIRM_NAME
 	// MetricsAddr serves /metrics on a private address when set, and no
 	// longer on the public one: metrics tell the Go version, per-route
 	// counts and the pool's state, which the public need not see.
@@ -152,6 +156,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
 	cfg.DebugAddr = getenv("ECRM_DEBUG_ADDR")
 	cfg.MetricsAddr = getenv("ECRM_METRICS_ADDR")
+	cfg.Firm = strings.TrimSpace(envOr(getenv, "ECRM_FIRM_NAME", ecrm.DefaultFirm))
+	if cfg.Firm == "" || len(cfg.Firm) > 100 || ecrm.CheckText(cfg.Firm) != nil {
+		errs = append(errs, "ECRM_FIRM_NAME must be a name of 1 to 100 characters")
+	}
 	cfg.AuditKey = getenv("ECRM_AUDIT_KEY")
 	for name, addr := range map[string]string{"ECRM_DEBUG_ADDR": cfg.DebugAddr, "ECRM_METRICS_ADDR": cfg.MetricsAddr} {
 		if addr != "" {

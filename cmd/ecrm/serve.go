@@ -162,6 +162,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.offers = compliance.NewLog(pool).NewRecorder()
 	gate := compliance.NewGate(compliance.NewFactsReader(pool), a.offers)
 	gate.PresentationWindow = cfg.PresentationWindow
+	gate.Firm = cfg.Firm
+	pages.SetFirm(cfg.Firm)
 	a.products.SetGate(gate)
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)

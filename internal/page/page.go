@@ -122,6 +122,8 @@ type View struct {
 	CSRFToken string
 	// Data is the page's own data.
 	Data any
+	// Firm is the name of the firm running ecrm, shown in the header.
+	Firm string
 }
 
 // Renderer renders the embedded page templates. Build it once with New and
@@ -132,6 +134,15 @@ type Renderer struct {
 	// template is escaped once, on first use, and never cloned per request.
 	pages  map[language.Tag]map[string]*template.Template
 	assets *assetSet
+	// firm is the firm's name (ECRM_FIRM_NAME), shown in every header.
+	firm string
+}
+
+// SetFirm sets the firm's name every page shows.
+func (r *Renderer) SetFirm(name string) {
+	if name != "" {
+		r.firm = name
+	}
 }
 
 const layoutFile = "templates/layout.html"
@@ -194,7 +205,7 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 		}
 	}
 
-	r := &Renderer{pages: map[language.Tag]map[string]*template.Template{}, assets: assets}
+	r := &Renderer{pages: map[language.Tag]map[string]*template.Template{}, assets: assets, firm: ecrm.DefaultFirm}
 	for _, lang := range i18n.Supported() {
 		funcs := r.funcs(i18n.NewLocalizer(lang))
 		r.pages[lang] = map[string]*template.Template{}
@@ -347,6 +358,7 @@ func (r *Renderer) view(req *http.Request, data any) *View {
 	}
 	lang := i18n.FromContext(req.Context()).Lang()
 	v.Lang = lang.String()
+	v.Firm = r.firm
 	v.Path = req.URL.Path
 	v.ReturnTo = req.URL.RequestURI()
 	if !isLocalPath(v.ReturnTo) {

@@ -94,7 +94,7 @@ func TestHomePageEnglish(t *testing.T) {
 		`<title>Welcome to ecrm · ecrm</title>`,
 		`<a class="skip-link" href="#main">Skip to main content</a>`,
 		`<main id="main" tabindex="-1">`,
-		`<a class="brand" href="/">ecrm</a>`,
+		`<a class="brand" href="/">ecrm Bank</a>`,
 		`<h1 id="home-title">Welcome to ecrm</h1>`,
 		`<p class="lead">Your accounts, policies and investments in one place, with offers chosen for you.</p>`,
 		`<li>Compare loans and deposits with the financial calculator.</li>`,
@@ -157,7 +157,7 @@ func TestPortalLayout(t *testing.T) {
 	body := rec.Body.String()
 	assertContains(t, body,
 		`<body class="area-portal">`,
-		`<a class="brand" href="/portal">ecrm</a>`,
+		`<a class="brand" href="/portal">ecrm Bank</a>`,
 		`<span class="area-label">Portalul clientului</span>`,
 		`<nav class="primary-nav" aria-label="Navigare principală">`,
 		`<li><a href="/portal">Prezentare generală</a></li>`,
@@ -426,4 +426,15 @@ func TestStaticHandler(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: status %d, want 405", rec.Code)
 	}
+}
+
+// TestFirmNameInTheHeader: the firm's name (ECRM_FIRM_NAME) is the one
+// value every header shows.
+func TestFirmNameInTheHeader(t *testing.T) {
+	r := mustNew(t)
+	r.SetFirm("Banca Exemplu & Fiii")
+	h := newTestServer(t, r, "home", View{})
+	body := do(t, h, request{path: "/", acceptLanguage: "en"}).Body.String()
+	assertContains(t, body, `<a class="brand" href="/">Banca Exemplu &amp; Fiii</a>`)
+	assertLacks(t, body, `>ecrm Bank<`)
 }
