@@ -159,11 +159,19 @@ LIMIT 5`
 // amount is read in cents (numeric(18,2) × 100 is exact), which decodes far
 // cheaper than a numeric, since only the latest amount per payee is kept.
 // The cap bounds the work for the rare client with thousands of payments.
+// A transfer to the client herself (between her own accounts, to her
+// account at another bank) is no payee to suggest: payments whose
+// counterparty is her own name, in either order, are left out (the client's
+// names are read once, as an init plan).
 const recentPaymentsSQL = `
 SELECT kind, account_id, coalesce(counterparty_name, ''), booked_at, id, (amount * 100)::bigint, currency
 FROM account_transactions
 WHERE client_id = $1 AND booked_at >= $2
   AND kind IN ('standing_order', 'direct_debit', 'transfer_out', 'card_top_up')
+  AND lower(coalesce(counterparty_name, '')) NOT IN (
+      SELECT lower(given_name || ' ' || family_name) FROM clients WHERE id = $1
+      UNION ALL
+      SELECT lower(family_name || ' ' || given_name) FROM clients WHERE id = $1)
 ORDER BY booked_at DESC
 LIMIT 2000`
 

@@ -1,7 +1,9 @@
 package selfservice
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +228,31 @@ func TestNextDueDate(t *testing.T) {
 		if got := nextDueDate(d(tt.opened), d(tt.today)).Format(time.DateOnly); got != tt.want {
 			t.Errorf("opened %s, today %s: due %s, want %s", tt.opened, tt.today, got, tt.want)
 		}
+	}
+}
+
+// TestQuickActionsNeverSuggestAPaymentToHerself: monthly transfers to the
+// client's own name (her account at another bank), in either order and
+// any case, are no payee to suggest; a payee of her family name is.
+func TestQuickActionsNeverSuggestAPaymentToHerself(t *testing.T) {
+	pool := newFixture(t)
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO account_transactions (account_id, client_id, booked_at, value_date, amount, currency, kind, counterparty_name, description, channel)
+		SELECT 11, 1, d, d::date, -1000.00, 'RON', 'standing_order', name, 'Economii', 'web'
+		FROM generate_series(timestamptz '2025-12-03 08:00Z', timestamptz '2026-11-03 08:00Z', interval '1 month') d,
+		     (VALUES ('Ana Popescu'), ('POPESCU ANA')) n(name)`); err != nil {
+		t.Fatal(err)
+	}
+	o, err := NewService(pool).Overview(context.Background(), ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payees []string
+	for _, a := range o.QuickActions {
+		payees = append(payees, a.Payee)
+	}
+	if slices.ContainsFunc(payees, func(p string) bool { return strings.EqualFold(p, "Ana Popescu") || strings.EqualFold(p, "Popescu Ana") }) ||
+		!slices.Contains(payees, "Ion Popescu") {
+		t.Errorf("payees suggested: %q; want none of her own name, Ion Popescu still", payees)
 	}
 }
