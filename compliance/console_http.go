@@ -155,6 +155,9 @@ type listPage struct {
 	SamplePercent string
 	Sampling      []page.FormField
 	SamplingSaved bool
+	// SamplingChanges are the latest changes of the rate, newest first,
+	// the rates as the page shows percentages.
+	SamplingChanges []samplingChangeView
 }
 
 type exportLink struct {
@@ -249,7 +252,24 @@ func (h *ConsoleHandler) showQueue(w http.ResponseWriter, r *http.Request) {
 	data.SamplePercent = i18n.FromContext(r.Context()).Percent(basisPointsRatio(bp), 2)
 	data.Sampling = samplingFields(basisPointsRatio(bp).Shift(2).StringFixed(2), "")
 	data.SamplingSaved = r.URL.Query().Get("sampling") == "saved"
+	changes, err := h.console.SamplingChanges(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	l := i18n.FromContext(r.Context())
+	for _, c := range changes {
+		data.SamplingChanges = append(data.SamplingChanges, samplingChangeView{ChangedAt: c.ChangedAt, StaffName: c.StaffName,
+			From: l.Percent(basisPointsRatio(c.From), 2), To: l.Percent(basisPointsRatio(c.To), 2)})
+	}
 	h.render(w, r, status, "compliance_queue", data)
+}
+
+// samplingChangeView is a change of the sampling rate as the page shows it.
+type samplingChangeView struct {
+	ChangedAt time.Time
+	StaffName string
+	From, To  string
 }
 
 func samplingFields(value, errMsg string) []page.FormField {

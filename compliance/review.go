@@ -64,18 +64,45 @@ func (in ReviewInput) validate() error {
 }
 
 // AddReview records staffID's review of the record seq. Reviews are never
-// changed: approving a flagged record adds a row.
+// changed: approving a flagged record adds a row. Four eyes: an officer who
+// flagged the record since its last approval may not approve it; another
+// officer must.
 func (c *Console) AddReview(ctx context.Context, staffID, seq int64, in ReviewInput) (*Review, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	// The check and the insert run under a lock of the record's reviews
+	// (an advisory lock: the application role may not lock log rows),
+	// so a flag and an approval by the same officer cannot cross.
 	const q = `
 INSERT INTO compliance_reviews (record_seq, staff_id, action, comment, reviewed_at)
 SELECT d.seq, $2, $3, $4, $5 FROM decision_records d WHERE d.seq = $1
 RETURNING id, reviewed_at, (SELECT display_name FROM staff_users WHERE id = $2)`
+	const qOwnFlag = `
+SELECT EXISTS (
+    SELECT 1 FROM compliance_reviews r
+    WHERE r.record_seq = $1 AND r.action = 'flag' AND r.staff_id = $2
+      AND r.id > coalesce((SELECT max(a.id) FROM compliance_reviews a WHERE a.record_seq = $1 AND a.action = 'approve'), 0))`
 	r := Review{Seq: seq, StaffID: staffID, Action: in.Action, Comment: strings.TrimSpace(in.Comment)}
-	err := c.pool.QueryRow(ctx, q, seq, staffID, r.Action, r.Comment, c.now().UTC().Truncate(time.Microsecond)).
-		Scan(&r.ID, &r.ReviewedAt, &r.StaffName)
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, -seq); err != nil {
+			return err
+		}
+		if r.Action == ReviewApprove {
+			var own bool
+			if err := tx.QueryRow(ctx, qOwnFlag, seq, staffID).Scan(&own); err != nil {
+				return err
+			}
+			if own {
+				return invalid(ecrm.FieldError{Field: "action", Message: "compliance.review.error.four_eyes"})
+			}
+		}
+		return tx.QueryRow(ctx, q, seq, staffID, r.Action, r.Comment, c.now().UTC().Truncate(time.Microsecond)).
+			Scan(&r.ID, &r.ReviewedAt, &r.StaffName)
+	})
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		return nil, err
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errRecordNotFound
 	}
@@ -137,12 +164,61 @@ func (c *Console) SetSampleRate(ctx context.Context, staffID int64, basisPoints 
 	if basisPoints < 0 || basisPoints > 10000 {
 		return invalid(ecrm.FieldError{Field: "sample_percent", Message: "compliance.queue.error.rate_range"})
 	}
-	_, err := c.pool.Exec(ctx, `UPDATE compliance_settings SET sample_basis_points = $1, updated_by = $2, updated_at = $3`,
-		basisPoints, staffID, c.now())
+	// The change and its log entry in one transaction, the old rate read
+	// under the row's lock so that two officers' changes log in turn.
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		var old int
+		if err := tx.QueryRow(ctx, `SELECT sample_basis_points FROM compliance_settings FOR UPDATE`).Scan(&old); err != nil {
+			return err
+		}
+		if old == basisPoints {
+			return nil
+		}
+		now := c.now()
+		if _, err := tx.Exec(ctx, `UPDATE compliance_settings SET sample_basis_points = $1, updated_by = $2, updated_at = $3`,
+			basisPoints, staffID, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO compliance_sampling_changes (staff_id, from_bp, to_bp, changed_at) VALUES ($1, $2, $3, $4)`,
+			staffID, old, basisPoints, now)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return ecrm.Errorf(ecrm.EFORBIDDEN, "compliance.error.forbidden")
+	}
 	if err != nil {
 		return fmt.Errorf("set sampling rate: %w", err)
 	}
 	return nil
+}
+
+// SamplingChange is one change of the sampling rate.
+type SamplingChange struct {
+	StaffName string
+	From, To  int // basis points
+	ChangedAt time.Time
+}
+
+// SamplingChanges returns the latest changes of the sampling rate, newest
+// first (at most 20).
+func (c *Console) SamplingChanges(ctx context.Context) ([]SamplingChange, error) {
+	rows, err := c.pool.Query(ctx, `
+SELECT s.display_name, c.from_bp, c.to_bp, c.changed_at
+FROM compliance_sampling_changes c JOIN staff_users s ON s.id = c.staff_id
+ORDER BY c.changed_at DESC, c.id DESC LIMIT 20`)
+	if err != nil {
+		return nil, fmt.Errorf("sampling rate changes: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SamplingChange, error) {
+		var ch SamplingChange
+		err := row.Scan(&ch.StaffName, &ch.From, &ch.To, &ch.ChangedAt)
+		return ch, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sampling rate changes: %w", err)
+	}
+	return list, nil
 }
 
 // queueCondition selects the records waiting for review: shown offers in

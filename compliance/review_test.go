@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,8 +65,24 @@ func TestReviewFlagApproveAndQueue(t *testing.T) {
 		t.Errorf("record 2 after flag: review %v, reviews %+v", d.Review, d.Reviews)
 	}
 
-	// Approving, with the form, takes it out; the history keeps both.
-	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/records/2/reviews", as: asCompliance, form: true,
+	// Four eyes: the officer who flagged it may not approve it.
+	w = f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/2/reviews", as: asCompliance, body: `{"action":"approve"}`})
+	if p := decodeProblemDoc(t, w); w.Code != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "action" ||
+		p.Errors[0].Message != "You flagged this record: another compliance officer must approve it (four eyes)." {
+		t.Fatalf("approval by the flagging officer: %d %+v", w.Code, p)
+	}
+	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/records/2/reviews", as: asCompliance, form: true, body: "action=approve"})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), "another compliance officer must approve it") {
+		t.Fatalf("page approval by the flagging officer: %d", w.Code)
+	}
+	if _, err := f.pool.Exec(context.Background(), `INSERT INTO staff_users (id, email, display_name, roles) VALUES (13, 'dana@bank.test', 'Dana Compliance', '{compliance}')`); err != nil {
+		t.Fatal(err)
+	}
+	const asSecondOfficer = "staff:13:compliance"
+
+	// Approving, by another officer with the form, takes it out; the
+	// history keeps both.
+	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/records/2/reviews", as: asSecondOfficer, form: true,
 		body: url.Values{"action": {"approve"}, "comment": {"Checked the call recording"}}.Encode()})
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/compliance/records/2?reviewed=1#reviews" {
 		t.Fatalf("approve form: %d %s", w.Code, w.Header().Get("Location"))
@@ -226,5 +243,33 @@ func TestSamplingRateIsSetByTheOfficer(t *testing.T) {
 	w = f.do(t, req{method: http.MethodPost, path: "/console/compliance/queue/sampling", as: asCompliance, form: true, body: "sample_percent=200"})
 	if w.Code != 422 || !strings.Contains(w.Body.String(), `id="sample_percent-error"`) || !strings.Contains(w.Body.String(), `value="200"`) {
 		t.Errorf("bad rate on the form: %d", w.Code)
+	}
+}
+
+// TestSamplingRateChangesAreLogged: every change of the sampling rate is
+// kept with who made it, and shown on the queue page; setting the rate it
+// already has records nothing.
+func TestSamplingRateChangesAreLogged(t *testing.T) {
+	f := newConsoleFixture(t)
+	f.setRate(t, 1000)
+	f.setRate(t, 1000)
+	w := f.do(t, req{method: http.MethodPut, path: "/api/v1/compliance/sampling", as: asCompliance, body: `{"percent":"25"}`})
+	if w.Code != http.StatusOK && w.Code != http.StatusNoContent {
+		t.Fatalf("PUT sampling: %d %s", w.Code, w.Body)
+	}
+	changes, err := f.handler.console.SamplingChanges(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range changes {
+		got = append(got, fmt.Sprintf("%s %d→%d", c.StaffName, c.From, c.To))
+	}
+	if want := []string{"Carmen Compliance 1000→2500", "Carmen Compliance 500→1000"}; !slices.Equal(got, want) {
+		t.Errorf("changes = %q, want %q", got, want)
+	}
+	page := f.do(t, req{path: "/console/compliance/queue", as: asCompliance}).Body.String()
+	if !strings.Contains(page, `id="sampling-changes"`) || strings.Count(page, "Carmen Compliance changed it from") != 2 {
+		t.Errorf("the queue page does not show both changes")
 	}
 }
