@@ -160,6 +160,21 @@ func TestComplianceConsoleInABrowser(t *testing.T) {
 		action != "flag" || !strings.Contains(comment, "stated goal") {
 		t.Fatalf("review stored: %q %q %v", action, comment, err)
 	}
+	// Four eyes: she may not approve her own flag.
+	if err := chromedp.Do(b, chromedp.SetValue(`#review-action`, "approve")); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Follow(t, b, `#review-submit`)
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#review-action-error`)); err != nil {
+		t.Fatalf("no error at the field when approving her own flag: %v", err)
+	}
+	if got := browsertest.Text(t, b, "#review-action-error"); !strings.Contains(got, "another compliance officer must approve it") {
+		t.Errorf("error at the field = %q", got)
+	}
+	var reviews int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM compliance_reviews WHERE record_seq = $1`, shown).Scan(&reviews); err != nil || reviews != 1 {
+		t.Errorf("%d reviews after the refused approval, want the flag only (%v)", reviews, err)
+	}
 	if v := browsertest.CSPViolations(t, b); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}
