@@ -158,7 +158,18 @@ type listPage struct {
 	// SamplingChanges are the latest changes of the rate, newest first,
 	// the rates as the page shows percentages.
 	SamplingChanges []samplingChangeView
+	// Waiting counts the queue's records (up to MaxQueueCount+1) and
+	// Reasons says why each listed record waits; both nil off the queue.
+	OnQueue bool
+	Waiting int
+	Reasons map[int64][]string
 }
+
+// WaitingCapped reports whether more records wait than were counted.
+func (p listPage) WaitingCapped() bool { return p.Waiting > MaxQueueCount }
+
+// MaxWaiting is MaxQueueCount for the page.
+func (p listPage) MaxWaiting() int { return MaxQueueCount }
 
 type exportLink struct {
 	Format string
@@ -252,6 +263,22 @@ func (h *ConsoleHandler) showQueue(w http.ResponseWriter, r *http.Request) {
 	data.SamplePercent = i18n.FromContext(r.Context()).Percent(basisPointsRatio(bp), 2)
 	data.Sampling = samplingFields(basisPointsRatio(bp).Shift(2).StringFixed(2), "")
 	data.SamplingSaved = r.URL.Query().Get("sampling") == "saved"
+	if res != nil {
+		n, err := h.console.QueueCount(r.Context(), f)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		data.OnQueue, data.Waiting = true, n
+		seqs := make([]int64, len(res.Records))
+		for i, rec := range res.Records {
+			seqs[i] = rec.Seq
+		}
+		if data.Reasons, err = h.console.QueueReasons(r.Context(), seqs); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	changes, err := h.console.SamplingChanges(r.Context())
 	if err != nil {
 		h.fail(w, r, err)

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -238,4 +240,60 @@ func (c *Console) Queue(ctx context.Context, f Filter) (*SearchResult, error) {
 		return nil, err
 	}
 	return c.page(ctx, q, queueCondition)
+}
+
+// MaxQueueCount is where counting the queue stops: over a log of millions
+// of records an exact count would cost seconds; "more than 1,000 wait" says
+// what an officer needs.
+const MaxQueueCount = 1000
+
+// QueueCount counts the records waiting for review under the filter, up
+// to MaxQueueCount (more reports MaxQueueCount+1).
+func (c *Console) QueueCount(ctx context.Context, f Filter) (int, error) {
+	q, err := f.query(c.loc)
+	if err != nil {
+		return 0, err
+	}
+	sql := `SELECT count(*) FROM (SELECT 1 FROM decision_records d WHERE ` + q.sql() + ` AND ` + queueCondition +
+		` LIMIT ` + strconv.Itoa(MaxQueueCount+1) + `) waiting`
+	var n int
+	if err := c.pool.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeExec}, q.args...)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the review queue: %w", err)
+	}
+	return n, nil
+}
+
+// Why a record waits in the review queue; a record may wait for several.
+const (
+	QueueSampled   = "sampled"
+	QueueRequested = "requested"
+	QueueFlagged   = "flagged"
+)
+
+// QueueReasons says why each of the records seqs waits for review.
+func (c *Console) QueueReasons(ctx context.Context, seqs []int64) (map[int64][]string, error) {
+	rows, err := c.pool.Query(ctx, `
+SELECT d.seq,
+       d.kind = 'offer_shown' AND compliance_sample_point(d.hash) < (SELECT sample_basis_points FROM compliance_settings),
+       EXISTS (SELECT 1 FROM decision_records q WHERE q.refers_to = d.seq AND q.kind = 'review_request'),
+       coalesce((SELECT r.action FROM compliance_reviews r WHERE r.record_seq = d.seq ORDER BY r.id DESC LIMIT 1), '') = 'flag'
+FROM decision_records d WHERE d.seq = ANY($1)`, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("why records wait for review: %w", err)
+	}
+	out := map[int64][]string{}
+	for rows.Next() {
+		var seq int64
+		var sampled, requested, flagged bool
+		if err := rows.Scan(&seq, &sampled, &requested, &flagged); err != nil {
+			return nil, err
+		}
+		for reason, yes := range map[string]bool{QueueFlagged: flagged, QueueRequested: requested, QueueSampled: sampled} {
+			if yes {
+				out[seq] = append(out[seq], reason)
+			}
+		}
+		slices.Sort(out[seq])
+	}
+	return out, rows.Err()
 }

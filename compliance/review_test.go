@@ -273,3 +273,39 @@ func TestSamplingRateChangesAreLogged(t *testing.T) {
 		t.Errorf("the queue page does not show both changes")
 	}
 }
+
+// TestQueueSaysHowManyWaitAndWhy: the queue page counts the records that
+// wait and says of each why it is there.
+func TestQueueSaysHowManyWaitAndWhy(t *testing.T) {
+	f := newConsoleFixture(t)
+	f.setRate(t, 10000) // every shown offer is sampled
+	if w := f.do(t, req{method: http.MethodPost, path: "/api/v1/compliance/records/2/reviews", as: asCompliance,
+		body: `{"action":"flag","comment":"Check the consent"}`}); w.Code != http.StatusCreated {
+		t.Fatalf("flag: %d", w.Code)
+	}
+	queue := f.queue(t)
+	reasons, err := f.handler.console.QueueReasons(context.Background(), queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, seq := range queue {
+		got = append(got, fmt.Sprintf("%d:%s", seq, strings.Join(reasons[seq], "+")))
+	}
+	want := []string{"9:sampled", "7:sampled", "4:sampled", "2:flagged", "1:sampled"}
+	if f.reviewRequest != 0 {
+		want[0] = "9:requested+sampled"
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("queue and reasons = %q, want %q", got, want)
+	}
+	page := f.do(t, req{path: "/console/compliance/queue", as: asCompliance}).Body.String()
+	if !strings.Contains(page, fmt.Sprintf(`<p id="queue-count"><strong>%d records wait for review</strong></p>`, len(queue))) ||
+		!strings.Contains(page, `<td class="queue-reasons">flagged</td>`) || !strings.Contains(page, `<td class="queue-reasons">the client asked for a review, sampled</td>`) == (f.reviewRequest != 0) {
+		t.Errorf("the queue page does not count the records or say why they wait:\n%s", page)
+	}
+	n, err := f.handler.console.QueueCount(context.Background(), Filter{Client: "2"})
+	if err != nil || n != 1 {
+		t.Errorf("records of client 2 waiting = %d, %v; want 1 (offer 4, sampled; the blocked 5 is neither sampled nor flagged)", n, err)
+	}
+}
