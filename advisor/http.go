@@ -194,6 +194,9 @@ type clientPage struct {
 	Form    formErrors
 	// Reviews are the client's requests for human review of an offer.
 	Reviews []reviewRow
+	// Logged is true right after a contact was logged (?logged=1): the
+	// page confirms it.
+	Logged bool
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -211,6 +214,7 @@ func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	data.Logged = r.URL.Query().Get("logged") == "1"
 	h.render(w, r, http.StatusOK, "console_client", data)
 }
 

@@ -928,6 +928,13 @@ func TestLogInteractionPage(t *testing.T) {
 	if !at.Equal(time.Date(2026, 11, 14, 9, 30, 0, 0, time.UTC)) || staff != 1 {
 		t.Errorf("stored at %s by %d", at, staff)
 	}
+	// The page it leads to confirms it; without ?logged=1 it does not.
+	if body := f.do(t, request{path: "/console/clients/101?logged=1", as: asAdvisorA}).Body.String(); !strings.Contains(body, `id="contact-logged"`) {
+		t.Errorf("no confirmation after logging the contact")
+	}
+	if body := f.do(t, request{path: "/console/clients/101", as: asAdvisorA}).Body.String(); strings.Contains(body, `id="contact-logged"`) {
+		t.Errorf("a confirmation without a contact logged")
+	}
 
 	bad := url.Values{"channel": {""}, "direction": {"sideways"}, "subject": {"Kept <subject>"}, "notes": {"Kept notes"},
 		"occurred_at": {"2030-01-01T00:00"}}
