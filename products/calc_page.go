@@ -117,8 +117,11 @@ func (h *Handler) showLoanCalculatorPage(w http.ResponseWriter, r *http.Request)
 	l := i18n.FromContext(r.Context())
 	var data loanCalculatorPage
 	fieldErrors := map[string]string{}
-	if f.Amount != "" || f.Months != "" || f.Rate != "" {
+	if f.Amount != "" || f.Months != "" || f.Rate != "" || q.Get("submitted") != "" {
 		req, problems := f.request(l)
+		// Every field's problem in one round: the terms are checked even
+		// when some field did not parse (its parse error comes first).
+		problems = append(problems, validationProblems(req.Validate())...)
 		if len(problems) == 0 {
 			s, err := CalculateLoan(req)
 			if problems = validationProblems(err); problems == nil && err != nil {
@@ -178,8 +181,9 @@ func (h *Handler) showDepositCalculatorPage(w http.ResponseWriter, r *http.Reque
 	l := i18n.FromContext(r.Context())
 	var data depositCalculatorPage
 	fieldErrors := map[string]string{}
-	if f.Amount != "" || f.Term != "" || f.Rate != "" {
+	if f.Amount != "" || f.Term != "" || f.Rate != "" || q.Get("submitted") != "" {
 		req, problems := f.request(l)
+		problems = append(problems, validationProblems(req.Validate())...)
 		if len(problems) == 0 {
 			res, err := CalculateDeposit(req)
 			if problems = validationProblems(err); problems == nil && err != nil {

@@ -172,6 +172,30 @@ func TestCalculatorPages(t *testing.T) {
 			`value="abc"`, `value="4000"`)
 	})
 
+	t.Run("AllFieldErrorsInOneRound", func(t *testing.T) {
+		// A bad rate and a fee above the amount: both at once, not the
+		// fee only after the rate is fixed.
+		status, body := get(t, "/portal/calculators/loan?amount=1000&currency=EUR&months=12&rate=abc&upfront_fee=5000&submitted=1", "en", false)
+		if status != http.StatusUnprocessableEntity {
+			t.Fatalf("status %d, want 422", status)
+		}
+		contains(t, body, `id="loan-rate-error"`, `id="loan-upfront_fee-error"`)
+		// An empty submit says what is required.
+		status, body = get(t, "/portal/calculators/loan?amount=&currency=EUR&months=&rate=&submitted=1", "en", false)
+		if status != http.StatusUnprocessableEntity {
+			t.Fatalf("empty submit: status %d, want 422", status)
+		}
+		contains(t, body, `id="error-summary"`, `id="loan-amount-error"`, `id="loan-months-error"`, `id="loan-rate-error"`)
+		status, body = get(t, "/portal/calculators/deposit?amount=&currency=EUR&term=&rate=&submitted=1", "ro", false)
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="deposit-amount-error"`) {
+			t.Fatalf("empty deposit submit: status %d", status)
+		}
+		// Opening the page is no submit: no error.
+		if status, body = get(t, "/portal/calculators/loan", "en", false); status != http.StatusOK || strings.Contains(body, `id="error-summary"`) {
+			t.Errorf("the empty page: status %d with errors", status)
+		}
+	})
+
 	t.Run("Compare", func(t *testing.T) {
 		status, body := get(t, "/portal/calculators/loan/compare?amount=10000&currency=EUR&months1=12&rate1=6&months3=12&rate3=5.5&upfront_fee3=200", "en", false)
 		if status != http.StatusOK {
