@@ -22,8 +22,10 @@ const ExportFormat = "ecrm.personal-data.v1"
 // accounts and their transactions, positions with their instruments,
 // insurance policies, instalments, premium payments and claims, credit
 // lines and their payment history, interactions, the consent history,
-// profile changes and portal actions. It records the download as a portal
-// action.
+// profile changes and portal actions, every offer decision about her (shown
+// or blocked, with its reasons, checks and inputs) and her answers, her
+// requests for review with the advisor's answers, her risk assessments and
+// objections (GDPR article 15). It records the download as a portal action.
 //
 // Rows are written as PostgreSQL stores them (column names as keys,
 // timestamps in RFC 3339). Decimal values (amounts, rates, prices,

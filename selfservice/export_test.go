@@ -4,15 +4,44 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ecrm-project/ecrm/compliance"
 )
 
 func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 	pool := newFixture(t)
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	// What the offer log, the review queue and the risk assessment keep
+	// about her is hers too; Bogdan's is not.
+	ctx := context.Background()
+	log := compliance.NewLog(pool)
+	offer := func(client int64) int64 {
+		got, err := log.Append(ctx, compliance.Record{Kind: compliance.KindOfferShown, ClientID: client, Engine: "test", Channel: "web",
+			Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown,
+			Body: compliance.Body{Reasons: []string{fmt.Sprintf("Reason for client %d", client)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[0].Seq
+	}
+	mine := offer(ana)
+	offer(bogdan)
+	if _, err := log.Append(ctx, compliance.Record{Kind: compliance.KindResponse, RefersTo: mine, ClientID: ana, Engine: "test", Channel: "web",
+		Actor: compliance.Actor{Kind: compliance.ActorClient}, Outcome: compliance.OutcomeInterested}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO risk_assessments (client_id, risk_class, loss_capacity, loss_capacity_currency, knowledge, objective, horizon_months, questionnaire_version, source, assessed_at)
+		VALUES (1, 4, 5000, 'EUR', '{}', 'growth', 60, 'mifid-2026.1', 'questionnaire', '2026-01-10 10:00Z');
+		INSERT INTO objections (client_id, kind, objected, source, recorded_at) VALUES (1, 'direct_marketing', false, 'portal', '2026-02-01 10:00Z')`); err != nil {
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/api/v1/me/export", "/portal/data"} {
 		rec := do(t, srv, request{path: path, client: asClient(ana)})
 		if rec.Code != http.StatusOK {
@@ -36,7 +65,8 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 		}
 		slices.Sort(sections)
 		want := "account_transactions accounts claims client consents credit_lines credit_payments exported_at format identities " +
-			"insurance_policies interactions portal_actions positions premium_instalments premium_payments profile_changes relationships"
+			"insurance_policies interactions objections offer_decisions portal_actions positions premium_instalments premium_payments " +
+			"profile_changes relationships review_requests risk_assessments"
 		if strings.Join(sections, " ") != want {
 			t.Errorf("sections = %s\nwant %s", strings.Join(sections, " "), want)
 		}
@@ -45,6 +75,7 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 			"accounts": 5, "account_transactions": 12 + 12 + 5 + 1 + 1 + 5 + 4, "positions": 5, "insurance_policies": 5,
 			"premium_instalments": 10, "premium_payments": 2, "claims": 1, "credit_lines": 3, "credit_payments": 2,
 			"interactions": 6, "consents": 4, "identities": 1, "relationships": 0, "profile_changes": 0,
+			"offer_decisions": 2, "review_requests": 0, "risk_assessments": 1, "objections": 1,
 		} {
 			if got := count(section); got != n {
 				t.Errorf("%s: %d rows, want %d", section, got, n)
@@ -67,7 +98,13 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 		if _, hasEmail := identity["email"]; hasEmail || identity["subject"] != "ana-subject" {
 			t.Errorf("identity = %v, want issuer and subject only", identity)
 		}
-		for _, leak := range []string{"Bogdan", "bogdan-subject", "Secret Bogdan", "HOME-0041"} {
+		decisions := doc["offer_decisions"].([]any)
+		first, second := decisions[0].(map[string]any), decisions[1].(map[string]any)
+		if first["outcome"] != "shown" || !strings.Contains(fmt.Sprint(first["record"]), "Reason for client 1") ||
+			second["outcome"] != "interested" || second["refers_to"] != json.Number(strconv.FormatInt(mine, 10)) {
+			t.Errorf("offer decisions = %v", decisions)
+		}
+		for _, leak := range []string{"Bogdan", "bogdan-subject", "Secret Bogdan", "HOME-0041", "Reason for client 2"} {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("%s exports another client's %q", path, leak)
 			}

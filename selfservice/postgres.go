@@ -570,7 +570,21 @@ SELECT jsonb_build_object(
   'profile_changes', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.changed_at, p.id)
       FROM profile_changes p WHERE p.client_id = $1), '[]'),
   'portal_actions', coalesce((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.occurred_at, a.id)
-      FROM portal_actions a WHERE a.client_id = $1), '[]')
+      FROM portal_actions a WHERE a.client_id = $1), '[]'),
+  'offer_decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('seq', d.seq, 'kind', d.kind, 'refers_to', d.refers_to,
+          'product_code', p.code, 'product_version', pv.version, 'engine', d.engine, 'engine_version', d.engine_version,
+          'channel', d.channel, 'actor_kind', d.actor_kind, 'outcome', d.outcome, 'recorded_at', d.recorded_at,
+          'record', d.body::jsonb) ORDER BY d.seq)
+      FROM decision_records d LEFT JOIN products p ON p.id = d.product_id LEFT JOIN product_versions pv ON pv.id = d.product_version_id
+      WHERE d.client_id = $1), '[]'),
+  'review_requests', coalesce((SELECT jsonb_agg(jsonb_build_object('id', h.id, 'offer_seq', h.decision_seq, 'message', h.message,
+          'requested_at', h.requested_at, 'status', h.status, 'answer', h.answer, 'answered_at', h.answered_at,
+          'answered_by', s.display_name, 'read_at', h.client_read_at) ORDER BY h.requested_at, h.id)
+      FROM human_review_requests h LEFT JOIN staff_users s ON s.id = h.answered_by WHERE h.client_id = $1), '[]'),
+  'risk_assessments', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.assessed_at, r.id)
+      FROM risk_assessments r WHERE r.client_id = $1), '[]'),
+  'objections', coalesce((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.recorded_at, o.id)
+      FROM objections o WHERE o.client_id = $1), '[]')
 )::text
 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1)`
 
