@@ -132,3 +132,29 @@ func TestQuoteDecimals(t *testing.T) {
 		t.Errorf("exportDocument = %s\nwant %s", compactJSON(t, string(got)), want)
 	}
 }
+
+// TestMyDataReadable: the same data as a page, a table a section, in the
+// client's language, and only hers.
+func TestMyDataReadable(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	rec := do(t, srv, request{path: "/portal/data/view", client: asClient(ana), lang: "ro"})
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /portal/data/view: %d", rec.Code)
+	}
+	for _, want := range []string{`<h1 id="data-title">Datele mele</h1>`, `<h2 id="data-account_transactions-title">Tranzacții</h2>`,
+		`<h2 id="data-offer_decisions-title">Oferte și răspunsurile dumneavoastră</h2>`, "Landlord SRL", "Ion Popescu", "RO49RNCB0000000012341234"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, leak := range []string{"Bogdan", "HOME-0041"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the page shows another client's %q", leak)
+		}
+	}
+	if rec := do(t, srv, request{path: "/portal/data/view"}); rec.Code == http.StatusOK {
+		t.Errorf("anonymous: %d, want a refusal", rec.Code)
+	}
+}

@@ -46,6 +46,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Post("/portal/profile", h.page(h.saveProfileForm))
 	r.Post("/portal/consents/{purpose}/{channel}", h.page(h.saveConsentForm))
 	r.Get("/portal/data", h.page(h.downloadMyData))
+	r.Get("/portal/data/view", h.page(h.showMyData))
 
 	r.Get("/api/v1/me", h.api(h.getOverview))
 	r.Get("/api/v1/me/accounts/{id}/transactions", h.api(h.listTransactions))

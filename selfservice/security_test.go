@@ -32,6 +32,7 @@ var everyRoute = []routeCase{
 	{method: "POST", pattern: "/portal/profile", path: "/portal/profile", body: "city=Brașov", contentType: formType},
 	{method: "POST", pattern: "/portal/consents/{purpose}/{channel}", path: "/portal/consents/marketing/sms", body: "granted=true", contentType: formType},
 	{method: "GET", pattern: "/portal/data", path: "/portal/data"},
+	{method: "GET", pattern: "/portal/data/view", path: "/portal/data/view"},
 	{method: "GET", pattern: "/api/v1/me", path: "/api/v1/me"},
 	{method: "GET", pattern: "/api/v1/me/accounts/{id}/transactions", path: "/api/v1/me/accounts/11/transactions"},
 	{method: "GET", pattern: "/api/v1/me/profile", path: "/api/v1/me/profile"},

@@ -1,0 +1,122 @@
+package selfservice
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// The readable form of "my data": the same document as the JSON download,
+// one table a section, for a person to read or print (GDPR article 15 asks
+// for the data "in a concise, transparent, intelligible form").
+
+// dataSections are the sections of the personal-data document in the order
+// the page shows them; their titles are portal.data.section.<name>.
+var dataSections = []string{"client", "relationships", "identities", "consents", "objections", "profile_changes",
+	"accounts", "account_transactions", "positions", "insurance_policies", "premium_instalments", "premium_payments", "claims",
+	"credit_lines", "credit_payments", "risk_assessments", "interactions", "offer_decisions", "review_requests", "portal_actions"}
+
+// dataTable is one section as a table.
+type dataTable struct {
+	Name    string
+	Columns []string
+	Rows    [][]dataCell
+}
+
+// dataCell is a value as text; Nested marks a document (a decision
+// record's body) shown folded.
+type dataCell struct {
+	Text   string
+	Nested bool
+}
+
+type myDataPage struct {
+	Tables []dataTable
+}
+
+// dataTables turns the personal-data document into tables.
+func dataTables(doc []byte) ([]dataTable, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var data map[string]any
+	if err := dec.Decode(&data); err != nil {
+		return nil, err
+	}
+	var tables []dataTable
+	for _, name := range dataSections {
+		var rows []map[string]any
+		switch v := data[name].(type) {
+		case map[string]any:
+			rows = []map[string]any{v}
+		case []any:
+			for _, r := range v {
+				if m, ok := r.(map[string]any); ok {
+					rows = append(rows, m)
+				}
+			}
+		}
+		t := dataTable{Name: name}
+		for _, r := range rows {
+			for k := range r {
+				if !slices.Contains(t.Columns, k) {
+					t.Columns = append(t.Columns, k)
+				}
+			}
+		}
+		slices.Sort(t.Columns)
+		slices.SortStableFunc(t.Columns, func(a, b string) int { return columnRank(a) - columnRank(b) })
+		for _, r := range rows {
+			cells := make([]dataCell, len(t.Columns))
+			for i, c := range t.Columns {
+				cells[i] = cellOf(r[c])
+			}
+			t.Rows = append(t.Rows, cells)
+		}
+		tables = append(tables, t)
+	}
+	return tables, nil
+}
+
+// columnRank puts ids first and long documents last; the rest keep the
+// alphabetical order they are given in.
+func columnRank(c string) int {
+	switch {
+	case c == "id" || c == "seq":
+		return 0
+	case c == "record" || c == "body":
+		return 2
+	}
+	return 1
+}
+
+func cellOf(v any) dataCell {
+	switch v := v.(type) {
+	case nil:
+		return dataCell{Text: "—"}
+	case string:
+		return dataCell{Text: v}
+	case json.Number:
+		return dataCell{Text: v.String()}
+	case bool:
+		return dataCell{Text: fmt.Sprint(v)}
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return dataCell{Text: string(b), Nested: true}
+}
+
+// showMyData is the readable form of the download.
+func (h *Handler) showMyData(w http.ResponseWriter, r *http.Request, clientID int64) error {
+	doc, err := h.svc.Export(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	tables, err := dataTables(doc)
+	if err != nil {
+		return fmt.Errorf("my data page: %w", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.pages.Render(w, r, http.StatusOK, "portal_data", myDataPage{Tables: tables})
+	return nil
+}
