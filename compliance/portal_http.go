@@ -472,12 +472,17 @@ func before(r *http.Request) (int64, error) {
 	return n, nil
 }
 
-func (h *PortalHandler) showOffers(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+// offers reads the page of "My offers" the request asks for (?before=).
+func (h *PortalHandler) offers(r *http.Request, clientID int64) ([]OfferSummary, int64, error) {
 	from, err := before(r)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	list, next, err := h.portal.Offers(r.Context(), clientID, from)
+	return h.portal.Offers(r.Context(), clientID, from)
+}
+
+func (h *PortalHandler) showOffers(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
+	list, next, err := h.offers(r, clientID)
 	if err != nil {
 		return err
 	}
@@ -500,11 +505,8 @@ type messagesPage struct {
 // showMessages lists the review requests and answers; the answers shown
 // are read from then on (they are still marked on this showing).
 func (h *PortalHandler) showMessages(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
-	list, err := h.portal.Messages(r.Context(), clientID)
+	list, err := h.portal.OpenMessages(r.Context(), clientID)
 	if err != nil {
-		return err
-	}
-	if err := h.portal.MarkAnswersRead(r.Context(), clientID, 0); err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -528,11 +530,7 @@ type listProductJSON struct {
 }
 
 func (h *PortalHandler) listOffers(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
-	from, err := before(r)
-	if err != nil {
-		return err
-	}
-	list, next, err := h.portal.Offers(r.Context(), clientID, from)
+	list, next, err := h.offers(r, clientID)
 	if err != nil {
 		return err
 	}
@@ -561,11 +559,8 @@ type messageJSON struct {
 // listMessages is the API's "Messages"; like the page, it marks the
 // answers it returns as read.
 func (h *PortalHandler) listMessages(w http.ResponseWriter, r *http.Request, clientID, _ int64) error {
-	list, err := h.portal.Messages(r.Context(), clientID)
+	list, err := h.portal.OpenMessages(r.Context(), clientID)
 	if err != nil {
-		return err
-	}
-	if err := h.portal.MarkAnswersRead(r.Context(), clientID, 0); err != nil {
 		return err
 	}
 	out := struct {

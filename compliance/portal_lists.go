@@ -120,6 +120,19 @@ func (p *Portal) Messages(ctx context.Context, clientID int64) ([]Message, error
 	return list, nil
 }
 
+// OpenMessages is Messages as the client opens them: the answers listed are
+// read from then on (Unread still marks them in the list returned).
+func (p *Portal) OpenMessages(ctx context.Context, clientID int64) ([]Message, error) {
+	list, err := p.Messages(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.MarkAnswersRead(ctx, clientID, 0); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 // UnreadAnswers counts the advisor's answers the client has not read yet
 // (the portal's notice and the badge of "Messages").
 func (p *Portal) UnreadAnswers(ctx context.Context, clientID int64) (int, error) {
