@@ -132,3 +132,41 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("bad cursor: %d", rec.Code)
 	}
 }
+
+// TestTransactionsByPeriodAndAsCSV: the account's transactions filter by
+// day and download as CSV, the same selection, in the client's language;
+// a bad date is said at its field.
+func TestTransactionsByPeriodAndAsCSV(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	p := getTransactions(t, srv, "/api/v1/me/accounts/11/transactions?counterparty=Ion+Popescu&from=2026-05-01&to=2026-09-09")
+	var amounts []string
+	for _, tx := range p.Transactions {
+		amounts = append(amounts, tx.Amount["amount"])
+	}
+	if strings.Join(amounts, " ") != "-350.00 -200.00 -300.00" {
+		t.Errorf("Ion Popescu from 1 May to 9 Sep = %q, want the three of May, July and September", amounts)
+	}
+	for _, bad := range []string{"?from=2026-13-01", "?from=2026-06-01&to=2026-05-01", "?to=yesterday"} {
+		if rec := do(t, srv, request{path: "/api/v1/me/accounts/11/transactions" + bad, client: asClient(ana)}); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("transactions%s = %d, want 422", bad, rec.Code)
+		}
+	}
+	rec := do(t, srv, request{path: "/portal/accounts/11?from=2026-06-01&to=2026-05-01", client: asClient(ana)})
+	if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, `id="filter-to-error"`) {
+		t.Errorf("a reversed period on the page: %d, want the error at the end date", rec.Code)
+	}
+
+	rec = do(t, srv, request{path: "/portal/accounts/11/transactions.csv?counterparty=Ion+Popescu&from=2026-05-01&to=2026-09-09", client: asClient(ana), lang: "ro"})
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("CSV: %d %v", rec.Code, rec.Header())
+	}
+	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "Înregistrată,Data valutei,Sumă,Monedă,Tip,Contrapartidă") ||
+		!strings.Contains(lines[1], ",-350.00,RON,") || !strings.Contains(lines[1], "Ion Popescu,RO49RNCB0000000099990001") {
+		t.Errorf("CSV:\n%s", rec.Body.String())
+	}
+	if rec := do(t, srv, request{path: "/portal/accounts/11/transactions.csv", client: asClient(bogdan)}); rec.Code != http.StatusNotFound {
+		t.Errorf("another client's CSV: %d, want 404", rec.Code)
+	}
+}

@@ -42,6 +42,7 @@ func (h *Handler) Service() *Service { return h.svc }
 func (h *Handler) Routes(r chi.Router) {
 	r.Get("/portal", h.page(h.showOverviewPage))
 	r.Get("/portal/accounts/{id}", h.page(h.showAccountPage))
+	r.Get("/portal/accounts/{id}/transactions.csv", h.page(h.downloadTransactions))
 	r.Get("/portal/profile", h.page(h.showProfilePage))
 	r.Post("/portal/profile", h.page(h.saveProfileForm))
 	r.Post("/portal/consents/{purpose}/{channel}", h.page(h.saveConsentForm))
@@ -170,6 +171,13 @@ type accountPage struct {
 	*AccountTransactions
 	OlderHref string
 	Zone      *time.Location
+	// From and To are the period asked for; FilterError the message at
+	// the field that was refused (the page then shows every day).
+	From, To    string
+	FilterField string
+	FilterError string
+	// CSVHref downloads what the filter selects.
+	CSVHref string
 }
 
 func (h *Handler) showAccountPage(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -178,23 +186,40 @@ func (h *Handler) showAccountPage(w http.ResponseWriter, r *http.Request, client
 		return err
 	}
 	q := r.URL.Query()
-	f := TransactionFilter{Counterparty: q.Get("counterparty"), Before: q.Get("before")}
+	f := TransactionFilter{Counterparty: q.Get("counterparty"), Before: q.Get("before"), From: q.Get("from"), To: q.Get("to")}
+	view := accountPage{Zone: h.svc.zone, From: f.From, To: f.To}
 	data, err := h.svc.AccountTransactions(r.Context(), clientID, accountID, f, true)
-	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		// A hand-edited cursor: show the newest page instead.
+	if e := (*ecrm.Error)(nil); errors.As(err, &e) && e.Code == ecrm.EINVALID {
+		// A refused date is said at its field; a hand-edited cursor
+		// shows the newest page.
+		if e.Field == "from" || e.Field == "to" {
+			view.FilterField, view.FilterError = e.Field, e.Fields[0].Message
+			f.From, f.To = "", ""
+		}
 		f.Before = ""
 		data, err = h.svc.AccountTransactions(r.Context(), clientID, accountID, f, true)
 	}
 	if err != nil {
 		return err
 	}
-	view := accountPage{AccountTransactions: data, Zone: h.svc.zone}
+	view.AccountTransactions = data
+	filter := url.Values{}
+	for k, v := range map[string]string{"counterparty": f.Counterparty, "from": f.From, "to": f.To} {
+		if v != "" {
+			filter.Set(k, v)
+		}
+	}
+	base := "/portal/accounts/" + strconv.FormatInt(accountID, 10)
+	view.CSVHref = base + "/transactions.csv"
+	if len(filter) > 0 {
+		view.CSVHref += "?" + filter.Encode()
+	}
 	if data.NextCursor != "" {
 		older := url.Values{"before": {data.NextCursor}}
-		if f.Counterparty != "" {
-			older.Set("counterparty", f.Counterparty)
+		for k, v := range filter {
+			older[k] = v
 		}
-		view.OlderHref = "/portal/accounts/" + strconv.FormatInt(accountID, 10) + "?" + older.Encode()
+		view.OlderHref = base + "?" + older.Encode()
 	}
 	h.pages.Render(w, r, http.StatusOK, "portal_account", view)
 	return nil
@@ -206,7 +231,7 @@ func (h *Handler) listTransactions(w http.ResponseWriter, r *http.Request, clien
 		return err
 	}
 	q := r.URL.Query()
-	f := TransactionFilter{Counterparty: q.Get("counterparty"), Before: q.Get("before")}
+	f := TransactionFilter{Counterparty: q.Get("counterparty"), Before: q.Get("before"), From: q.Get("from"), To: q.Get("to")}
 	if s := q.Get("limit"); s != "" {
 		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit == 0 {
 			f.Limit = -1 // reported by the service, with the field named

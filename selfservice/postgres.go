@@ -336,6 +336,8 @@ FROM account_transactions
 WHERE client_id = $1 AND account_id = $2
   AND ($3::text IS NULL OR counterparty_name = $3)
   AND ($4::timestamptz IS NULL OR (booked_at, id) < ($4, $5))
+  AND ($7::timestamptz IS NULL OR booked_at >= $7)
+  AND ($8::timestamptz IS NULL OR booked_at < $8)
 ORDER BY booked_at DESC, id DESC
 LIMIT $6`
 
@@ -349,7 +351,7 @@ WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $5 AND client_id = $1)`
 // queryAccountTransactions reads the account and one page of its
 // transactions (limit+1 rows, to know whether there is a next page) and,
 // when record is set, records the visit, all in one round trip.
-func queryAccountTransactions(ctx context.Context, pool *pgxpool.Pool, clientID, accountID int64, counterparty *string, cursor *transactionCursor, limit int, record *portalEvent) (*Account, []Transaction, error) {
+func queryAccountTransactions(ctx context.Context, pool *pgxpool.Pool, clientID, accountID int64, counterparty *string, period [2]*time.Time, cursor *transactionCursor, limit int, record *portalEvent) (*Account, []Transaction, error) {
 	var account *Account
 	var txs []Transaction
 	var before *time.Time
@@ -368,7 +370,7 @@ func queryAccountTransactions(ctx context.Context, pool *pgxpool.Pool, clientID,
 		}
 		return nil
 	})
-	b.Queue(transactionsSQL, clientID, accountID, counterparty, before, beforeID, limit+1).Query(func(rows pgx.Rows) error {
+	b.Queue(transactionsSQL, clientID, accountID, counterparty, before, beforeID, limit+1, period[0], period[1]).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var t Transaction
 			var amount decimal.Decimal

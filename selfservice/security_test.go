@@ -28,6 +28,7 @@ const formType = "application/x-www-form-urlencoded"
 var everyRoute = []routeCase{
 	{method: "GET", pattern: "/portal", path: "/portal"},
 	{method: "GET", pattern: "/portal/accounts/{id}", path: "/portal/accounts/11"},
+	{method: "GET", pattern: "/portal/accounts/{id}/transactions.csv", path: "/portal/accounts/11/transactions.csv"},
 	{method: "GET", pattern: "/portal/profile", path: "/portal/profile"},
 	{method: "POST", pattern: "/portal/profile", path: "/portal/profile", body: "city=Brașov", contentType: formType},
 	{method: "POST", pattern: "/portal/consents/{purpose}/{channel}", path: "/portal/consents/marketing/sms", body: "granted=true", contentType: formType},

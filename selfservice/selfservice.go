@@ -286,6 +286,9 @@ type TransactionFilter struct {
 	Before string
 	// Limit is the page size, 1 to MaxPageSize; 0 means DefaultPageSize.
 	Limit int
+	// From and To keep transactions booked on these days (YYYY-MM-DD in
+	// the firm's zone, both included); empty for no bound.
+	From, To string
 }
 
 // Page sizes of an account's transactions.
@@ -527,6 +530,10 @@ func (s *Service) AccountTransactions(ctx context.Context, clientID, accountID i
 	if f.Counterparty != "" {
 		counterparty = &f.Counterparty
 	}
+	period, err := s.period(l, f.From, f.To)
+	if err != nil {
+		return nil, err
+	}
 	var event *portalEvent
 	if record && cursor == nil {
 		event = &portalEvent{Action: ActionAccountView, Target: strconv.FormatInt(accountID, 10), At: s.now()}
@@ -534,7 +541,7 @@ func (s *Service) AccountTransactions(ctx context.Context, clientID, accountID i
 			event = &portalEvent{Action: ActionPayeeView, Target: strconv.FormatInt(accountID, 10) + ":" + f.Counterparty, At: s.now()}
 		}
 	}
-	account, txs, err := queryAccountTransactions(ctx, s.pool, clientID, accountID, counterparty, cursor, limit, event)
+	account, txs, err := queryAccountTransactions(ctx, s.pool, clientID, accountID, counterparty, period, cursor, limit, event)
 	if err != nil {
 		return nil, err
 	}
@@ -546,6 +553,38 @@ func (s *Service) AccountTransactions(ctx context.Context, clientID, accountID i
 		out.Transactions = txs[:limit]
 		last := txs[limit-1]
 		out.NextCursor = transactionCursor{bookedAt: last.BookedAt, id: last.ID}.String()
+	}
+	return out, nil
+}
+
+// period reads a from-to filter of days in the firm's zone into the
+// half-open range [from 00:00, the day after to 00:00), naming the field at
+// fault.
+func (s *Service) period(l *i18n.Localizer, from, to string) ([2]*time.Time, error) {
+	var out [2]*time.Time
+	day := func(field, v string) (*time.Time, error) {
+		if v == "" {
+			return nil, nil
+		}
+		t, err := time.ParseInLocation(time.DateOnly, v, s.zone)
+		if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+			return nil, ecrm.FieldErrorf(field, "%s", l.T("portal.account.error.date"))
+		}
+		return &t, nil
+	}
+	var err error
+	if out[0], err = day("from", from); err != nil {
+		return out, err
+	}
+	if out[1], err = day("to", to); err != nil {
+		return out, err
+	}
+	if out[1] != nil {
+		end := out[1].AddDate(0, 0, 1)
+		out[1] = &end
+		if out[0] != nil && !out[0].Before(end) {
+			return out, ecrm.FieldErrorf("to", "%s", l.T("portal.account.error.to_before_from"))
+		}
 	}
 	return out, nil
 }

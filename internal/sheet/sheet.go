@@ -9,7 +9,8 @@
 // reach a regulator's spreadsheet as a live formula. Following OWASP's rule
 // (https://owasp.org/www-community/attacks/CSV_Injection), a cell that
 // starts with =, +, -, @, a tab or a carriage return is written with a
-// single quote in front, which spreadsheets show as text. To get the value
+// single quote in front, which spreadsheets show as text; a plain number
+// such as -350.00 is left as it is. To get the value
 // back (e.g. to recompute a hash), drop one leading ' from a cell whose
 // second character is one of those.
 package sheet
@@ -22,16 +23,38 @@ import (
 )
 
 // Neutralize returns the cell as it is written: with a ' in front when it
-// starts with a character a spreadsheet would read as a formula.
+// starts with a character a spreadsheet would read as a formula. A plain
+// number ("-350.00", "+7") is left as it is: it is no formula, and an
+// amount must stay a number.
 func Neutralize(cell string) string {
 	if cell == "" {
 		return cell
 	}
 	switch cell[0] {
 	case '=', '+', '-', '@', '\t', '\r':
+		if plainNumber(cell) {
+			return cell
+		}
 		return "'" + cell
 	}
 	return cell
+}
+
+// plainNumber reports whether s is a sign, digits and at most one point.
+func plainNumber(s string) bool {
+	digits, point := 0, false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		case (c == '-' || c == '+') && i == 0:
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // Writer writes rows of text cells into one or more sheets.

@@ -15,6 +15,10 @@ func TestNeutralize(t *testing.T) {
 		`=HYPERLINK("http://evil.example","Radu")`: `'=HYPERLINK("http://evil.example","Radu")`,
 		"+40 721 000 001":                          "'+40 721 000 001",
 		"-2+3":                                     "'-2+3",
+		"-350.00":                                  "-350.00",
+		"+7":                                       "+7",
+		"-":                                        "'-",
+		"-1e5":                                     "'-1e5",
 		"@SUM(A1)":                                 "'@SUM(A1)",
 		"\t=1":                                     "'\t=1",
 		"\r=1":                                     "'\r=1",
@@ -37,14 +41,14 @@ func TestCSV(t *testing.T) {
 		func() error { return w.Row("id", "name") },
 		func() error { return w.Row("1", `=HYPERLINK("http://evil.example","Radu")`) },
 		func() error { return w.Sheet("Proof") },
-		func() error { return w.Row("proof", "-1") },
+		func() error { return w.Row("proof", "-1", "-1-1") },
 		w.Close,
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := "id,name\n1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Radu\"\")\"\n\nproof,'-1\n"
+	want := "id,name\n1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Radu\"\")\"\n\nproof,-1,'-1-1\n"
 	if buf.String() != want {
 		t.Errorf("CSV:\n%q\nwant\n%q", buf.String(), want)
 	}
@@ -60,7 +64,7 @@ func TestXLSX(t *testing.T) {
 		func() error { return w.Row("1", "@cmd|' /C calc'!A0") },
 		func() error { return w.Row("2", long) },
 		func() error { return w.Sheet("Proof") },
-		func() error { return w.Row("proof", "+1") },
+		func() error { return w.Row("proof", "+1", "+1+1") },
 		w.Close,
 	} {
 		if err := step(); err != nil {
@@ -90,7 +94,7 @@ func TestXLSX(t *testing.T) {
 		t.Errorf("B2 holds a formula %q (%v)", formula, err)
 	}
 	proof, _ := f.GetRows("Proof")
-	if len(proof) != 1 || proof[0][1] != "'+1" {
+	if len(proof) != 1 || proof[0][1] != "+1" || proof[0][2] != "'+1+1" {
 		t.Errorf("proof %q", proof)
 	}
 }
