@@ -72,6 +72,7 @@ func scanAccount(rows pgx.Rows) (Account, error) {
 		return Account{}, err
 	}
 	a.IBANMasked = maskIBAN(iban)
+	a.IBAN = iban
 	a.Balance = newMoney(balance, currency)
 	if limit != nil {
 		m := newMoney(*limit, currency)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,6 +53,19 @@ func TestPortalInABrowser(t *testing.T) {
 	}
 	if v := browsertest.CSPViolations(t, b); len(v) > 0 {
 		t.Errorf("CSP violations on the overview: %v", v)
+	}
+
+	// The account's own page: the whole IBAN in groups of four, and a
+	// copy button once the page's script has run.
+	browsertest.Visit(t, b, e.baseURL+"/portal/accounts/"+strconv.FormatInt(accountID, 10), "#account-iban")
+	if got := browsertest.Text(t, b, "#account-iban"); got != "RO49 AAAA 1B31 0075 9384 0000" {
+		t.Errorf("IBAN = %q", got)
+	}
+	if err := chromedp.Do(b, chromedp.WaitVisible(`button.copy[data-copy="RO49AAAA1B31007593840000"]`)); err != nil {
+		t.Errorf("no copy button: %v", err)
+	}
+	if v := browsertest.CSPViolations(t, b); len(v) > 0 {
+		t.Errorf("CSP violations on the account page: %v", v)
 	}
 
 	// Change the income.

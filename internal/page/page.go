@@ -248,7 +248,19 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		"percent": func(ratio decimal.Decimal, places int) string {
 			return l.Percent(ratio, int32(places))
 		},
-		"date":     l.Date,
+		"date": l.Date,
+		// ibanGroups writes an IBAN in groups of four, as printed on
+		// statements and cards, so it can be read out and checked.
+		"ibanGroups": func(iban string) string {
+			var b strings.Builder
+			for i, r := range iban {
+				if i > 0 && i%4 == 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteRune(r)
+			}
+			return b.String()
+		},
 		"datetime": l.DateTime,
 		"asset":    r.assets.url,
 	}
