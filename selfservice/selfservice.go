@@ -114,10 +114,10 @@ type Account struct {
 	Name string `json:"name"`
 	// IBANMasked shows only the IBAN's last four characters, so a
 	// screen seen over the shoulder does not give the account away.
-	IBANMasked  string `json:"iban_masked,omitempty"`
+	IBANMasked string `json:"iban_masked,omitempty"`
 	// IBAN is the whole IBAN, for the account's own page, where the
 	// client copies it to give to a payer (never in the overview).
-	IBAN string `json:"-"`
+	IBAN        string `json:"-"`
 	Balance     Money  `json:"balance"`
 	CreditLimit *Money `json:"credit_limit,omitempty"`
 	Status      string `json:"status"`
