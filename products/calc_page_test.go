@@ -190,6 +190,10 @@ func TestCalculatorPages(t *testing.T) {
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="deposit-amount-error"`) {
 			t.Fatalf("empty deposit submit: status %d", status)
 		}
+		// Every calculator is reachable from every other.
+		_, body = get(t, "/portal/calculators/deposit", "en", false)
+		contains(t, body, `<a href="/portal/calculators/deposit" aria-current="page">Deposit calculator</a>`,
+			`<a href="/portal/calculators/loan/compare">`, `<a href="/portal/calculators/deposit/compare">`)
 		// Opening the page is no submit: no error.
 		if status, body = get(t, "/portal/calculators/loan", "en", false); status != http.StatusOK || strings.Contains(body, `id="error-summary"`) {
 			t.Errorf("the empty page: status %d with errors", status)
