@@ -55,6 +55,27 @@ func TestPortalInABrowser(t *testing.T) {
 		t.Errorf("CSP violations on the overview: %v", v)
 	}
 
+	// On a 375 px phone the navigation folds behind the menu button.
+	if err := chromedp.Do(b, chromedp.EmulateViewport(375, 812)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Visit(t, b, e.baseURL+"/portal", "#overview-title")
+	if err := chromedp.Do(b, chromedp.WaitVisible(`button.menu-button`)); err != nil {
+		t.Fatalf("no menu button at 375 px: %v", err)
+	}
+	if err := chromedp.Do(b, chromedp.WaitNotVisible(`#primary-nav`)); err != nil {
+		t.Errorf("the navigation is not folded at 375 px: %v", err)
+	}
+	if err := chromedp.Do(b, chromedp.Click(`button.menu-button`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b, chromedp.WaitVisible(`#primary-nav a[href="/portal/offers"]`)); err != nil {
+		t.Errorf("the menu does not open: %v", err)
+	}
+	if err := chromedp.Do(b, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The account's own page: the whole IBAN in groups of four, and a
 	// copy button once the page's script has run.
 	browsertest.Visit(t, b, e.baseURL+"/portal/accounts/"+strconv.FormatInt(accountID, 10), "#account-iban")
