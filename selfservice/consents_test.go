@@ -156,3 +156,22 @@ func TestConsentButtonsOnTheProfilePage(t *testing.T) {
 		t.Errorf("after renewing, the page still asks for the new wording or does not say which version was agreed to")
 	}
 }
+
+// TestRequiredProfileFieldsCannotBeEmptied: an e-mail, an address line, a
+// city or a country the client has may be changed, not emptied; a field
+// that was empty may stay so.
+func TestRequiredProfileFieldsCannotBeEmptied(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	for _, body := range []string{`{"email":""}`, `{"email":"   "}`, `{"city":""}`, `{"country":""}`} {
+		rec := do(t, srv, request{method: http.MethodPatch, path: "/api/v1/me/profile", body: body, contentType: "application/json", client: asClient(ana)})
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "This field is required") {
+			t.Errorf("PATCH %s: %d %s, want 422 saying it is required", body, rec.Code, rec.Body)
+		}
+	}
+	// Ana has no address line: leaving it empty is fine.
+	rec := do(t, srv, request{method: http.MethodPatch, path: "/api/v1/me/profile", body: `{"address_line1":"","city":"Cluj-Napoca"}`, contentType: "application/json", client: asClient(ana)})
+	if rec.Code != http.StatusOK {
+		t.Errorf("PATCH with an address line that stays empty: %d %s", rec.Code, rec.Body)
+	}
+}

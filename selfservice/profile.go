@@ -168,6 +168,9 @@ func (s *Service) UpdateProfile(ctx context.Context, clientID int64, u ProfileUp
 		if err != nil {
 			return err
 		}
+		if problems := u.emptiedRequired(old, l); len(problems) > 0 {
+			return invalidProfile(l, problems)
+		}
 		updated = u.applyTo(old)
 		changes = diffProfiles(old, updated, at)
 		if len(changes) == 0 {
@@ -210,6 +213,22 @@ func fieldRank(field string) int {
 		return i
 	}
 	return len(ProfileFields)
+}
+
+// emptiedRequired refuses to empty a field the firm must keep once it has
+// it (it must be able to write to the client: KYC keeps an e-mail and an
+// address); a field that was empty may stay empty.
+func (u ProfileUpdate) emptiedRequired(old *Profile, l *i18n.Localizer) []ecrm.FieldError {
+	var problems []ecrm.FieldError
+	for _, f := range []struct {
+		name     string
+		new, old *string
+	}{{"email", u.Email, old.Email}, {"address_line1", u.AddressLine1, old.AddressLine1}, {"city", u.City, old.City}, {"country", u.Country, old.Country}} {
+		if f.new != nil && strings.TrimSpace(*f.new) == "" && f.old != nil && strings.TrimSpace(*f.old) != "" {
+			problems = append(problems, ecrm.FieldError{Field: f.name, Message: l.T("portal.profile.error.required")})
+		}
+	}
+	return problems
 }
 
 // Validate checks every field that is set and returns one translated
