@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -146,5 +148,31 @@ func TestConsoleOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(registered)
 	if len(registered) != 8 || !slices.Equal(registered, documented) {
 		t.Errorf("registered %q\ndocumented %q", registered, documented)
+	}
+}
+
+// TestIdsWithoutThousandsSeparators: a decision record's number is an id,
+// written as it is ("Decision record 1005"), never as a quantity (1,005 or
+// 1.005).
+func TestIdsWithoutThousandsSeparators(t *testing.T) {
+	f := newConsoleFixture(t)
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	n := 0
+	_, err := f.log.AppendMany(context.Background(), func() (BulkRecord, bool) {
+		if n == 1000 {
+			return BulkRecord{}, false
+		}
+		n++
+		return BulkRecord{Record: Record{Kind: KindOfferShown, ClientID: anaID, ProductID: depID, Engine: "test", Channel: "web",
+			Actor: Actor{Kind: ActorSystem}, Outcome: OutcomeShown}, RecordedAt: at.Add(time.Duration(n) * time.Second)}, true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{"en": "Decision record 1005", "ro": "Înregistrarea de decizie 1005"} {
+		body := f.do(t, req{path: "/console/compliance/records/1005", as: asCompliance, lang: lang}).Body.String()
+		if !strings.Contains(body, `<h1 id="record-title">`+want+`</h1>`) {
+			t.Errorf("%s: the record page's title is not %q", lang, want)
+		}
 	}
 }
