@@ -302,7 +302,7 @@ func (f loanForm) request(l *i18n.Localizer) (LoanRequest, []ecrm.FieldError) {
 	var problems []ecrm.FieldError
 	bad := func(field string) { problems = append(problems, ecrm.FieldError{Field: field}) }
 	req := LoanRequest{Repayment: RepaymentMethod(f.Repayment), FirstPaymentDate: strings.TrimSpace(f.FirstPaymentDate)}
-	amount, ok := parseLocalAmount(f.Amount, l)
+	amount, ok := l.ParseAmount(f.Amount)
 	if !ok {
 		bad("principal.amount")
 	}
@@ -316,14 +316,14 @@ func (f loanForm) request(l *i18n.Localizer) (LoanRequest, []ecrm.FieldError) {
 		bad("nominal_annual_rate")
 	}
 	if strings.TrimSpace(f.UpfrontFee) != "" {
-		fee, ok := parseLocalAmount(f.UpfrontFee, l)
+		fee, ok := l.ParseAmount(f.UpfrontFee)
 		if !ok {
 			bad("upfront_fee.amount")
 		}
 		req.UpfrontFee = ecrm.Money{Amount: fee, Currency: f.Currency}
 	}
 	if strings.TrimSpace(f.MonthlyFee) != "" {
-		fee, ok := parseLocalAmount(f.MonthlyFee, l)
+		fee, ok := l.ParseAmount(f.MonthlyFee)
 		if !ok {
 			bad("monthly_fee.amount")
 		}
@@ -336,7 +336,7 @@ func (f depositForm) request(l *i18n.Localizer) (DepositRequest, []ecrm.FieldErr
 	var problems []ecrm.FieldError
 	bad := func(field string) { problems = append(problems, ecrm.FieldError{Field: field}) }
 	req := DepositRequest{Capitalisation: Capitalisation(f.Capitalisation)}
-	amount, ok := parseLocalAmount(f.Amount, l)
+	amount, ok := l.ParseAmount(f.Amount)
 	if !ok {
 		bad("principal.amount")
 	}
@@ -359,35 +359,6 @@ func (f depositForm) request(l *i18n.Localizer) (DepositRequest, []ecrm.FieldErr
 		}
 	}
 	return req, problems
-}
-
-// parseLocalAmount reads an amount typed in the page language's format:
-// "20.000,50" in Romanian, "20,000.50" in English, spaces allowed between
-// groups. An amount with only the other language's separator followed by
-// one or two digits ("20000,50" on an English page) is read as decimals
-// too, since that is what the visitor means. More decimal places than the
-// currency has are kept, for validation to name.
-func parseLocalAmount(s string, l *i18n.Localizer) (decimal.Decimal, bool) {
-	point, group := ".", ","
-	if l.Decimal(decimal.New(15, -1), 1) == "1,5" {
-		point, group = ",", "."
-	}
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(strings.TrimSpace(s))
-	if !strings.Contains(s, point) {
-		if i := strings.LastIndex(s, group); i >= 0 && strings.Count(s, group) == 1 && len(s)-i-1 <= 2 {
-			point, group = group, point
-		}
-	}
-	if strings.Count(s, point) > 1 {
-		return decimal.Decimal{}, false
-	}
-	s = strings.ReplaceAll(s, group, "")
-	s = strings.Replace(s, point, ".", 1)
-	if !isDecimalNumber(s) {
-		return decimal.Decimal{}, false
-	}
-	d, err := ecrm.ParseDecimal(s)
-	return d, err == nil
 }
 
 // parsePercent reads a rate typed as a percentage, with "." or "," as the

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/text/language"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
@@ -252,26 +251,7 @@ func TestCalculatorPages(t *testing.T) {
 	})
 }
 
-func TestParseLocalAmount(t *testing.T) {
-	en, ro := i18n.NewLocalizer(language.English), i18n.NewLocalizer(language.Romanian)
-	for _, c := range []struct {
-		in   string
-		l    *i18n.Localizer
-		want string
-	}{
-		{"10,000.00", en, "10000"}, {"10000.555", en, "10000.555"}, {"20000,50", en, "20000.5"}, {"1 234.5", en, "1234.5"},
-		{"10.000,00", ro, "10000"}, {"20.000", ro, "20000"}, {"1234.5", ro, "1234.5"}, {"-5", ro, "-5"},
-	} {
-		got, ok := parseLocalAmount(c.in, c.l)
-		if !ok || got.String() != c.want {
-			t.Errorf("parseLocalAmount(%q, %s) = %s, %v; want %s", c.in, c.l.Lang(), got, ok, c.want)
-		}
-	}
-	for _, bad := range []string{"", "abc", "1e5", "1.2.3", "--5"} {
-		if _, ok := parseLocalAmount(bad, en); ok {
-			t.Errorf("parseLocalAmount(%q) accepted", bad)
-		}
-	}
+func TestParsePercent(t *testing.T) {
 	if r, ok := parsePercent("6,5 %"); !ok || r.String() != "0.065" {
 		t.Errorf("parsePercent(6,5 %%) = %s, %v", r, ok)
 	}

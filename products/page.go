@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -75,7 +73,7 @@ func (h *Handler) showMatchPage(w http.ResponseWriter, r *http.Request) {
 		data.Form.Currency = "EUR"
 	}
 	if data.Form.Amount != "" || data.Form.Months != "" {
-		req, problems := data.Form.request(data.Prospect)
+		req, problems := data.Form.request(data.Prospect, i18n.FromContext(r.Context()))
 		if len(problems) == 0 {
 			res, err := h.gatedMatch(r.Context(), principal, "web", req, i18n.FromContext(r.Context()))
 			var appErr *ecrm.Error
@@ -105,10 +103,10 @@ func (h *Handler) showMatchPage(w http.ResponseWriter, r *http.Request) {
 // Romanian way ("20.000,50") or the English way ("20,000.50"). A problem
 // names only the field: the page says what the input accepts
 // (matchMessage), in the page's language.
-func (f matchForm) request(prospect bool) (MatchRequest, []ecrm.FieldError) {
+func (f matchForm) request(prospect bool, l *i18n.Localizer) (MatchRequest, []ecrm.FieldError) {
 	var problems []ecrm.FieldError
 	req := MatchRequest{Goal: f.Goal, Purpose: f.Purpose}
-	amount, ok := parseAmount(f.Amount)
+	amount, ok := l.ParseAmount(f.Amount)
 	if !ok {
 		problems = append(problems, ecrm.FieldError{Field: "amount"})
 	}
@@ -131,7 +129,7 @@ func (f matchForm) request(prospect bool) (MatchRequest, []ecrm.FieldError) {
 			}
 		}
 		if f.Income != "" {
-			income, ok := parseAmount(f.Income)
+			income, ok := l.ParseAmount(f.Income)
 			if !ok {
 				problems = append(problems, ecrm.FieldError{Field: "profile.annual_income"})
 			}
@@ -213,21 +211,4 @@ func matchMessage(l *i18n.Localizer, input string, f matchForm, offered goalRang
 	default: // income
 		return l.T("products.match.error.income", l.Decimal(maxPrincipal, 0))
 	}
-}
-
-// parseAmount reads "20000", "20 000", "20,000.50" or "20.000,50": the last
-// of "." and "," is the decimal separator when it is followed by one or two
-// digits; any other "." or "," groups thousands.
-func parseAmount(s string) (decimal.Decimal, bool) {
-	s = strings.NewReplacer(" ", "", "\u00a0", "").Replace(strings.TrimSpace(s))
-	if s == "" {
-		return decimal.Decimal{}, false
-	}
-	if i := strings.LastIndexAny(s, ".,"); i >= 0 && len(s)-i-1 <= 2 {
-		s = strings.NewReplacer(".", "", ",", "").Replace(s[:i]) + "." + s[i+1:]
-	} else {
-		s = strings.NewReplacer(".", "", ",", "").Replace(s)
-	}
-	d, err := ecrm.ParseDecimal(s)
-	return d, err == nil
 }

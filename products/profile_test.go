@@ -21,17 +21,3 @@ func TestCreditScore(t *testing.T) {
 		}
 	}
 }
-
-func TestParseAmount(t *testing.T) {
-	for in, want := range map[string]string{
-		"20000": "20000", "20 000": "20000", "20,000.50": "20000.5", "20.000,50": "20000.5", "20000,5": "20000.5", "1.000.000": "1000000",
-	} {
-		got, ok := parseAmount(in)
-		if !ok || got.String() != want {
-			t.Errorf("parseAmount(%q) = %s, %v; want %s", in, got, ok, want)
-		}
-	}
-	if _, ok := parseAmount("twenty"); ok {
-		t.Error(`parseAmount("twenty") succeeded`)
-	}
-}

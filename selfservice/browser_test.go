@@ -92,7 +92,8 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Errorf("confirmation = %q", got)
 	}
 	amount, currency = value(t, ctx, "#profile-annual_income-amount"), value(t, ctx, "#profile-annual_income-currency")
-	if amount != "65000.50" || currency != "EUR" {
+	// Shown again as the page writes amounts.
+	if amount != "65,000.50" || currency != "EUR" {
 		t.Errorf("saved income shown as %q %q", amount, currency)
 	}
 	if v := browsertest.CSPViolations(t, ctx); len(v) != 0 {

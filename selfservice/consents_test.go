@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -173,5 +174,27 @@ func TestRequiredProfileFieldsCannotBeEmptied(t *testing.T) {
 	rec := do(t, srv, request{method: http.MethodPatch, path: "/api/v1/me/profile", body: `{"address_line1":"","city":"Cluj-Napoca"}`, contentType: "application/json", client: asClient(ana)})
 	if rec.Code != http.StatusOK {
 		t.Errorf("PATCH with an address line that stays empty: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestIncomeTypedAsThePageWritesIt: the profile form reads "45.000,50" on
+// a Romanian page and "45,000.50" on an English one, and shows the saved
+// amount the same way.
+func TestIncomeTypedAsThePageWritesIt(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	for _, c := range []struct{ lang, typed, shown string }{
+		{"ro", "45.000,50", `value="45.000,50"`},
+		{"en", "46,000.25", `value="46,000.25"`},
+	} {
+		form := url.Values{"annual_income.amount": {c.typed}, "annual_income.currency": {"RON"}}
+		rec := do(t, srv, request{method: http.MethodPost, path: "/portal/profile", body: form.Encode(), contentType: formType, client: asClient(ana), lang: c.lang})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("%s: POST %q = %d", c.lang, c.typed, rec.Code)
+		}
+		body := do(t, srv, request{path: "/portal/profile", client: asClient(ana), lang: c.lang}).Body.String()
+		if !strings.Contains(body, c.shown) {
+			t.Errorf("%s: the saved income is not shown as %s", c.lang, c.shown)
+		}
 	}
 }

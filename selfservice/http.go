@@ -253,14 +253,14 @@ func (h *Handler) showProfilePage(w http.ResponseWriter, r *http.Request, client
 		return err
 	}
 	logFailedRecord(r, h.svc.RecordAction(r.Context(), clientID, ActionProfileView, ""))
-	return h.renderProfile(w, r, clientID, http.StatusOK, profileFormFromProfile(profile), nil, r.URL.Query().Get("saved"))
+	return h.renderProfile(w, r, clientID, http.StatusOK, profileFormFromProfile(profile, i18n.FromContext(r.Context())), nil, r.URL.Query().Get("saved"))
 }
 
 func (h *Handler) saveProfileForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
 	if err := r.ParseForm(); err != nil {
 		return ecrm.Errorf(ecrm.EINVALID, "The form could not be read.")
 	}
-	u := profileUpdateFromForm(r.PostForm)
+	u := profileUpdateFromForm(r.PostForm, i18n.FromContext(r.Context()))
 	_, _, err := h.svc.UpdateProfile(r.Context(), clientID, u, web.RequestIDFrom(r.Context()))
 	var invalid *ecrm.Error
 	if errors.As(err, &invalid) && invalid.Code == ecrm.EINVALID {

@@ -102,7 +102,7 @@ func choices(field string) []formOption {
 }
 
 // profileFormFromProfile writes the stored profile as form values.
-func profileFormFromProfile(p *Profile) url.Values {
+func profileFormFromProfile(p *Profile, l *i18n.Localizer) url.Values {
 	v := url.Values{}
 	set := func(name string, s *string) {
 		if s != nil {
@@ -122,7 +122,7 @@ func profileFormFromProfile(p *Profile) url.Values {
 	v.Set("dependants", strconv.Itoa(p.Dependants))
 	if p.AnnualIncome != nil {
 		places, _ := ecrm.CurrencyMinorUnits(p.AnnualIncome.Currency)
-		v.Set("annual_income.amount", p.AnnualIncome.Value().StringFixed(places))
+		v.Set("annual_income.amount", l.Decimal(p.AnnualIncome.Value(), places)) // as the page writes amounts
 		v.Set("annual_income.currency", p.AnnualIncome.Currency)
 	} else {
 		v.Set("annual_income.amount", "")
@@ -138,7 +138,7 @@ func profileFormFromProfile(p *Profile) url.Values {
 
 // profileUpdateFromForm reads the submitted form. A field missing from the
 // submission is left unchanged; the form always sends every field.
-func profileUpdateFromForm(form url.Values) ProfileUpdate {
+func profileUpdateFromForm(form url.Values, l *i18n.Localizer) ProfileUpdate {
 	var u ProfileUpdate
 	text := func(name string) *string {
 		vs, ok := form[name]
@@ -163,7 +163,12 @@ func profileUpdateFromForm(form url.Values) ProfileUpdate {
 	if amount != nil || currency != nil {
 		inc := IncomeUpdate{}
 		if amount != nil {
+			// Typed as the page writes amounts ("45.000,00" in Romanian);
+			// what does not read stays as typed, for validation to name.
 			inc.Amount = *amount
+			if d, ok := l.ParseAmount(*amount); ok {
+				inc.Amount = d.String()
+			}
 		}
 		if currency != nil {
 			inc.Currency = *currency

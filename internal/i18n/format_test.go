@@ -190,3 +190,29 @@ func TestTNPicksThePluralForm(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAmount: every amount field reads the format its page shows, and
+// the other language's when it cannot be mistaken.
+func TestParseAmount(t *testing.T) {
+	en, ro := NewLocalizer(English), NewLocalizer(Romanian)
+	for _, c := range []struct {
+		in   string
+		l    *Localizer
+		want string
+	}{
+		{"10,000.00", en, "10000"}, {"10000.555", en, "10000.555"}, {"20000,50", en, "20000.5"}, {"1 234.5", en, "1234.5"},
+		{"20.000,50", en, "20000.5"}, {"20000", en, "20000"}, {"1.000.000", ro, "1000000"},
+		{"10.000,00", ro, "10000"}, {"20.000", ro, "20000"}, {"1234.5", ro, "1234.5"}, {"-5", ro, "-5"},
+		{"20,000.50", ro, "20000.5"}, {"20.000,50", ro, "20000.5"}, {"20\u00a0000,50", ro, "20000.5"},
+	} {
+		got, ok := c.l.ParseAmount(c.in)
+		if !ok || got.String() != c.want {
+			t.Errorf("ParseAmount(%q, %s) = %s, %v; want %s", c.in, c.l.Lang(), got, ok, c.want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "1e5", "1.2.3", "--5", "twenty", strings.Repeat("9", 41)} {
+		if _, ok := en.ParseAmount(bad); ok {
+			t.Errorf("ParseAmount(%q) accepted", bad)
+		}
+	}
+}

@@ -119,6 +119,40 @@ func ExactPlaces(d decimal.Decimal, min int) int {
 	return max(min, int(places))
 }
 
+// ParseAmount reads an amount typed in the language's own format, the one
+// its pages show: "20.000,50" in Romanian, "20,000.50" in English, spaces
+// allowed between groups. An amount with only the other language's
+// separator followed by one or two digits ("20000,50" on an English page)
+// is read as decimals too, since that is what the person means; with both
+// separators, the last is the decimal point ("20,000.50" on a Romanian
+// page is still twenty thousand). The digits then go through
+// ecrm.ParseDecimal (at most 40 characters, no exponent). Every amount
+// field of every form reads through it.
+func (l *Localizer) ParseAmount(s string) (decimal.Decimal, bool) {
+	point, group := ".", ","
+	if l.Decimal(decimal.New(15, -1), 1) == "1,5" {
+		point, group = ",", "."
+	}
+	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(strings.TrimSpace(s))
+	if dot, comma := strings.LastIndex(s, "."), strings.LastIndex(s, ","); dot >= 0 && comma >= 0 {
+		point, group = ".", ","
+		if comma > dot {
+			point, group = ",", "."
+		}
+	} else if !strings.Contains(s, point) {
+		if i := strings.LastIndex(s, group); i >= 0 && strings.Count(s, group) == 1 && len(s)-i-1 <= 2 {
+			point, group = group, point
+		}
+	}
+	if strings.Count(s, point) > 1 {
+		return decimal.Decimal{}, false
+	}
+	s = strings.ReplaceAll(s, group, "")
+	s = strings.Replace(s, point, ".", 1)
+	d, err := ecrm.ParseDecimal(s)
+	return d, err == nil
+}
+
 // TN is T for a message that depends on a count n: it picks the key's
 // plural form by the language's CLDR plural rules (golang.org/x/text's
 // feature/plural) — key+".one", ".few" or ".other" ("1 month", "2 months";
