@@ -481,9 +481,20 @@ func (s *Store) ClientName(ctx context.Context, sc Scope, id int64) (given, fami
 	return given, family, nil
 }
 
+// A reload is not a new access: the same person opening the same thing of
+// the same client for the same purpose within AccessRepeatWindow is the
+// access already logged (staff_access_log_staff_idx finds it).
 const qLogAccess = `
 INSERT INTO staff_access_log (staff_id, client_id, resource, purpose, request_id)
-VALUES ($1, $2, $3, $4, $5)`
+SELECT $1, $2, $3, $4, $5
+WHERE NOT EXISTS (
+    SELECT 1 FROM staff_access_log a
+    WHERE a.staff_id = $1 AND a.accessed_at > now() - make_interval(secs => $6)
+      AND a.client_id = $2 AND a.resource = $3 AND a.purpose IS NOT DISTINCT FROM $4)`
+
+// AccessRepeatWindow is how long the same view of the same client by the
+// same person counts as one access in the staff access log.
+const AccessRepeatWindow = 10 * time.Minute
 
 // logAccess appends a row to the staff access log, in the transaction of
 // the read it records: no view without its log row.
@@ -496,7 +507,7 @@ func logAccess(ctx context.Context, tx pgx.Tx, staffID, clientID int64, resource
 	if requestID != "" {
 		rid = &requestID
 	}
-	if _, err := tx.Exec(ctx, qLogAccess, staffID, clientID, resource, p, rid); err != nil {
+	if _, err := tx.Exec(ctx, qLogAccess, staffID, clientID, resource, p, rid, AccessRepeatWindow.Seconds()); err != nil {
 		return fmt.Errorf("log %s access to client %d: %w", resource, clientID, err)
 	}
 	return nil

@@ -195,25 +195,7 @@ func (f *Filter) query(loc *time.Location) (*filterQuery, error) {
 			faults = append(faults, ecrm.FieldError{Field: v.field, Message: "compliance.error.too_long"})
 		}
 	}
-	client := strings.Join(strings.Fields(f.Client), " ")
-	if id, err := strconv.ParseInt(client, 10, 64); err == nil {
-		if id <= 0 {
-			faults = append(faults, ecrm.FieldError{Field: "client", Message: "compliance.error.client_invalid"})
-		}
-		q.add("d.client_id = ?", id)
-	} else if client != "" {
-		words := strings.Fields(likeEscape(client))
-		first, rest := words[0], strings.Join(words[1:], " ")
-		if rest == "" {
-			q.add(`d.client_id IN (SELECT id FROM clients WHERE ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%'
-			  OR ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%')`, first, first)
-		} else {
-			q.add(`d.client_id IN (SELECT id FROM clients WHERE
-			  (ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%' AND ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%')
-			  OR (ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%' AND ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%'))`,
-				first, rest, first, rest)
-		}
-	}
+	faults = append(faults, matchClient(q, "d.client_id", f.Client)...)
 	if p := strings.TrimSpace(f.Product); p != "" {
 		q.add("d.product_id = (SELECT id FROM products WHERE code = upper(?))", p)
 	}
@@ -428,12 +410,64 @@ type Input struct {
 
 var errRecordNotFound = ecrm.Errorf(ecrm.ENOTFOUND, "compliance.error.record_not_found")
 
+// matchClient narrows q to the client named by text in column: an id, or
+// the start of the family or given name, or of both in either order
+// ("pop", "ana pop", "popescu ana"), accents and case aside.
+func matchClient(q *filterQuery, column, text string) []ecrm.FieldError {
+	client := strings.Join(strings.Fields(text), " ")
+	if id, err := strconv.ParseInt(client, 10, 64); err == nil {
+		q.add(column+" = ?", id)
+		if id <= 0 {
+			return []ecrm.FieldError{{Field: "client", Message: "compliance.error.client_invalid"}}
+		}
+		return nil
+	}
+	if client == "" {
+		return nil
+	}
+	words := strings.Fields(likeEscape(client))
+	first, rest := words[0], strings.Join(words[1:], " ")
+	if rest == "" {
+		q.add(column+` IN (SELECT id FROM clients WHERE ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%'
+		  OR ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%')`, first, first)
+		return nil
+	}
+	q.add(column+` IN (SELECT id FROM clients WHERE
+	  (ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%' AND ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%')
+	  OR (ecrm_search_key(family_name) COLLATE "C" LIKE ecrm_search_key(?) || '%' AND ecrm_search_key(given_name) COLLATE "C" LIKE ecrm_search_key(?) || '%'))`,
+		first, rest, first, rest)
+	return nil
+}
+
+// matchStaff narrows q to the member of staff named by text in column: an
+// id, or any part of the name, accents and case aside ("maria", "ionescu").
+func matchStaff(q *filterQuery, column, text string) []ecrm.FieldError {
+	staff := strings.Join(strings.Fields(text), " ")
+	if id, err := strconv.ParseInt(staff, 10, 64); err == nil {
+		q.add(column+" = ?", id)
+		if id <= 0 {
+			return []ecrm.FieldError{{Field: "staff", Message: "compliance.error.id_invalid"}}
+		}
+		return nil
+	}
+	if staff != "" {
+		q.add(column+` IN (SELECT id FROM staff_users WHERE ecrm_search_key(display_name) LIKE '%' || ecrm_search_key(?) || '%')`, likeEscape(staff))
+	}
+	return nil
+}
+
 // LogRecordView records in the staff access log that a compliance officer
 // opened a decision record: it shows the client's evidence.
 func (c *Console) LogRecordView(ctx context.Context, who Exporter, d *Detail) error {
 	detail, _ := json.Marshal(map[string]any{"seq": d.Seq})
+	// A reload within ten minutes is the view already logged, as in the
+	// advisor's console (advisor.AccessRepeatWindow).
 	const q = `INSERT INTO staff_access_log (staff_id, client_id, resource, request_id, detail, accessed_at)
-VALUES ($1, $2, 'decision_record', nullif($3, ''), $4, $5)`
+SELECT $1, $2, 'decision_record', nullif($3, ''), $4, $5
+WHERE NOT EXISTS (
+    SELECT 1 FROM staff_access_log a
+    WHERE a.staff_id = $1 AND a.accessed_at > $5::timestamptz - interval '10 minutes' AND a.accessed_at <= $5
+      AND a.client_id = $2 AND a.resource = 'decision_record' AND a.detail = $4::jsonb)`
 	if _, err := c.pool.Exec(ctx, q, who.StaffID, d.ClientID, who.RequestID, detail, c.now()); err != nil {
 		return fmt.Errorf("record the view of decision record %d: %w", d.Seq, err)
 	}

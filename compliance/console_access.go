@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,8 +15,8 @@ import (
 // AccessFilter selects rows of the staff access log: who opened which
 // client, which credit history for what purpose, who exported what.
 type AccessFilter struct {
-	Staff  string // staff id
-	Client string // client id
+	Staff  string // staff id, or part of the name
+	Client string // client id, or the start of the name
 	From   string // YYYY-MM-DD in the console's zone
 	To     string
 	After  string
@@ -48,18 +47,13 @@ type AccessPage struct {
 func (c *Console) AccessLog(ctx context.Context, f AccessFilter) (*AccessPage, error) {
 	q := &filterQuery{}
 	var faults []ecrm.FieldError
-	for _, v := range []struct {
-		field, value string
-		column       string
-	}{{"staff", f.Staff, "a.staff_id"}, {"client", f.Client, "a.client_id"}} {
-		if s := strings.TrimSpace(v.value); s != "" {
-			id, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || id <= 0 {
-				faults = append(faults, ecrm.FieldError{Field: v.field, Message: "compliance.error.id_invalid"})
-			}
-			q.add(v.column+" = ?", id)
+	for _, v := range []struct{ field, value string }{{"staff", f.Staff}, {"client", f.Client}} {
+		if len([]rune(v.value)) > maxTextFilter {
+			faults = append(faults, ecrm.FieldError{Field: v.field, Message: "compliance.error.too_long"})
 		}
 	}
+	faults = append(faults, matchStaff(q, "a.staff_id", f.Staff)...)
+	faults = append(faults, matchClient(q, "a.client_id", f.Client)...)
 	start, end, pf := period(f.From, f.To, c.loc)
 	faults = append(faults, pf...)
 	if !start.IsZero() {

@@ -129,12 +129,18 @@ func TestAccessLog(t *testing.T) {
 		{"client=2", all[1:2]},
 		{"from=2026-11-06&to=2026-11-20", all[:2]},
 		{"staff=10&client=1", nil},
+		// By name, not only by id: part of the staff name, the start of
+		// the client's, accents and case aside.
+		{"staff=bogdan", all[1:]},
+		{"client=popa", all[1:2]},
+		{"client=ion+pop", all[1:2]},
+		{"staff=nobody", nil},
 	} {
 		if got := names(tt.q); !slices.Equal(got, tt.want) {
 			t.Errorf("%q: %v, want %v", tt.q, got, tt.want)
 		}
 	}
-	w := f.do(t, req{path: "/api/v1/compliance/access-log?staff=x&from=2026-02-30", as: asCompliance})
+	w := f.do(t, req{path: "/api/v1/compliance/access-log?staff=-3&from=2026-02-30", as: asCompliance})
 	if p := decodeProblemDoc(t, w); w.Code != 422 || len(p.Errors) != 2 || p.Errors[0].Field != "staff" || p.Errors[1].Field != "from" {
 		t.Errorf("bad filter: %d %+v", w.Code, p)
 	}
