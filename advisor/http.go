@@ -115,7 +115,16 @@ type clientListPage struct {
 	NextURL  string
 	FirstURL string
 	Form     formErrors
+	// Total counts the clients the search selects (up to
+	// MaxClientCount+1).
+	Total int
 }
+
+// TotalCapped reports whether more clients match than were counted.
+func (p clientListPage) TotalCapped() bool { return p.Total > MaxClientCount }
+
+// MaxTotal is MaxClientCount for the page.
+func (p clientListPage) MaxTotal() int { return MaxClientCount }
 
 func (h *Handler) showClientList(w http.ResponseWriter, r *http.Request) {
 	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
@@ -136,6 +145,10 @@ func (h *Handler) showClientList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Clients = result.Clients
+	if data.Total, err = h.store.CountClients(r.Context(), sc, f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if result.Next != "" {
 		data.NextURL = listURL("/console/clients", f, result.Next)
 	}

@@ -9,9 +9,12 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecrm-project/ecrm"
 )
 
 // listNames returns "Family, Given" of each client of an API page.
@@ -96,8 +99,40 @@ func TestClientListIsScopedAndSearchable(t *testing.T) {
 			if names := pageListNames(t, w.Body.String()); !slices.Equal(names, tt.want) {
 				t.Errorf("page names = %q, want %q", names, tt.want)
 			}
+			// The page counts what the search selects, all pages together.
+			if n, err := f.handler.store.CountClients(context.Background(), scopeOf(t, tt.as), queryFilter(t, tt.query)); err != nil || n != len(tt.want) {
+				t.Errorf("CountClients = %d, %v; want %d", n, err, len(tt.want))
+			}
+			if len(tt.want) > 0 {
+				want := fmt.Sprintf(`<p id="client-count">%d client`, len(tt.want))
+				if !strings.Contains(w.Body.String(), want) {
+					t.Errorf("the page does not say %s…", want)
+				}
+			}
 		})
 	}
+}
+
+// scopeOf is the scope of a test principal ("staff:1:advisor").
+func scopeOf(t *testing.T, as string) Scope {
+	t.Helper()
+	parts := strings.Split(as, ":")
+	id, _ := strconv.ParseInt(parts[1], 10, 64)
+	sc, err := ReadScope(&ecrm.Principal{Kind: ecrm.PrincipalStaff, StaffID: id, Roles: strings.Split(parts[2], ",")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// queryFilter is the client filter of a list URL's query.
+func queryFilter(t *testing.T, query string) ClientFilter {
+	t.Helper()
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filterFrom(q)
 }
 
 func TestClientListRows(t *testing.T) {

@@ -256,6 +256,41 @@ func clientsArgs(sc Scope, f *ClientFilter) ([]any, error) {
 		afterFamily, afterGiven, afterID, f.Limit + 1}, nil
 }
 
+// MaxClientCount is where counting the clients a search selects stops: an
+// advisor's book is counted exactly; "more than 10,000" is what a search
+// over a million clients needs to say.
+const MaxClientCount = 10_000
+
+// qClientCount counts what qClients selects, without paging, up to
+// MaxClientCount+1 rows.
+const qClientCount = `
+SELECT count(*) FROM (
+    SELECT 1 FROM clients c
+    WHERE ($1::bigint IS NULL OR c.advisor_id = $1)
+      AND ($2::text = '' OR c.segment = $2)
+      AND (($7::text = ''
+            AND ($3::text = '' OR ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($3) || '%')
+            AND ($4::text = '' OR ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($4) || '%'))
+        OR ($5::text <> ''
+            AND ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($5) || '%'
+            AND ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($6) || '%')
+        OR ($7::text <> '' AND lower(c.email) COLLATE "C" LIKE lower($7) || '%'))
+    LIMIT $8) selected`
+
+// CountClients counts the clients in scope the filter selects, up to
+// MaxClientCount (more reports MaxClientCount+1).
+func (s *Store) CountClients(ctx context.Context, sc Scope, f ClientFilter) (int, error) {
+	args, err := clientsArgs(sc, &f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, qClientCount, args[0], args[1], args[2], args[3], args[4], args[5], args[6], MaxClientCount+1).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count clients: %w", err)
+	}
+	return n, nil
+}
+
 // Clients returns one page of the clients in scope, in name order.
 func (s *Store) Clients(ctx context.Context, sc Scope, f ClientFilter) (ClientPage, error) {
 	args, err := clientsArgs(sc, &f)
