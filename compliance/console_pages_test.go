@@ -174,5 +174,10 @@ func TestIdsWithoutThousandsSeparators(t *testing.T) {
 		if !strings.Contains(body, `<h1 id="record-title">`+want+`</h1>`) {
 			t.Errorf("%s: the record page's title is not %q", lang, want)
 		}
+		// A record's page belongs to the records in the console's own
+		// navigation.
+		if !strings.Contains(body, `<a href="/console/compliance" aria-current="page">`) || strings.Count(body, `aria-current="page"`) != 2 {
+			t.Errorf("%s: the records are not the current section (and only they, with the console's Compliance item)", lang)
+		}
 	}
 }

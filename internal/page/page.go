@@ -248,7 +248,8 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		"percent": func(ratio decimal.Decimal, places int) string {
 			return l.Percent(ratio, int32(places))
 		},
-		"date": l.Date,
+		"date":      l.Date,
+		"hasPrefix": strings.HasPrefix,
 		// ibanGroups writes an IBAN in groups of four, as printed on
 		// statements and cards, so it can be read out and checked.
 		"ibanGroups": func(iban string) string {
