@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -384,9 +385,13 @@ type Detail struct {
 	Summary
 	ProductID        int64
 	ProductVersionID int64
-	EngineVersion    string
-	RuleVersion      string
-	Body             Body
+	// ProductName and ProductVersion are the offered version's name and
+	// number ("version 1"), not the version row's id.
+	ProductName    string
+	ProductVersion int
+	EngineVersion  string
+	RuleVersion    string
+	Body           Body
 	// BodyText is the stored canonical JSON, as hashed.
 	BodyText string
 	// Inputs are the input snapshot's fields in key order, values as JSON.
@@ -400,6 +405,15 @@ type Detail struct {
 	Reviews []Review
 	// Sampled is true when the record is in the review sample.
 	Sampled bool
+}
+
+// CheckTitleKey is the catalogue key naming a gate check in words; a check
+// the console does not know keeps its name.
+func (d *Detail) CheckTitleKey(name string) string {
+	if slices.Contains(CheckNames, name) {
+		return "compliance.check." + name
+	}
+	return "compliance.check.other"
 }
 
 // Input is one field of an input snapshot.
@@ -481,6 +495,8 @@ func (c *Console) Record(ctx context.Context, seq int64) (*Detail, error) {
 	var basisPoints int
 	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		q := `SELECT ` + summaryColumns + `, coalesce(d.product_id, 0), coalesce(d.product_version_id, 0),
+    coalesce((SELECT pv.name FROM product_versions pv WHERE pv.id = d.product_version_id), ''),
+    coalesce((SELECT pv.version FROM product_versions pv WHERE pv.id = d.product_version_id), 0),
     d.engine_version, d.rule_version, d.body::text, d.prev_hash, d.hash,
     (SELECT sample_basis_points FROM compliance_settings)
 FROM decision_records d
@@ -488,7 +504,7 @@ FROM decision_records d
 WHERE d.seq = $1`
 		err := tx.QueryRow(ctx, q, seq).Scan(&d.Seq, &d.Kind, &d.RefersTo, &d.ClientID, &d.ClientName, &d.ProductCode, &d.Engine, &d.Channel,
 			&d.ActorKind, &d.StaffID, &d.StaffName, &d.Outcome, &d.RecordedAt, &d.Review,
-			&d.ProductID, &d.ProductVersionID, &d.EngineVersion, &d.RuleVersion, &body, &d.PrevHash, &d.Hash, &basisPoints)
+			&d.ProductID, &d.ProductVersionID, &d.ProductName, &d.ProductVersion, &d.EngineVersion, &d.RuleVersion, &body, &d.PrevHash, &d.Hash, &basisPoints)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errRecordNotFound
 		}

@@ -215,7 +215,7 @@ func TestConsoleRecordDetail(t *testing.T) {
 	if want := fmt.Sprintf("%d:4,%d:5", c4, c5); views != want {
 		t.Errorf("access log of record views = %q, want %q", views, want)
 	}
-	for _, want := range []string{"Fits the client&#39;s savings goal", `<code>suitability</code>`, "check-failed", "failed: suitability",
+	for _, want := range []string{"Fits the client&#39;s savings goal", `Suitability <code class="muted">suitability</code>`, "check-failed", "failed: suitability",
 		"Bogdan Advisor", "Ion Popa", "DEP-12M", "€0.00"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("record page lacks %q", want)
