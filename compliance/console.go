@@ -395,7 +395,10 @@ type Detail struct {
 	// BodyText is the stored canonical JSON, as hashed.
 	BodyText string
 	// Inputs are the input snapshot's fields in key order, values as JSON.
-	Inputs   []Input
+	Inputs []Input
+	// Snapshot is the gate's input snapshot, read back for the readable
+	// summary; nil for a record the gate did not write (a response).
+	Snapshot *Snapshot
 	PrevHash []byte
 	Hash     []byte
 	// Related are the records referring to this one: the client's
@@ -543,6 +546,11 @@ WHERE d.refers_to = $1 ORDER BY d.seq`, seq)
 			text = []byte(s)
 		}
 		d.Inputs = append(d.Inputs, Input{Name: k, Value: string(text)})
+	}
+	if raw, err := json.Marshal(d.Body.Inputs); err == nil && len(d.Body.Inputs) > 0 {
+		if snap, err := ParseSnapshot(raw); err == nil {
+			d.Snapshot = &snap
+		}
 	}
 	d.Sampled = d.Kind == string(KindOfferShown) && SamplePoint(d.Hash) < basisPoints
 	return &d, nil

@@ -41,6 +41,7 @@ var consoleDynamicKeys = map[string][]string{
 	"compliance.export.error.":      {"too_many", "format_unknown"},
 	"compliance.queue.error.":       {"rate_range"},
 	"compliance.nav.":               {"console"},
+	"products.goal.":                {"borrow", "deposit", "invest", "insure"},
 	"compliance.filter.date_hint":   {""},
 	"compliance.filter.client_hint": {""},
 }

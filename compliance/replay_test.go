@@ -2,11 +2,18 @@ package compliance
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
+	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -144,5 +151,42 @@ func TestReplayClientAtTime(t *testing.T) {
 	}
 	if _, err := rp.ClientAt(ctx, e.clientID, gateNow.AddDate(0, 0, -1)); ecrm.ErrorCode(err) != ecrm.ENOTFOUND {
 		t.Errorf("before any offer: %v", err)
+	}
+}
+
+// TestRecordPageSummarisesSnapshot: the record page reads the gate's input
+// snapshot back in words — the request, the client, consent and fatigue —
+// and keeps every raw input one click away.
+func TestRecordPageSummarisesSnapshot(t *testing.T) {
+	e := newGateEnv(t)
+	v := e.present(e.loanPresentation(e.clientID))
+	if _, err := e.pool.Exec(context.Background(), `INSERT INTO staff_users (id, email, display_name, roles)
+		VALUES (10, 'carmen@bank.test', 'Carmen Compliance', '{compliance}')`); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := page.New(Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewConsoleHandler(e.pool, pages)
+	h.SetLocation(bucharest)
+	r := chi.NewRouter()
+	r.Use(web.RequestID(slog.New(slog.NewTextHandler(io.Discard, nil))), i18n.Middleware, withTestPrincipal)
+	h.Routes(r)
+	f := &consoleFixture{router: r}
+	body := f.do(t, req{path: fmt.Sprintf("/console/compliance/records/%d", v[0].Seq), as: asCompliance}).Body.String()
+	start := strings.Index(body, `id="record-snapshot"`)
+	end := strings.Index(body, `id="record-inputs-raw"`)
+	if start < 0 || end < start {
+		t.Fatalf("no snapshot summary before the raw inputs:\n%s", body)
+	}
+	summary := body[start:end]
+	for _, want := range []string{"borrow", "€20,000.00", "36 months", "Gate rules", "<code>" + GateVersion + "</code>"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if !strings.Contains(body, `<details id="record-inputs-raw">`) {
+		t.Errorf("raw inputs are not folded for a gate record")
 	}
 }
