@@ -301,10 +301,22 @@ func TestLoginAsClientAndLogout(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(location(t, res), e.issuer) || !strings.Contains(location(t, res), "id_token_hint=") {
 		t.Fatalf("logout = %d → %q, want the provider's end_session_endpoint", res.StatusCode, res.Header.Get("Location"))
 	}
+	endSession := location(t, res)
 	var sessions int
-	e.pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions`).Scan(&sessions)
-	if sessions != 0 {
-		t.Fatalf("%d sessions left after logout", sessions)
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions`).Scan(&sessions); err != nil || sessions != 1 {
+		t.Fatalf("%d sessions after logout (%v), want only the new anonymous one carrying the confirmation", sessions, err)
+	}
+	// The provider sends the browser home, where the logout is confirmed
+	// once: a reload is an ordinary home page.
+	res, _ = b.get(endSession)
+	if res.StatusCode != http.StatusFound && res.StatusCode != http.StatusSeeOther || location(t, res) != e.baseURL+"/" {
+		t.Fatalf("end session = %d → %q, want the home page", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, body := b.get(e.baseURL + "/"); !strings.Contains(body, `id="logged-out"`) || !strings.Contains(body, "You are logged out.") {
+		t.Errorf("home after logout does not confirm it")
+	}
+	if _, body := b.get(e.baseURL + "/"); strings.Contains(body, `id="logged-out"`) {
+		t.Errorf("the logout confirmation shows again on reload")
 	}
 	// The old cookie no longer works, even if replayed.
 	replay := e.newBrowser()

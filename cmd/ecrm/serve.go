@@ -323,7 +323,8 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, identity.HomePath(p), http.StatusSeeOther)
 		return
 	}
-	a.pages.Render(w, r, http.StatusOK, "home", nil)
+	loggedOut := a.auth != nil && a.auth.PopLoggedOut(r.Context())
+	a.pages.Render(w, r, http.StatusOK, "home", struct{ LoggedOut bool }{loggedOut})
 }
 
 // errorPage answers with a problem document for API callers and an error

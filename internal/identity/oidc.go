@@ -73,6 +73,9 @@ const (
 	keyReturnTo  = "login.return_to"
 	keyPrincipal = "principal"
 	keyIDToken   = "id_token"
+	// keyLoggedOut marks the fresh session a logout leaves behind, so the
+	// home page can confirm it once.
+	keyLoggedOut = "logged_out"
 	keyAuthTime  = "auth_time"
 )
 
@@ -358,6 +361,10 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) {
 		web.Problem(w, r, err)
 		return
 	}
+	// A new, anonymous session carries the confirmation across the
+	// provider's end-session page: the return address stays the one
+	// registered with the provider.
+	a.sessions.Put(ctx, keyLoggedOut, "1")
 	target := "/"
 	if idToken != "" {
 		a.mu.Lock()
@@ -376,6 +383,11 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// PopLoggedOut reports, once, that this browser has just logged out.
+func (a *Authenticator) PopLoggedOut(ctx context.Context) bool {
+	return a.sessions.PopString(ctx, keyLoggedOut) == "1"
 }
 
 // SessionPrincipal returns the principal stored in the session, or nil.
