@@ -558,12 +558,13 @@ func (in InteractionInput) Validate(now time.Time, loc *time.Location) (NewInter
 }
 
 // parseTime reads RFC 3339, or a local date and time as an HTML
-// datetime-local input sends it.
+// datetime-local input sends it or as the hint writes it (a space for the
+// "T", in a browser that shows the field as plain text).
 func parseTime(s string, loc *time.Location) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, true
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, true
 		}

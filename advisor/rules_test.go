@@ -82,6 +82,8 @@ func TestValidateInteraction(t *testing.T) {
 			at: time.Date(2026, 11, 15, 9, 30, 0, 0, time.UTC)},
 		{name: "form time with seconds", edit: func(in *InteractionInput) { in.OccurredAt = "2026-11-15T11:30:15" },
 			at: time.Date(2026, 11, 15, 9, 30, 15, 0, time.UTC)},
+		{name: "as the hint writes it", edit: func(in *InteractionInput) { in.OccurredAt = "2026-11-15 11:30" },
+			at: time.Date(2026, 11, 15, 9, 30, 0, 0, time.UTC)},
 		{name: "five minutes ahead", edit: func(in *InteractionInput) { in.OccurredAt = "2026-11-15T10:05:00Z" },
 			at: testNow.Add(5 * time.Minute)},
 		{name: "subject of 200 letters", edit: func(in *InteractionInput) { in.Subject = strings.Repeat("ș", 200) }, at: testNow},
