@@ -25,6 +25,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,6 +96,19 @@ var tables = []table{
 	{"objections", objectionColumns, (*generator).writeObjections},
 }
 
+type keptSetting struct{ table, staffColumn string }
+
+// keptSettings are the firm's settings that refer to staff: a reset keeps
+// their rows and forgets who last changed them.
+var keptSettings = []keptSetting{
+	{"contact_policies", "updated_by"},
+	{"compliance_settings", "updated_by"},
+}
+
+func isKeptSetting(table string) bool {
+	return slices.ContainsFunc(keptSettings, func(k keptSetting) bool { return k.table == table })
+}
+
 func tableNames() []string {
 	names := make([]string, len(tables))
 	for i, t := range tables {
@@ -157,10 +171,25 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, opt Options) (rep Report, err
 		if err != nil {
 			return Report{}, err
 		}
+		// The firm's settings refer to the staff who last changed them,
+		// so CASCADE would empty them too; they are configuration, not
+		// demo data, and the gate cannot run without its contact
+		// policies. Their rows are kept, without the departed staff.
+		for _, k := range keptSettings {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE kept_%[1]s ON COMMIT DROP AS SELECT * FROM %[1]s;
+				UPDATE kept_%[1]s SET %[2]s = NULL`, k.table, k.staffColumn)); err != nil {
+				return Report{}, fmt.Errorf("seed: keep %s: %w", k.table, err)
+			}
+		}
 		if _, err := tx.Exec(ctx, "TRUNCATE "+list+" RESTART IDENTITY CASCADE"); err != nil {
 			return Report{}, fmt.Errorf("seed: reset: %w", err)
 		}
-		if len(dependants) > 0 {
+		for _, k := range keptSettings {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %[1]s SELECT * FROM kept_%[1]s`, k.table)); err != nil {
+				return Report{}, fmt.Errorf("seed: restore %s: %w", k.table, err)
+			}
+		}
+		if dependants = slices.DeleteFunc(dependants, isKeptSetting); len(dependants) > 0 {
 			log.Warn("reset also emptied the tables that refer to the demo data", "tables", strings.Join(dependants, ", "))
 		}
 	} else {

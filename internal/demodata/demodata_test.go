@@ -301,7 +301,21 @@ func TestSeedResetReplacesData(t *testing.T) {
 	if _, err := pool.Exec(context.Background(), `INSERT INTO identities (issuer, subject, client_id) VALUES ('https://idp.example', 'ana', 1)`); err != nil {
 		t.Fatal(err)
 	}
+	// The firm's settings, last changed by a demo staff member, stay.
+	if _, err := pool.Exec(context.Background(), `
+		UPDATE contact_policies SET max_offers_per_product = 3, updated_by = 1 WHERE channel = 'email';
+		UPDATE compliance_settings SET sample_basis_points = 250, updated_by = 1`); err != nil {
+		t.Fatal(err)
+	}
+	policies := queryInt(t, pool, `SELECT count(*) FROM contact_policies`)
 	rep := seed(t, pool, Options{Clients: 35, Seed: 2, Reset: true})
+	if n := queryInt(t, pool, `SELECT count(*) FROM contact_policies`); n != policies || policies < 7 {
+		t.Errorf("after reset: %d contact policies, want the %d there were", n, policies)
+	}
+	if queryInt(t, pool, `SELECT max_offers_per_product FROM contact_policies WHERE channel = 'email' AND updated_by IS NULL`) != 3 ||
+		queryInt(t, pool, `SELECT sample_basis_points FROM compliance_settings WHERE updated_by IS NULL`) != 250 {
+		t.Error("reset did not keep the changed settings, without their departed editor")
+	}
 	if rep.Rows["clients"] != 35 || queryInt(t, pool, `SELECT count(*) FROM clients`) != 35 {
 		t.Errorf("after reset: %d clients, want 35", queryInt(t, pool, `SELECT count(*) FROM clients`))
 	}
