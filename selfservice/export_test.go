@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
@@ -149,6 +153,17 @@ func TestMyDataReadable(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	// Headings and yes/no in words, never the JSON's names.
+	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, raw := range []string{`<th scope="col">given_name</th>`, "<td>false</td>", "<td>true</td>"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("the page shows %q", raw)
+		}
+	}
 	for _, leak := range []string{"Bogdan", "HOME-0041"} {
 		if strings.Contains(body, leak) {
 			t.Errorf("the page shows another client's %q", leak)
@@ -156,5 +171,42 @@ func TestMyDataReadable(t *testing.T) {
 	}
 	if rec := do(t, srv, request{path: "/portal/data/view"}); rec.Code == http.StatusOK {
 		t.Errorf("anonymous: %d, want a refusal", rec.Code)
+	}
+}
+
+// TestMyDataColumnsNamed: every column the export can hold has a heading
+// in each language — the tables' columns (read from the schema, so a
+// column added tomorrow needs its words) and the keys the export builds.
+func TestMyDataColumnsNamed(t *testing.T) {
+	pool := newFixture(t)
+	var columns []string
+	for _, m := range regexp.MustCompile(`to_jsonb\((\w+)\)`).FindAllStringSubmatch(exportSQL, -1) {
+		from := regexp.MustCompile(`FROM (\w+) ` + m[1] + `\b`).FindStringSubmatch(exportSQL)
+		if from == nil {
+			t.Fatalf("no table for alias %s", m[1])
+		}
+		rows, err := pool.Query(context.Background(), `SELECT column_name::text FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = $1`, from[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(names) == 0 {
+			t.Fatalf("columns of %s: %v %v", from[1], names, err)
+		}
+		columns = append(columns, names...)
+	}
+	for _, m := range regexp.MustCompile(`'([a-z_]+)',\s+(?:[a-z]+\.|jsonb_build_object)`).FindAllStringSubmatch(exportSQL, -1) {
+		columns = append(columns, m[1])
+	}
+	if len(columns) < 100 {
+		t.Fatalf("only %d columns found", len(columns))
+	}
+	for _, c := range columns {
+		for _, lang := range i18n.Supported() {
+			if !i18n.HasMessage(lang, "portal.data.column."+c) {
+				t.Errorf("column %q has no heading in %s", c, lang)
+			}
+		}
 	}
 }

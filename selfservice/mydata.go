@@ -18,17 +18,19 @@ var dataSections = []string{"client", "relationships", "identities", "consents",
 	"accounts", "account_transactions", "positions", "insurance_policies", "premium_instalments", "premium_payments", "claims",
 	"credit_lines", "credit_payments", "risk_assessments", "interactions", "offer_decisions", "review_requests", "portal_actions"}
 
-// dataTable is one section as a table.
+// dataTable is one section as a table; its column headings are
+// portal.data.column.<name> (the JSON download keeps the names).
 type dataTable struct {
 	Name    string
 	Columns []string
 	Rows    [][]dataCell
 }
 
-// dataCell is a value as text; Nested marks a document (a decision
-// record's body) shown folded.
+// dataCell is a value as text, or as a catalogue key (Key: yes and no);
+// Nested marks a document (a decision record's body) shown folded.
 type dataCell struct {
 	Text   string
+	Key    string
 	Nested bool
 }
 
@@ -100,7 +102,10 @@ func cellOf(v any) dataCell {
 	case json.Number:
 		return dataCell{Text: v.String()}
 	case bool:
-		return dataCell{Text: fmt.Sprint(v)}
+		if v {
+			return dataCell{Key: "portal.data.yes"}
+		}
+		return dataCell{Key: "portal.data.no"}
 	}
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return dataCell{Text: string(b), Nested: true}
