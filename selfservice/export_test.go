@@ -154,12 +154,13 @@ func TestMyDataReadable(t *testing.T) {
 		}
 	}
 	// Headings and yes/no in words, never the JSON's names.
-	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>"} {
+	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>",
+		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	for _, raw := range []string{`<th scope="col">given_name</th>`, "<td>false</td>", "<td>true</td>"} {
+	for _, raw := range []string{`<th scope="col">given_name</th>`, "<td>false</td>", "<td>true</td>", "12345.60", "2020-01-10"} {
 		if strings.Contains(body, raw) {
 			t.Errorf("the page shows %q", raw)
 		}

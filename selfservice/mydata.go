@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // The readable form of "my data": the same document as the JSON download,
@@ -26,16 +29,32 @@ type dataTable struct {
 	Rows    [][]dataCell
 }
 
-// dataCell is a value as text, or as a catalogue key (Key: yes and no);
-// Nested marks a document (a decision record's body) shown folded.
+// dataCell is a value as text, as a catalogue key (Key: yes and no) or as
+// a day or an instant written the reader's way; Nested marks a document (a
+// decision record's body) shown folded.
 type dataCell struct {
-	Text   string
-	Key    string
-	Nested bool
+	Text    string
+	Key     string
+	Day     *time.Time
+	Instant *time.Time
+	Number  *decimal.Decimal
+	Places  int
+	Nested  bool
+}
+
+// numericColumns hold amounts, rates and quantities, written with the
+// reader's separators and every decimal the firm keeps. Only these: a
+// phone or an account number is digits too, but not a number to format.
+var numericColumns = map[string]bool{
+	"amount": true, "amount_due": true, "amount_paid": true, "annual_income": true, "approved_amount": true,
+	"average_cost": true, "balance": true, "claimed_amount": true, "credit_limit": true, "interest_rate": true,
+	"loss_capacity": true, "monthly_payment": true, "paid_amount": true, "premium": true, "quantity": true,
+	"sum_insured": true,
 }
 
 type myDataPage struct {
 	Tables []dataTable
+	Zone   *time.Location
 }
 
 // dataTables turns the personal-data document into tables.
@@ -72,7 +91,7 @@ func dataTables(doc []byte) ([]dataTable, error) {
 		for _, r := range rows {
 			cells := make([]dataCell, len(t.Columns))
 			for i, c := range t.Columns {
-				cells[i] = cellOf(r[c])
+				cells[i] = cellOf(c, r[c])
 			}
 			t.Rows = append(t.Rows, cells)
 		}
@@ -93,11 +112,24 @@ func columnRank(c string) int {
 	return 1
 }
 
-func cellOf(v any) dataCell {
+func cellOf(column string, v any) dataCell {
+	if numericColumns[column] {
+		if d, err := decimal.NewFromString(fmt.Sprint(v)); err == nil {
+			return dataCell{Number: &d, Places: max(0, -int(d.Exponent()))}
+		}
+	}
 	switch v := v.(type) {
 	case nil:
 		return dataCell{Text: "—"}
 	case string:
+		// PostgreSQL's JSON writes dates and timestamps in these forms;
+		// other text (an IBAN, a policy number) never parses as them.
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			return dataCell{Day: &t}
+		}
+		if t, err := time.Parse("2006-01-02T15:04:05.999999Z07:00", v); err == nil {
+			return dataCell{Instant: &t}
+		}
 		return dataCell{Text: v}
 	case json.Number:
 		return dataCell{Text: v.String()}
@@ -122,6 +154,6 @@ func (h *Handler) showMyData(w http.ResponseWriter, r *http.Request, clientID in
 		return fmt.Errorf("my data page: %w", err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.pages.Render(w, r, http.StatusOK, "portal_data", myDataPage{Tables: tables})
+	h.pages.Render(w, r, http.StatusOK, "portal_data", myDataPage{Tables: tables, Zone: h.svc.zone})
 	return nil
 }
