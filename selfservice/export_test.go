@@ -155,12 +155,12 @@ func TestMyDataReadable(t *testing.T) {
 	}
 	// Headings and yes/no in words, never the JSON's names.
 	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>",
-		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>"} {
+		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>", "<td>Deschis</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	for _, raw := range []string{`<th scope="col">given_name</th>`, "<td>false</td>", "<td>true</td>", "12345.60", "2020-01-10"} {
+	for _, raw := range []string{`<th scope="col">given_name</th>`, "<td>false</td>", "<td>true</td>", "12345.60", "2020-01-10", "<td>open</td>"} {
 		if strings.Contains(body, raw) {
 			t.Errorf("the page shows %q", raw)
 		}
@@ -180,14 +180,15 @@ func TestMyDataReadable(t *testing.T) {
 // column added tomorrow needs its words) and the keys the export builds.
 func TestMyDataColumnsNamed(t *testing.T) {
 	pool := newFixture(t)
-	var columns []string
-	for _, m := range regexp.MustCompile(`to_jsonb\((\w+)\)`).FindAllStringSubmatch(exportSQL, -1) {
-		from := regexp.MustCompile(`FROM (\w+) ` + m[1] + `\b`).FindStringSubmatch(exportSQL)
-		if from == nil {
-			t.Fatalf("no table for alias %s", m[1])
+	var columns, tables []string
+	// Each to_jsonb(x) reads the table of the first FROM after it.
+	for _, from := range regexp.MustCompile(`(?s)to_jsonb\((\w+)\).*?FROM (\w+) (\w+)`).FindAllStringSubmatch(exportSQL, -1) {
+		if from[1] != from[3] {
+			t.Fatalf("to_jsonb(%s) reads %s %s", from[1], from[2], from[3])
 		}
+		tables = append(tables, from[2])
 		rows, err := pool.Query(context.Background(), `SELECT column_name::text FROM information_schema.columns
-			WHERE table_schema = current_schema() AND table_name = $1`, from[1])
+			WHERE table_schema = current_schema() AND table_name = $1`, from[2])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,10 +204,33 @@ func TestMyDataColumnsNamed(t *testing.T) {
 	if len(columns) < 100 {
 		t.Fatalf("only %d columns found", len(columns))
 	}
+	var keys []string
 	for _, c := range columns {
+		keys = append(keys, "portal.data.column."+c)
+	}
+	// Every code a CHECK constraint allows in an exported column, the
+	// offer log's and the review requests' included, reads as words.
+	rows, err := pool.Query(context.Background(), `
+		SELECT a.attname::text, pg_get_constraintdef(c.oid)
+		FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		WHERE c.contype = 'c' AND cardinality(c.conkey) = 1 AND pg_get_constraintdef(c.oid) LIKE '%= ANY (ARRAY[%'
+		  AND c.conrelid::regclass::text = ANY ($1)`, append(tables, "decision_records", "human_review_requests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Column, Definition string }])
+	if err != nil || len(checks) < 35 {
+		t.Fatalf("%d CHECK constraints, %v", len(checks), err)
+	}
+	for _, c := range checks {
+		for _, v := range regexp.MustCompile(`'([a-z0-9_]+)'::text`).FindAllStringSubmatch(c.Definition, -1) {
+			keys = append(keys, "portal.data.value."+c.Column+"."+v[1])
+		}
+	}
+	for _, key := range keys {
 		for _, lang := range i18n.Supported() {
-			if !i18n.HasMessage(lang, "portal.data.column."+c) {
-				t.Errorf("column %q has no heading in %s", c, lang)
+			if !i18n.HasMessage(lang, key) {
+				t.Errorf("%q is missing in %s", key, lang)
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // The readable form of "my data": the same document as the JSON download,
@@ -124,6 +126,9 @@ func cellOf(column string, v any) dataCell {
 	case string:
 		// PostgreSQL's JSON writes dates and timestamps in these forms;
 		// other text (an IBAN, a policy number) never parses as them.
+		if key := "portal.data.value." + column + "." + v; i18n.HasMessage(i18n.English, key) {
+			return dataCell{Key: key} // a code the schema allows, in words
+		}
 		if t, err := time.Parse(time.DateOnly, v); err == nil {
 			return dataCell{Day: &t}
 		}
