@@ -14,8 +14,7 @@ type creditLine struct {
 	rate       int64 // annual, millionths
 	term       int   // months (loans)
 	opened     day
-	instalment int64 // monthly payment of a loan, minor units
-	dueDay     int
+	instalment int64   // monthly payment of a loan, minor units
 	used       float64 // revolving: share of the limit in use
 	// earlyRepay is the period index (months after the first instalment)
 	// at which the client repays the loan in full, or 0 for never.
@@ -103,7 +102,7 @@ func (gen *generator) drawCreditLines(c *client) {
 
 	add := func(kind string, internal bool) *creditLine {
 		c.lines = append(c.lines, creditLine{kind: kind, internal: internal, lender: ownBank, currency: c.currency,
-			slip: slip, account: -1, dueDay: between(r, 1, 28)})
+			slip: slip, account: -1})
 		l := &c.lines[len(c.lines)-1]
 		if !internal {
 			l.lender = otherBanks[r.IntN(len(otherBanks))].name
@@ -317,7 +316,7 @@ func (gen *generator) buildCreditHistory(c *client) {
 			h.months[h.n] = m
 			h.n++
 			if !l.revolving() && balance == 0 {
-				h.status, h.closed = "closed", p+day(min(l.dueDay, 28)-1)
+				h.status, h.closed = "closed", p.inMonth(0, l.dueDay())
 				break
 			}
 		}
@@ -451,5 +450,13 @@ func (gen *generator) writeCreditPayments(w *rowWriter) error {
 	})
 }
 
+// dueDay is the line's day of the month for payments: the day it was
+// opened, clamped to the end of shorter months (as the portal and the
+// advisor's 360 compute the next payment).
+func (l *creditLine) dueDay() int {
+	_, _, d := l.opened.date()
+	return d
+}
+
 // paidOn is the day the payment for a period is collected.
-func (l *creditLine) paidOn(m *creditMonth) day { return m.period + day(l.dueDay-1) }
+func (l *creditLine) paidOn(m *creditMonth) day { return m.period.inMonth(0, l.dueDay()) }

@@ -212,6 +212,17 @@ func TestSeedStructure(t *testing.T) {
 		expectZero(t, pool, "internal cards whose account differs from the line", `
 			SELECT count(*) FROM credit_lines l JOIN accounts a ON a.id = l.account_id
 			WHERE a.kind = 'card' AND l.balance <> greatest(0, -a.balance)`)
+		// A loan is repaid on its own day of the month, the day it was
+		// opened (clamped to shorter months), as the portal's next payment
+		// says.
+		repayments := `FROM credit_lines l JOIN account_transactions t ON t.account_id = l.account_id AND t.kind = 'loan_repayment'
+			WHERE l.kind IN ('mortgage', 'consumer_loan', 'car_loan')`
+		if n := queryInt(t, pool, `SELECT count(*) `+repayments); n < 100 {
+			t.Errorf("%d loan repayments to check", n)
+		}
+		expectZero(t, pool, "loan repayments off the line's day", `SELECT count(*) `+repayments+`
+			AND extract(day FROM t.booked_at AT TIME ZONE 'UTC') <> least(extract(day FROM l.opened_on),
+			    extract(day FROM date_trunc('month', t.booked_at AT TIME ZONE 'UTC') + interval '1 month - 1 day'))`)
 		expectZero(t, pool, "transactions of another client's account",
 			`SELECT count(*) FROM account_transactions t JOIN accounts a ON a.id = t.account_id WHERE a.client_id <> t.client_id`)
 	})
