@@ -30,6 +30,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // Scope is which clients a member of staff reaches. It is derived from the
@@ -467,6 +468,18 @@ type ProfileChange struct {
 	ActorKind string
 	StaffName string
 	ChangedAt time.Time
+}
+
+// FieldKey is the catalogue key naming the changed field in words.
+func (c ProfileChange) FieldKey() string { return "portal.data.column." + c.Field }
+
+// ValueKey is the catalogue key wording a coded value of the field
+// ("married", "email"), or "" for free text shown as entered.
+func (c ProfileChange) ValueKey(value string) string {
+	if key := "portal.data.value." + c.Field + "." + value; i18n.HasMessage(i18n.English, key) {
+		return key
+	}
+	return ""
 }
 
 // How many contacts and profile changes the client 360 shows.

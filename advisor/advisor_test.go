@@ -206,7 +206,8 @@ INSERT INTO consents (client_id, purpose, channel, granted, wording_version, sou
 
 INSERT INTO profile_changes (client_id, field, old_value, new_value, actor_kind, staff_id, changed_at) VALUES
   (101, 'email', 'm.ionescu@old.test', 'maria.ionescu@mail.test', 'staff', 1, '2026-11-01 12:00+00'),
-  (101, 'phone', NULL, '+40 721 000 001', 'client', NULL, '2026-10-01 12:00+00');
+  (101, 'phone', NULL, '+40 721 000 001', 'client', NULL, '2026-10-01 12:00+00'),
+  (101, 'marital_status', 'single', 'married', 'client', NULL, '2026-09-01 12:00+00');
 `
 
 // fixture is a database with the fixture's rows and the console served on

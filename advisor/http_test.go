@@ -730,7 +730,7 @@ func TestClient360(t *testing.T) {
 		}
 		changes = append(changes, ch.Field+" by "+ch.ActorKind+by)
 	}
-	if want := []string{"email by staff Ana Advisor", "phone by client"}; !slices.Equal(changes, want) {
+	if want := []string{"email by staff Ana Advisor", "phone by client", "marital_status by client"}; !slices.Equal(changes, want) {
 		t.Errorf("profile changes = %q, want %q", changes, want)
 	}
 
@@ -793,8 +793,18 @@ func TestClient360Page(t *testing.T) {
 			t.Errorf("English page lacks %q", want)
 		}
 	}
+	// Profile changes name the field and coded values in words; free
+	// text stays as entered.
+	for _, want := range []string{"<td>Marital status</td>", "<td>Single</td>", "<td>Married</td>", "<td>E-mail</td>", "<td>maria.ionescu@mail.test</td>"} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English page lacks %q", want)
+		}
+	}
+	if strings.Contains(en, "marital_status") || strings.Contains(en, "<td>married</td>") {
+		t.Error("English page shows a field or value code")
+	}
 	ro := f.do(t, request{path: "/console/clients/101", as: asAdvisorA, acceptLanguage: "ro"}).Body.String()
-	for _, want := range []string{"-38.499,50\u00a0lei", "201,25\u00a0EUR", "Familie cu persoane în întreținere", "16 nov. 1980 (vârsta 45)"} {
+	for _, want := range []string{"<td>Stare civilă</td>", "<td>Căsătorit(ă)</td>", "-38.499,50\u00a0lei", "201,25\u00a0EUR", "Familie cu persoane în întreținere", "16 nov. 1980 (vârsta 45)"} {
 		if !strings.Contains(ro, want) {
 			t.Errorf("Romanian page lacks %q", want)
 		}
