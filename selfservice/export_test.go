@@ -141,6 +141,10 @@ func TestQuoteDecimals(t *testing.T) {
 // client's language, and only hers.
 func TestMyDataReadable(t *testing.T) {
 	pool := newFixture(t)
+	if _, err := pool.Exec(context.Background(), `INSERT INTO profile_changes (client_id, field, old_value, new_value, actor_kind, changed_at)
+		VALUES ($1, 'marital_status', 'divorced', 'widowed', 'client', '2026-10-02 10:00Z')`, ana); err != nil {
+		t.Fatal(err)
+	}
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
 	rec := do(t, srv, request{path: "/portal/data/view", client: asClient(ana), lang: "ro"})
 	body := rec.Body.String()
@@ -155,7 +159,8 @@ func TestMyDataReadable(t *testing.T) {
 	}
 	// Headings and yes/no in words, never the JSON's names.
 	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>",
-		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>", "<td>Deschis</td>"} {
+		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>", "<td>Deschis</td>",
+		"<td>Stare civilă</td><td>Văduv(ă)</td><td>Divorțat(ă)</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -93,7 +93,7 @@ func dataTables(doc []byte) ([]dataTable, error) {
 		for _, r := range rows {
 			cells := make([]dataCell, len(t.Columns))
 			for i, c := range t.Columns {
-				cells[i] = cellOf(c, r[c])
+				cells[i] = cellOf(valueColumn(name, c, r), r[c])
 			}
 			t.Rows = append(t.Rows, cells)
 		}
@@ -114,6 +114,23 @@ func columnRank(c string) int {
 	return 1
 }
 
+// valueColumn is the column whose words a cell's value takes: a profile
+// change's old and new values are values of the field it names
+// ("married" is a marital status), and the field itself is a column name.
+func valueColumn(section, column string, row map[string]any) string {
+	if section != "profile_changes" {
+		return column
+	}
+	field, _ := row["field"].(string)
+	switch column {
+	case "old_value", "new_value":
+		return field
+	case "field":
+		return "field_name"
+	}
+	return column
+}
+
 func cellOf(column string, v any) dataCell {
 	if numericColumns[column] {
 		if d, err := decimal.NewFromString(fmt.Sprint(v)); err == nil {
@@ -128,6 +145,9 @@ func cellOf(column string, v any) dataCell {
 		// other text (an IBAN, a policy number) never parses as them.
 		if key := "portal.data.value." + column + "." + v; i18n.HasMessage(i18n.English, key) {
 			return dataCell{Key: key} // a code the schema allows, in words
+		}
+		if key := "portal.data.column." + v; column == "field_name" && i18n.HasMessage(i18n.English, key) {
+			return dataCell{Key: key}
 		}
 		if t, err := time.Parse(time.DateOnly, v); err == nil {
 			return dataCell{Day: &t}
