@@ -160,7 +160,8 @@ func TestMyDataReadable(t *testing.T) {
 	// Headings and yes/no in words, never the JSON's names.
 	for _, want := range []string{`<th scope="col">IBAN contrapartidă</th>`, `<th scope="col">Prenume</th>`, "<td>Nu</td>",
 		"<td>12.345,60</td>", "<td>-150,25</td>", "<td>10 ian. 2020</td>", "<td>Deschis</td>",
-		"<td>Stare civilă</td><td>Văduv(ă)</td><td>Divorțat(ă)</td>"} {
+		"<td>Stare civilă</td><td>Văduv(ă)</td><td>Divorțat(ă)</td>",
+		"<td>A deschis un cont</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
@@ -231,6 +232,11 @@ func TestMyDataColumnsNamed(t *testing.T) {
 		for _, v := range regexp.MustCompile(`'([a-z0-9_]+)'::text`).FindAllStringSubmatch(c.Definition, -1) {
 			keys = append(keys, "portal.data.value."+c.Column+"."+v[1])
 		}
+	}
+	// The actions the portal records, which no constraint lists.
+	for _, action := range []string{ActionAccountView, ActionPayeeView, ActionProfileView, ActionProfileUpdate,
+		ActionConsentChange, ActionDataExport, ActionCalculatorOpen} {
+		keys = append(keys, "portal.data.value.action."+action)
 	}
 	for _, key := range keys {
 		for _, lang := range i18n.Supported() {
