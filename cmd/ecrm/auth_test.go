@@ -565,3 +565,37 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 		t.Errorf("Referrer-Policy %q, HSTS %q (HSTS only behind https)", res.Header.Get("Referrer-Policy"), res.Header.Get("Strict-Transport-Security"))
 	}
 }
+
+// TestProviderLoginPageInTheReadersLanguage: a person reading ecrm in
+// Romanian is asked for ui_locales=ro, and the development provider's login
+// page is then in Romanian, demo users' descriptions included.
+func TestProviderLoginPageInTheReadersLanguage(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.withDemoPeople()
+	for _, tc := range []struct{ lang, want, title, description string }{
+		{"en", "en", "<h1>Sign in</h1>", "Client — accounts, portfolio, policies and credit lines"},
+		{"ro", "ro", "<h1>Autentificare</h1>", "Client — conturi, portofoliu, polițe și linii de credit"},
+	} {
+		b := e.newBrowser()
+		b.get(e.baseURL + "/lang?to=" + tc.lang + "&back=%2F")
+		res, _ := b.get(e.baseURL + "/login")
+		authURL, _ := url.Parse(location(t, res))
+		if got := authURL.Query().Get("ui_locales"); got != tc.want {
+			t.Errorf("%s: ui_locales = %q", tc.lang, got)
+		}
+		res, _ = b.get(authURL.String())
+		loginURL := location(t, res)
+		if strings.HasPrefix(loginURL, "/") {
+			loginURL = e.issuer + loginURL
+		}
+		_, page := b.get(loginURL)
+		for _, want := range []string{`<html lang="` + tc.want + `">`, tc.title, tc.description} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the provider's login page lacks %q", tc.lang, want)
+			}
+		}
+		if strings.Contains(page, "auth.dev.") {
+			t.Errorf("%s: the login page shows a message key", tc.lang)
+		}
+	}
+}

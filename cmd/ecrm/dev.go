@@ -128,15 +128,15 @@ func prepareDemoDatabase(ctx context.Context, cfg config, log *slog.Logger) (app
 func demoUsers() []devoidc.User {
 	return []devoidc.User{
 		{Subject: "demo-client-ana", Email: demodata.DemoClientEmail, EmailVerified: true, Name: "Ana Popescu", GivenName: "Ana", FamilyName: "Popescu",
-			Description: "Client — accounts, portfolio, policies and credit lines"},
+			Description: "auth.dev.user.client"},
 		{Subject: "demo-advisor-maria", Email: demodata.DemoAdvisorEmail, EmailVerified: true, Name: "Maria Ionescu", GivenName: "Maria", FamilyName: "Ionescu",
-			Groups: []string{"advisor"}, Description: "Advisor — sees her book of clients"},
+			Groups: []string{"advisor"}, Description: "auth.dev.user.advisor"},
 		{Subject: "demo-compliance-andrei", Email: demodata.DemoComplianceEmail, EmailVerified: true, Name: "Andrei Stan", GivenName: "Andrei", FamilyName: "Stan",
-			Groups: []string{"compliance"}, Description: "Compliance officer — reads every client and the offer log"},
+			Groups: []string{"compliance"}, Description: "auth.dev.user.compliance"},
 		{Subject: "demo-admin-elena", Email: demodata.DemoAdminEmail, EmailVerified: true, Name: "Elena Dobre", GivenName: "Elena", FamilyName: "Dobre",
-			Groups: []string{"admin"}, Description: "Administrator — catalogue and staff"},
+			Groups: []string{"admin"}, Description: "auth.dev.user.admin"},
 		{Subject: "demo-prospect-radu", Email: "radu.marin@applicant.example.com", EmailVerified: true, Name: "Radu Marin", GivenName: "Radu", FamilyName: "Marin",
-			Description: "Insurance applicant — not a client yet"},
+			Description: "auth.dev.user.prospect"},
 	}
 }
 

@@ -95,7 +95,8 @@ import (
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-	"golang.org/x/text/language"
+
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // ErrNotDevMode is returned by New when Config.DevMode is false.
@@ -112,7 +113,9 @@ type User struct {
 	// Groups is the "groups" claim, which ecrm reads as roles (advisor,
 	// compliance, admin); empty for a retail client.
 	Groups []string
-	// Description is shown on the login page only, e.g. "Client — Ana Popescu".
+	// Description is shown on the login page only, e.g. "Client — Ana
+	// Popescu"; a key of ecrm's message catalogue is shown in the page's
+	// language.
 	Description string
 }
 
@@ -236,7 +239,7 @@ func New(cfg Config) (*Provider, error) {
 		DefaultLogoutRedirectURI: cfg.Issuer + pathLoggedOut,
 		CodeMethodS256:           true, // advertise and verify S256
 		AuthMethodPost:           true, // client_secret_post besides client_secret_basic
-		SupportedUILocales:       []language.Tag{language.English},
+		SupportedUILocales:       i18n.Supported(),
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, groupsScope},
 		SupportedClaims:          append(slices.Clone(op.DefaultSupportedClaims), "groups"),
 	}

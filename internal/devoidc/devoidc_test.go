@@ -834,3 +834,34 @@ func TestConcurrentLogins(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginPageLanguage: ui_locales picks the login page's language; without
+// it the browser's Accept-Language does; anything else is English.
+func TestLoginPageLanguage(t *testing.T) {
+	f := newFixture(t, "")
+	for _, tc := range []struct{ uiLocales, acceptLanguage, lang, title string }{
+		{"", "", "en", "<h1>Sign in</h1>"},
+		{"ro", "", "ro", "<h1>Autentificare</h1>"},
+		{"fr ro-RO", "en", "ro", "<h1>Autentificare</h1>"},
+		{"", "ro-MD, en;q=0.5", "ro", "<h1>Autentificare</h1>"},
+		{"en", "ro", "en", "<h1>Sign in</h1>"},
+		{"de", "fr", "en", "<h1>Sign in</h1>"},
+	} {
+		u := f.authURL(newAttempt())
+		if tc.uiLocales != "" {
+			u += "&ui_locales=" + url.QueryEscape(tc.uiLocales)
+		}
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if tc.acceptLanguage != "" {
+			req.Header.Set("Accept-Language", tc.acceptLanguage)
+		}
+		resp, err := newBrowser().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readBody(t, resp)
+		if !strings.Contains(body, `<html lang="`+tc.lang+`">`) || !strings.Contains(body, tc.title) {
+			t.Errorf("ui_locales %q, Accept-Language %q: want the page in %s", tc.uiLocales, tc.acceptLanguage, tc.lang)
+		}
+	}
+}

@@ -11,6 +11,9 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // Paths under the issuer served by this package; the library serves the rest.
@@ -74,6 +77,9 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 type pageData struct {
 	Issuer     string
 	Stylesheet string
+	// L writes the page in its language: the one the client asked for
+	// with ui_locales, else the browser's.
+	L *i18n.Localizer
 
 	// login page
 	Action        string
@@ -87,8 +93,32 @@ type pageData struct {
 	Message string
 }
 
-func (p *Provider) page() pageData {
-	return pageData{Issuer: p.issuer, Stylesheet: p.issuer + pathStylesheet}
+func (p *Provider) page(r *http.Request, uiLocales []language.Tag) pageData {
+	return pageData{Issuer: p.issuer, Stylesheet: p.issuer + pathStylesheet, L: i18n.NewLocalizer(pageLanguage(r, uiLocales))}
+}
+
+// pageLanguage is the first supported language of ui_locales, else the
+// one the browser's Accept-Language prefers.
+func pageLanguage(r *http.Request, uiLocales []language.Tag) language.Tag {
+	for _, tag := range uiLocales {
+		base, _ := tag.Base()
+		if lang, ok := i18n.ParseLanguage(base.String()); ok {
+			return lang
+		}
+	}
+	return i18n.Negotiate(r.Header.Get("Accept-Language"), "")
+}
+
+// T is the message for key in the page's language.
+func (d pageData) T(key string, args ...any) string { return d.L.T(key, args...) }
+
+// Describe words a user's description: a catalogue key in the page's
+// language, any other text as it is.
+func (d pageData) Describe(description string) string {
+	if i18n.HasMessage(d.L.Lang(), description) {
+		return d.L.T(description)
+	}
+	return description
 }
 
 // showLoginPage is where the library sends the browser after a valid
@@ -97,10 +127,10 @@ func (p *Provider) showLoginPage(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	req, err := p.store.pendingAuthRequest(id)
 	if err != nil {
-		p.requestNotFound(w)
+		p.requestNotFound(w, r)
 		return
 	}
-	p.renderLogin(w, http.StatusOK, req, "")
+	p.renderLogin(w, r, http.StatusOK, req, "")
 }
 
 // submitLogin takes the login form: authRequestID plus either user=SUBJECT,
@@ -115,7 +145,7 @@ func (p *Provider) submitLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.PostForm.Get("authRequestID")
 	req, err := p.store.pendingAuthRequest(id)
 	if err != nil {
-		p.requestNotFound(w)
+		p.requestNotFound(w, r)
 		return
 	}
 	if r.PostForm.Has("cancel") {
@@ -128,10 +158,10 @@ func (p *Provider) submitLogin(w http.ResponseWriter, r *http.Request) {
 	subject := r.PostForm.Get("user")
 	switch err := p.store.completeLogin(id, subject); {
 	case errors.Is(err, errUnknownUser):
-		p.renderLogin(w, http.StatusBadRequest, req, "There is no demo user "+quote(subject)+". Choose one of the users below.")
+		p.renderLogin(w, r, http.StatusBadRequest, req, p.page(r, req.uiLocales).T("auth.dev.error.unknown_user", quote(subject)))
 		return
 	case err != nil:
-		p.requestNotFound(w)
+		p.requestNotFound(w, r)
 		return
 	}
 	p.log.InfoContext(r.Context(), "development OpenID provider: user signed in", "subject", subject, "client_id", req.clientID)
@@ -140,8 +170,8 @@ func (p *Provider) submitLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, callback, http.StatusSeeOther)
 }
 
-func (p *Provider) renderLogin(w http.ResponseWriter, status int, req *authRequest, errMsg string) {
-	data := p.page()
+func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, errMsg string) {
+	data := p.page(r, req.uiLocales)
 	data.Action = p.issuer + pathLogin
 	data.ClientID = req.clientID
 	data.AuthRequestID = req.id
@@ -157,19 +187,19 @@ func (p *Provider) renderLogin(w http.ResponseWriter, status int, req *authReque
 	render(w, status, loginPage, data, formAction)
 }
 
-func (p *Provider) requestNotFound(w http.ResponseWriter) {
-	data := p.page()
-	data.Title = "Sign-in request not found"
-	data.Message = "This sign-in request is unknown, has expired or was already used. Return to the application and sign in again."
+func (p *Provider) requestNotFound(w http.ResponseWriter, r *http.Request) {
+	data := p.page(r, nil)
+	data.Title = data.T("auth.dev.not_found.title")
+	data.Message = data.T("auth.dev.not_found.message")
 	render(w, http.StatusBadRequest, messagePage, data, "'none'")
 }
 
 // showLoggedOutPage is the end_session target when the client names no
 // post_logout_redirect_uri.
-func (p *Provider) showLoggedOutPage(w http.ResponseWriter, _ *http.Request) {
-	data := p.page()
-	data.Title = "Signed out"
-	data.Message = "You have signed out of the development identity provider."
+func (p *Provider) showLoggedOutPage(w http.ResponseWriter, r *http.Request) {
+	data := p.page(r, nil)
+	data.Title = data.T("auth.dev.signed_out.title")
+	data.Message = data.T("auth.dev.signed_out.message")
 	render(w, http.StatusOK, messagePage, data, "'none'")
 }
 

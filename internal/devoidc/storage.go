@@ -15,6 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
 )
 
 // storage is the in-memory op.Storage behind the provider, adapted from the
@@ -128,6 +129,7 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 		responseMode:  req.ResponseMode,
 		codeChallenge: &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
 		expires:       now.Add(authRequestLifetime),
+		uiLocales:     slices.Clone(req.UILocales),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -496,6 +498,8 @@ type authRequest struct {
 	responseMode  oidc.ResponseMode
 	codeChallenge *oidc.CodeChallenge
 	expires       time.Time
+	// uiLocales are the client's wish for the login page's language.
+	uiLocales []language.Tag
 
 	// Set when the user is chosen on the login page.
 	done     bool

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
@@ -180,7 +181,10 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request) {
 	a.sessions.Put(ctx, keyNonce, nonce)
 	a.sessions.Put(ctx, keyVerifier, verifier)
 	a.sessions.Put(ctx, keyReturnTo, returnTo)
-	url := a.oauth2Config(provider).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	// ui_locales asks the provider for its pages in the language the
+	// person reads ecrm in; providers that cannot simply ignore it.
+	url := a.oauth2Config(provider).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce),
+		oauth2.SetAuthURLParam("ui_locales", i18n.FromContext(ctx).Lang().String()))
 	http.Redirect(w, r, url, http.StatusFound)
 }
 
