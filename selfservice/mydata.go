@@ -31,9 +31,9 @@ type dataTable struct {
 	Rows    [][]dataCell
 }
 
-// dataCell is a value as text, as a catalogue key (Key: yes and no) or as
-// a day or an instant written the reader's way; Nested marks a document (a
-// decision record's body) shown folded.
+// dataCell is a value as text, as a catalogue key (Key: yes and no, codes)
+// or as a day, an instant or a number written the reader's way; Nested
+// marks a document (a decision record's body) shown folded.
 type dataCell struct {
 	Text    string
 	Key     string
@@ -141,14 +141,14 @@ func cellOf(column string, v any) dataCell {
 	case nil:
 		return dataCell{Text: "—"}
 	case string:
-		// PostgreSQL's JSON writes dates and timestamps in these forms;
-		// other text (an IBAN, a policy number) never parses as them.
 		if key := "portal.data.value." + column + "." + v; i18n.HasMessage(i18n.English, key) {
 			return dataCell{Key: key} // a code the schema allows, in words
 		}
 		if key := "portal.data.column." + v; column == "field_name" && i18n.HasMessage(i18n.English, key) {
 			return dataCell{Key: key}
 		}
+		// PostgreSQL's JSON writes dates and timestamps in these forms;
+		// other text (an IBAN, a policy number) never parses as them.
 		if t, err := time.Parse(time.DateOnly, v); err == nil {
 			return dataCell{Day: &t}
 		}
