@@ -107,7 +107,7 @@ func TestReviewRequestsAreScopedToTheBook(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("review page = %d", w.Code)
 	}
-	for _, want := range []string{"Your income supports this loan", "Suitability", "Marketing consent on the portal", "SECCI, version 2026-01", `id="answer-form"`} {
+	for _, want := range []string{"Your income supports this loan", "Suitability", "Marketing consent on the portal", "<code>SECCI</code>, version 2026-01", `id="answer-form"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("review page lacks %q", want)
 		}

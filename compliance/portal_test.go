@@ -167,7 +167,7 @@ func TestPortalOfferExplainsTheRecord(t *testing.T) {
 	// Romanian: money and labels per locale; recorded text as recorded.
 	w = e.do(t, portalRequest{path: offerPath(etf, ""), client: e.clientID, lang: "ro"})
 	body = w.Body.String()
-	for _, want := range []string{"De ce văd această ofertă?", "1,00\u00a0EUR", "KID ETF-EUR-WORLD, versiunea 2026-03", `lang="en"`} {
+	for _, want := range []string{"De ce văd această ofertă?", "1,00\u00a0EUR", "<code>KID ETF-EUR-WORLD</code>, versiunea 2026-03", `lang="en"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("Romanian offer page lacks %q", want)
 		}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/products"
+)
+
+// englishWords are common English words that are not Romanian words: one
+// of them on a Romanian page is a string that skipped the catalogue.
+var englishWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`the and your you of with for is this from has have will was were months more
+		please shown offer offers save log sign back next previous none yes no not when which what who why how
+		about our there their than then by on at or if be all any some other only new accepted declined
+		interested blocked expired review reviews amount balance account accounts payment due name phone
+		address income search filter download page details summary reason reasons check checks passed failed
+		product products version risk loss horizon policy claim claims deposit loan fee fees term terms
+		messages message answer answers history contacts task tasks settings profile language home overview help`) {
+		englishWords[w] = true
+	}
+}
+
+// TestEveryPageInRomanian logs in as each demo person with Romanian chosen,
+// follows every link the pages offer (GET only, same site) and fails on a
+// dead link or on any common English word in a page's text or its labels
+// outside names and what people typed.
+func TestEveryPageInRomanian(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls every page")
+	}
+	e := newTestEnv(t, nil)
+	e.withDemoPeople()
+	ctx := context.Background()
+	now := time.Now()
+	// The demo data set, as make run has it, in place of newTestEnv's people.
+	if _, err := e.pool.Exec(ctx, `DELETE FROM clients; DELETE FROM staff_users`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demodata.Seed(ctx, e.pool, demodata.Options{Clients: 60, Seed: 1, AsOf: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := products.LoadDemoCatalogue(ctx, e.pool); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compliance.SeedDemoHistory(ctx, e.pool, compliance.DemoHistoryOptions{AsOf: now, Seed: 1, Years: 1, Clients: 20}); err != nil {
+		t.Fatal(err)
+	}
+	// Names and free text people typed are data, shown as stored: the
+	// catalogue's product names and texts, account names, contact notes.
+	// They are removed from the pages before the check.
+	var data []string
+	rows, err := e.pool.Query(ctx, `
+		SELECT name FROM product_versions UNION SELECT name FROM accounts UNION SELECT name FROM instruments
+		UNION SELECT subject FROM interactions UNION SELECT coalesce(notes, '') FROM interactions
+		UNION SELECT provider FROM products UNION SELECT code FROM products UNION SELECT lender FROM credit_lines
+		UNION SELECT coalesce(description, '') FROM account_transactions UNION SELECT coalesce(counterparty_name, '') FROM account_transactions
+		UNION SELECT description FROM claims
+		UNION SELECT coalesce(occupation, '') FROM clients UNION SELECT coalesce(employer, '') FROM clients`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != "" {
+			data = append(data, v)
+		}
+	}
+	if rows.Err() != nil || len(data) < 50 {
+		t.Fatalf("%d data values, %v", len(data), rows.Err())
+	}
+	// Longest first, so a name is removed before a shorter one inside it.
+	sort.Slice(data, func(i, j int) bool { return len(data[i]) > len(data[j]) })
+	found := map[string][]string{} // word → pages
+	total := 0
+	for _, subject := range []string{"", "demo-client-ana", "demo-advisor-maria", "demo-compliance-andrei", "demo-admin-elena", "demo-prospect-radu"} {
+		b := e.newBrowser()
+		start := "/"
+		if subject != "" {
+			start = strings.TrimPrefix(e.login(b, subject), e.baseURL)
+		}
+		b.get(e.baseURL + "/lang?to=ro&back=%2F")
+		pages, visited := crawlRomanian(t, b, e.baseURL, start, 80, data)
+		if visited < 3 {
+			t.Errorf("%q: only %d pages read", subject, visited)
+		}
+		total += visited
+		for page, words := range pages {
+			for _, w := range words {
+				found[w] = append(found[w], subject+" "+page)
+			}
+		}
+	}
+	if total < 60 {
+		t.Errorf("only %d pages read in all", total)
+	}
+	var words []string
+	for w := range found {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	for _, w := range words {
+		t.Errorf("English %q on %d Romanian pages, e.g. %v", w, len(found[w]), found[w][:min(3, len(found[w]))])
+	}
+}
+
+var (
+	hrefAttr    = regexp.MustCompile(`href="([^"#]*)`)
+	dropped     = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<code.*?</code>|<textarea.*?</textarea>|<pre.*?</pre>|<[^>]*\blang="en"[^>]*>.*?</[a-z0-9]+>`)
+	labelAttrs  = regexp.MustCompile(`\b(?:title|aria-label|placeholder|alt)="([^"]*)"`)
+	anyTag      = regexp.MustCompile(`<[^>]*>`)
+	letters     = regexp.MustCompile(`\p{L}+`) // words, diacritics included
+	idSegment   = regexp.MustCompile(`/\d+`)
+	skipCrawled = regexp.MustCompile(`^/(logout|lang|auth|login|static|api)|/export|/download|\.csv|format=`)
+)
+
+// crawlRomanian visits up to limit pages reachable from start (one per
+// route shape), returning the English words found on each and how many
+// pages it read.
+func crawlRomanian(t *testing.T, b *browser, base, start string, limit int, data []string) (map[string][]string, int) {
+	t.Helper()
+	seen := map[string]bool{start: true}
+	queue := []string{start}
+	out := map[string][]string{}
+	visited := 0
+	for len(queue) > 0 && len(seen) <= limit {
+		path := queue[0]
+		queue = queue[1:]
+		res, body := b.get(base + path)
+		if res.StatusCode >= 400 {
+			t.Errorf("%s links to %s, which answers %d", start, path, res.StatusCode)
+		}
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			continue
+		}
+		visited++
+		text := dropped.ReplaceAllString(body, " ")
+		var labels []string
+		for _, m := range labelAttrs.FindAllStringSubmatch(text, -1) {
+			labels = append(labels, m[1])
+		}
+		text = html.UnescapeString(anyTag.ReplaceAllString(text, " ") + " " + strings.Join(labels, " "))
+		for _, v := range data {
+			text = strings.ReplaceAll(text, v, " ")
+		}
+		words := map[string]bool{}
+		for _, w := range letters.FindAllString(text, -1) {
+			if w = strings.ToLower(w); englishWords[w] {
+				words[w] = true
+			}
+		}
+		for w := range words {
+			out[path] = append(out[path], w)
+		}
+		for _, m := range hrefAttr.FindAllStringSubmatch(body, -1) {
+			u, err := url.Parse(html.UnescapeString(m[1]))
+			if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") || skipCrawled.MatchString(u.Path+"?"+u.RawQuery) {
+				continue
+			}
+			// One page per route shape: /clients/17 and /clients/18 read alike.
+			key := idSegment.ReplaceAllString(u.Path, "/N")
+			if !seen[key] {
+				seen[key] = true
+				queue = append(queue, u.RequestURI())
+			}
+		}
+	}
+	return out, visited
+}
