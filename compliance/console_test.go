@@ -154,18 +154,25 @@ func newConsoleFixture(t testing.TB) *consoleFixture {
 		}
 		f.reviewRequest = got[0].Seq
 	}
+	f.handler, f.router = newConsoleRouter(t, pool)
+	f.handler.console.now = func() time.Time { return utc("2026-11-25 10:00") }
+	return f
+}
+
+// newConsoleRouter serves the console on pool in Bucharest time, with the
+// test principal taken from principalHeader.
+func newConsoleRouter(t testing.TB, pool *pgxpool.Pool) (*ConsoleHandler, http.Handler) {
+	t.Helper()
 	pages, err := page.New(Templates)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.handler = NewConsoleHandler(pool, pages)
-	f.handler.SetLocation(bucharest)
-	f.handler.console.now = func() time.Time { return utc("2026-11-25 10:00") }
+	h := NewConsoleHandler(pool, pages)
+	h.SetLocation(bucharest)
 	r := chi.NewRouter()
 	r.Use(web.RequestID(slog.New(slog.NewTextHandler(io.Discard, nil))), i18n.Middleware, withTestPrincipal)
-	f.handler.Routes(r)
-	f.router = r
-	return f
+	h.Routes(r)
+	return h, r
 }
 
 // principalHeader carries the test principal: "staff:<id>:<role,...>" or

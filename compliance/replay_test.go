@@ -3,17 +3,11 @@ package compliance
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
-	"github.com/ecrm-project/ecrm/internal/page"
-	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -164,16 +158,8 @@ func TestRecordPageSummarisesSnapshot(t *testing.T) {
 		VALUES (10, 'carmen@bank.test', 'Carmen Compliance', '{compliance}')`); err != nil {
 		t.Fatal(err)
 	}
-	pages, err := page.New(Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewConsoleHandler(e.pool, pages)
-	h.SetLocation(bucharest)
-	r := chi.NewRouter()
-	r.Use(web.RequestID(slog.New(slog.NewTextHandler(io.Discard, nil))), i18n.Middleware, withTestPrincipal)
-	h.Routes(r)
-	f := &consoleFixture{router: r}
+	_, router := newConsoleRouter(t, e.pool)
+	f := &consoleFixture{router: router}
 	body := f.do(t, req{path: fmt.Sprintf("/console/compliance/records/%d", v[0].Seq), as: asCompliance}).Body.String()
 	start := strings.Index(body, `id="record-snapshot"`)
 	end := strings.Index(body, `id="record-inputs-raw"`)
