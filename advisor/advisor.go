@@ -345,7 +345,7 @@ type Account struct {
 	ID           int64
 	Kind         string
 	IBAN         string
-	Name         string
+	Name         ecrm.Text
 	Balance      ecrm.Money
 	CreditLimit  *ecrm.Money
 	InterestRate *decimal.Decimal
@@ -358,7 +358,7 @@ type Account struct {
 // Position is a holding valued at the latest price.
 type Position struct {
 	ID          int64
-	AccountName string
+	AccountName ecrm.Text
 	Symbol      string
 	Instrument  string
 	Kind        string

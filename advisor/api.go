@@ -198,7 +198,7 @@ type accountJSON struct {
 	ID           int64            `json:"id"`
 	Kind         string           `json:"kind"`
 	IBAN         *string          `json:"iban"`
-	Name         string           `json:"name"`
+	Name         ecrm.Text        `json:"name"`
 	Balance      moneyJSON        `json:"balance"`
 	CreditLimit  *moneyJSON       `json:"credit_limit"`
 	InterestRate *decimal.Decimal `json:"interest_rate"`
@@ -210,7 +210,7 @@ type accountJSON struct {
 
 type positionJSON struct {
 	ID          int64           `json:"id"`
-	Account     string          `json:"account"`
+	Account     ecrm.Text       `json:"account"`
 	Symbol      string          `json:"symbol"`
 	Instrument  string          `json:"instrument"`
 	Kind        string          `json:"kind"`

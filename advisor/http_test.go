@@ -647,7 +647,7 @@ func TestClient360(t *testing.T) {
 
 	var accounts []string
 	for _, a := range got.Accounts {
-		accounts = append(accounts, a.Name+" "+a.Balance.Amount+" "+a.Balance.Currency+" "+a.Status)
+		accounts = append(accounts, a.Name.EN+" "+a.Balance.Amount+" "+a.Balance.Currency+" "+a.Status)
 	}
 	wantAccounts := []string{"Current account 1500.50 RON open", "Savings 10000.00 RON open", "Euro savings 2500.00 EUR open",
 		"Mortgage -50000.00 RON open", "Brokerage 0.00 EUR open", "Old account 999.99 RON closed"}

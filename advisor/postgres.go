@@ -580,7 +580,7 @@ WHERE client_id = $1
 ORDER BY purpose, channel, recorded_at DESC, id DESC`
 
 const qAccounts = `
-SELECT id, kind, coalesce(iban, ''), name, currency::text, balance, credit_limit, interest_rate,
+SELECT id, kind, coalesce(iban, ''), name, name_ro, currency::text, balance, credit_limit, interest_rate,
        opened_on, maturity_on, closed_on, status
 FROM accounts
 WHERE client_id = $1
@@ -589,7 +589,7 @@ ORDER BY status = 'closed', opened_on, id`
 // qPositions values each position at its instrument's latest close
 // (instrument_prices' primary key finds it).
 const qPositions = `
-SELECT po.id, a.name, i.symbol, i.name, i.kind, i.currency::text, po.quantity, po.average_cost,
+SELECT po.id, a.name, a.name_ro, i.symbol, i.name, i.kind, i.currency::text, po.quantity, po.average_cost,
        coalesce(i.contract_multiplier, 1), pr.close, pr.price_date
 FROM positions po
 JOIN instruments i ON i.id = po.instrument_id
@@ -738,7 +738,7 @@ func readClient360(ctx context.Context, tx pgx.Tx, sc Scope, v *Client360, today
 		for rows.Next() {
 			var a Account
 			var limit decimal.NullDecimal
-			if err := rows.Scan(&a.ID, &a.Kind, &a.IBAN, &a.Name, &a.Balance.Currency, &a.Balance.Amount, &limit,
+			if err := rows.Scan(&a.ID, &a.Kind, &a.IBAN, &a.Name.EN, &a.Name.RO, &a.Balance.Currency, &a.Balance.Amount, &limit,
 				&a.InterestRate, &a.OpenedOn, &a.MaturityOn, &a.ClosedOn, &a.Status); err != nil {
 				return err
 			}
@@ -758,7 +758,7 @@ func readClient360(ctx context.Context, tx pgx.Tx, sc Scope, v *Client360, today
 			var currency string
 			var multiplier int64
 			var price decimal.NullDecimal
-			if err := rows.Scan(&p.ID, &p.AccountName, &p.Symbol, &p.Instrument, &p.Kind, &currency, &p.Quantity,
+			if err := rows.Scan(&p.ID, &p.AccountName.EN, &p.AccountName.RO, &p.Symbol, &p.Instrument, &p.Kind, &currency, &p.Quantity,
 				&p.AverageCost.Amount, &multiplier, &price, &p.PriceDate); err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ type ReviewRequest struct {
 	DecisionSeq int64
 	RequestSeq  int64
 	ProductCode string
-	ProductName string
+	ProductName ecrm.Text
 	Message     string
 	RequestedAt time.Time
 	Status      string
@@ -47,11 +47,11 @@ type ReviewRequest struct {
 func (r ReviewRequest) Name() string { return r.GivenName + " " + r.FamilyName }
 
 // Product is the product's name, or its code when the name is unknown.
-func (r ReviewRequest) Product() string {
-	if r.ProductName != "" {
+func (r ReviewRequest) Product() ecrm.Text {
+	if r.ProductName.EN != "" {
 		return r.ProductName
 	}
-	return r.ProductCode
+	return ecrm.Text{EN: r.ProductCode}
 }
 
 // Age is how long the request has waited (until it was answered), in
@@ -92,7 +92,7 @@ const reviewQueueShown = 50
 var errReviewNotFound = ecrm.Errorf(ecrm.ENOTFOUND, "console.review.error.not_found")
 
 const reviewColumns = `h.id, h.client_id, c.given_name, c.family_name, h.decision_seq, h.request_seq,
-       coalesce(p.code, ''), coalesce(pv.name, ''), h.message, h.requested_at, h.status,
+       coalesce(p.code, ''), json_build_object('en', pv.name, 'ro', pv.name_ro), h.message, h.requested_at, h.status,
        coalesce(h.answer, ''), h.answered_at, coalesce(s.display_name, '')`
 
 const reviewJoins = `FROM human_review_requests h

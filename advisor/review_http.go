@@ -199,7 +199,7 @@ func (h *Handler) listReviewRequests(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, toReviewQueueJSON(q))
+	web.WriteJSON(w, http.StatusOK, toReviewQueueJSON(i18n.FromContext(r.Context()), q))
 }
 
 func (h *Handler) getReviewRequest(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +218,7 @@ func (h *Handler) getReviewRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, toReviewDetailJSON(v))
+	web.WriteJSON(w, http.StatusOK, toReviewDetailJSON(i18n.FromContext(r.Context()), v))
 }
 
 func (h *Handler) createReviewAnswer(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +246,7 @@ func (h *Handler) createReviewAnswer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, toReviewRequestJSON(*answered))
+	web.WriteJSON(w, http.StatusOK, toReviewRequestJSON(i18n.FromContext(r.Context()), *answered))
 }
 
 // ---------------------------------------------------------------------------
@@ -269,9 +269,9 @@ type reviewRequestJSON struct {
 	AnsweredBy  *string    `json:"answered_by"`
 }
 
-func toReviewRequestJSON(r ReviewRequest) reviewRequestJSON {
+func toReviewRequestJSON(l *i18n.Localizer, r ReviewRequest) reviewRequestJSON {
 	out := reviewRequestJSON{ID: r.ID, ClientID: r.ClientID, ClientName: r.Name(), OfferSeq: r.DecisionSeq, RequestSeq: r.RequestSeq,
-		ProductCode: r.ProductCode, ProductName: r.ProductName, Message: r.Message, RequestedAt: r.RequestedAt, Status: r.Status,
+		ProductCode: r.ProductCode, ProductName: l.Text(r.ProductName), Message: r.Message, RequestedAt: r.RequestedAt, Status: r.Status,
 		AnsweredAt: r.AnsweredAt}
 	if r.Status == compliance.HumanReviewAnswered {
 		a, by := r.Answer, r.AnsweredBy
@@ -285,10 +285,10 @@ type reviewQueueJSON struct {
 	Requests []reviewRequestJSON `json:"requests"`
 }
 
-func toReviewQueueJSON(q ReviewQueue) reviewQueueJSON {
+func toReviewQueueJSON(l *i18n.Localizer, q ReviewQueue) reviewQueueJSON {
 	out := reviewQueueJSON{Open: q.Open, Requests: []reviewRequestJSON{}}
 	for _, r := range q.Requests {
-		out.Requests = append(out.Requests, toReviewRequestJSON(r))
+		out.Requests = append(out.Requests, toReviewRequestJSON(l, r))
 	}
 	return out
 }
@@ -310,9 +310,9 @@ type reviewDetailJSON struct {
 	Offer reviewOfferJSON `json:"offer"`
 }
 
-func toReviewDetailJSON(v *ReviewRequestView) reviewDetailJSON {
+func toReviewDetailJSON(l *i18n.Localizer, v *ReviewRequestView) reviewDetailJSON {
 	o := v.Offer
-	out := reviewDetailJSON{reviewRequestJSON: toReviewRequestJSON(v.ReviewRequest), Offer: reviewOfferJSON{
+	out := reviewDetailJSON{reviewRequestJSON: toReviewRequestJSON(l, v.ReviewRequest), Offer: reviewOfferJSON{
 		Seq: o.Seq, State: o.State(), RecordedAt: o.RecordedAt, Channel: o.Channel, Engine: o.Engine, Locale: o.Locale,
 		Reasons: o.Reasons, Checks: o.Checks, Disclosures: o.Disclosures,
 	}}

@@ -387,7 +387,7 @@ type Detail struct {
 	ProductVersionID int64
 	// ProductName and ProductVersion are the offered version's name and
 	// number ("version 1"), not the version row's id.
-	ProductName    string
+	ProductName    ecrm.Text
 	ProductVersion int
 	EngineVersion  string
 	RuleVersion    string
@@ -498,7 +498,7 @@ func (c *Console) Record(ctx context.Context, seq int64) (*Detail, error) {
 	var basisPoints int
 	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		q := `SELECT ` + summaryColumns + `, coalesce(d.product_id, 0), coalesce(d.product_version_id, 0),
-    coalesce((SELECT pv.name FROM product_versions pv WHERE pv.id = d.product_version_id), ''),
+    coalesce((SELECT json_build_object('en', pv.name, 'ro', pv.name_ro) FROM product_versions pv WHERE pv.id = d.product_version_id), '{}'),
     coalesce((SELECT pv.version FROM product_versions pv WHERE pv.id = d.product_version_id), 0),
     d.engine_version, d.rule_version, d.body::text, d.prev_hash, d.hash,
     (SELECT sample_basis_points FROM compliance_settings)

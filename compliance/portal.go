@@ -70,7 +70,7 @@ type Explanation struct {
 	ProductID        int64
 	ProductVersionID int64
 	ProductCode      string
-	ProductName      string
+	ProductName      ecrm.Text
 	Provider         string
 	ProductVersion   int
 	Line             string
@@ -164,7 +164,7 @@ var errOfferNotFound = ecrm.Errorf(ecrm.ENOTFOUND, "portal.offer.error.not_found
 const qOffer = `
 SELECT d.seq, d.client_id, d.recorded_at, d.channel, d.engine, d.engine_version, d.rule_version, d.actor_kind,
        coalesce(d.product_id, 0), coalesce(d.product_version_id, 0),
-       coalesce(p.code, ''), coalesce(pv.name, ''), coalesce(p.provider, ''), coalesce(pv.version, 0),
+       coalesce(p.code, ''), json_build_object('en', pv.name, 'ro', pv.name_ro), coalesce(p.provider, ''), coalesce(pv.version, 0),
        d.body::text
 FROM decision_records d
 LEFT JOIN products p ON p.id = d.product_id

@@ -540,7 +540,7 @@ func (h *PortalHandler) listOffers(w http.ResponseWriter, r *http.Request, clien
 	}{Offers: []offerSummaryJSON{}}
 	for _, o := range list {
 		out.Offers = append(out.Offers, offerSummaryJSON{Seq: o.Seq, RecordedAt: o.RecordedAt, Channel: o.Channel,
-			Product: listProductJSON{Code: o.ProductCode, Name: o.ProductName, Provider: o.Provider}, State: o.State, AnsweredReview: o.AnsweredReview})
+			Product: listProductJSON{Code: o.ProductCode, Name: i18n.FromContext(r.Context()).Text(o.ProductName), Provider: o.Provider}, State: o.State, AnsweredReview: o.AnsweredReview})
 	}
 	if next != 0 {
 		out.NextBefore = &next
@@ -568,7 +568,7 @@ func (h *PortalHandler) listMessages(w http.ResponseWriter, r *http.Request, cli
 	}{Messages: []messageJSON{}}
 	for _, m := range list {
 		out.Messages = append(out.Messages, messageJSON{humanReviewJSON: toHumanReviewJSON(m.HumanReview),
-			Product: listProductJSON{Code: m.ProductCode, Name: m.ProductName}, Unread: m.Unread})
+			Product: listProductJSON{Code: m.ProductCode, Name: i18n.FromContext(r.Context()).Text(m.ProductName)}, Unread: m.Unread})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	web.WriteJSON(w, http.StatusOK, out)

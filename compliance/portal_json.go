@@ -76,7 +76,7 @@ func toOfferJSON(l *i18n.Localizer, e *Explanation) offerJSON {
 	out := offerJSON{
 		Seq: e.Seq, State: e.State(), RecordedAt: e.RecordedAt, Channel: e.Channel, Engine: e.Engine, Locale: e.Locale,
 		Purpose: string(e.Purpose), ClientInitiated: e.ClientInitiated,
-		Product: offerProductJSON{ID: e.ProductID, VersionID: e.ProductVersionID, Code: e.ProductCode, Name: e.ProductName,
+		Product: offerProductJSON{ID: e.ProductID, VersionID: e.ProductVersionID, Code: e.ProductCode, Name: l.Text(e.ProductName),
 			Provider: e.Provider, Version: e.ProductVersion, Line: e.Line, Kind: e.Kind, RiskClass: e.RiskClass, Complex: e.Complex},
 		Request: e.Request, Terms: e.Terms,
 		Reasons: nonNil(e.Reasons), Checks: []offerCheckJSON{}, Disclosures: nonNil(e.Disclosures), Reviews: []humanReviewJSON{},

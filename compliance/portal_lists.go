@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -21,7 +22,7 @@ type OfferSummary struct {
 	RecordedAt  time.Time
 	Channel     string
 	ProductCode string
-	ProductName string
+	ProductName ecrm.Text
 	Provider    string
 	// State is the offer's state as on its page (Explanation.State).
 	State string
@@ -31,7 +32,7 @@ type OfferSummary struct {
 }
 
 const qClientOffers = `
-SELECT d.seq, d.recorded_at, d.channel, coalesce(p.code, ''), coalesce(pv.name, ''), coalesce(p.provider, ''),
+SELECT d.seq, d.recorded_at, d.channel, coalesce(p.code, ''), json_build_object('en', pv.name, 'ro', pv.name_ro), coalesce(p.provider, ''),
        coalesce((SELECT r.outcome FROM decision_records r
                  WHERE r.refers_to = d.seq AND r.client_id = d.client_id AND r.kind = 'response'
                  ORDER BY r.seq DESC LIMIT 1), ''),
@@ -81,7 +82,7 @@ func (p *Portal) Offers(ctx context.Context, clientID, before int64) (list []Off
 // advisor's answer.
 type Message struct {
 	HumanReview
-	ProductName string
+	ProductName ecrm.Text
 	ProductCode string
 	// Unread is true for an answer the client has not opened yet.
 	Unread bool
@@ -90,7 +91,7 @@ type Message struct {
 const qClientMessages = `
 SELECT h.id, h.client_id, h.decision_seq, h.request_seq, h.message, h.requested_at, h.status,
        coalesce(h.answer, ''), h.answered_at, coalesce(s.display_name, ''),
-       coalesce(pv.name, ''), coalesce(p.code, ''), h.status = 'answered' AND h.client_read_at IS NULL
+       json_build_object('en', pv.name, 'ro', pv.name_ro), coalesce(p.code, ''), h.status = 'answered' AND h.client_read_at IS NULL
 FROM human_review_requests h
 JOIN decision_records d ON d.seq = h.decision_seq AND d.client_id = h.client_id
 LEFT JOIN products p ON p.id = d.product_id

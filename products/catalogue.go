@@ -57,7 +57,7 @@ type Product struct {
 type Version struct {
 	VersionID  int64      `json:"version_id"`
 	Version    int        `json:"version"`
-	Name       string     `json:"name"`
+	Name       Text       `json:"name"`
 	RiskClass  int        `json:"risk_class"`
 	Complex    bool       `json:"complex"`
 	Definition Definition `json:"definition"`
@@ -70,7 +70,7 @@ type Version struct {
 // POST/PUT /api/v1/products and one element of the import/export file.
 type ProductInput struct {
 	Code       string     `json:"code"`
-	Name       string     `json:"name"`
+	Name       Text       `json:"name"`
 	Line       string     `json:"line"`
 	Kind       string     `json:"kind"`
 	Provider   string     `json:"provider"`
@@ -129,18 +129,7 @@ const (
 )
 
 // Text is a short text in each catalogue language.
-type Text struct {
-	EN string `json:"en"`
-	RO string `json:"ro"`
-}
-
-// In returns the text in lang ("en" or "ro"), English when missing.
-func (t Text) In(lang string) string {
-	if lang == "ro" && t.RO != "" {
-		return t.RO
-	}
-	return t.EN
-}
+type Text = ecrm.Text
 
 // RateTier is the rate that applies from MinAmount upwards.
 type RateTier struct {
@@ -181,10 +170,14 @@ func (in ProductInput) validate(p *fieldProblems) {
 	if !codePattern.MatchString(in.Code) {
 		p.add("code", "must be 2 to 40 upper-case letters, digits, _ or -, starting with a letter or digit")
 	}
-	if in.Name == "" {
-		p.add("name", "is required")
+	if in.Name.EN == "" {
+		p.add("name.en", "is required")
 	}
-	p.text("name", in.Name, maxNameLength)
+	if in.Name.RO == "" {
+		p.add("name.ro", "is required: every product has a name in English and in Romanian")
+	}
+	p.text("name.en", in.Name.EN, maxNameLength)
+	p.text("name.ro", in.Name.RO, maxNameLength)
 	p.text("provider", in.Provider, maxNameLength)
 	kinds, ok := lineKinds[in.Line]
 	if !ok {

@@ -79,14 +79,15 @@ func call(t *testing.T, srv *httptest.Server, method, path, as string, body any,
 func TestAPIProductTextsAreBounded(t *testing.T) {
 	srv, _ := testServer(t)
 	in := testLoan()
-	in.Name = strings.Repeat("n", 100_000)
+	in.Name = Text{EN: strings.Repeat("n", 100_000), RO: strings.Repeat("n", 201)}
 	in.Provider = strings.Repeat("p", 201)
 	in.Definition.Description = Text{EN: strings.Repeat("d", 2001), RO: "scurt"}
 	in.Rules[0].Reason.RO = strings.Repeat("r", 501)
 	var problem web.ProblemDetails
 	res := call(t, srv, "POST", "/api/v1/products", "admin", in, &problem)
 	want := []ecrm.FieldError{
-		{Field: "name", Message: "must be at most 200 characters"},
+		{Field: "name.en", Message: "must be at most 200 characters"},
+		{Field: "name.ro", Message: "must be at most 200 characters"},
 		{Field: "provider", Message: "must be at most 200 characters"},
 		{Field: "definition.description.en", Message: "must be at most 2000 characters"},
 		{Field: "rules[0].reason.ro", Message: "must be at most 500 characters"},

@@ -364,9 +364,10 @@ func (c *Catalogue) goalRange(goal, currency string) goalRange {
 	return r
 }
 
-// ref identifies the product version and rule version of a decision.
-func (p *compiledProduct) ref() productRef {
-	return productRef{Code: p.Code, Name: p.Name, Provider: p.Provider, Kind: p.Kind, Currency: p.Currency,
+// ref identifies the product version and rule version of a decision, with
+// the product's name in lang.
+func (p *compiledProduct) ref(lang string) productRef {
+	return productRef{Code: p.Code, Name: p.Name.In(lang), Provider: p.Provider, Kind: p.Kind, Currency: p.Currency,
 		RiskClass: p.RiskClass, Complex: p.Complex, ProductVersionID: p.VersionID, Version: p.Version.Version, RulesHash: p.RulesHash}
 }
 
@@ -425,7 +426,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	texts := &rangeTexts{l: l}
 	for _, i := range goal {
 		cp := &c.products[i]
-		ref := cp.ref()
+		ref := cp.ref(lang)
 		reasons := cp.exclusions(profile, req, texts)
 		// A product in another currency is left out for that alone: its
 		// ranges and rules were written for amounts in its own currency.
@@ -451,7 +452,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	}
 	offers := make([]Offer, len(eligible))
 	for i, cp := range eligible {
-		offers[i].productRef = cp.ref()
+		offers[i].productRef = cp.ref(lang)
 		for _, d := range cp.Definition.Disclosures {
 			offers[i].Disclosures = append(offers[i].Disclosures, d.In(lang))
 		}

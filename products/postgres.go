@@ -84,7 +84,7 @@ func createProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int6
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
 	active := in.Active == nil || *in.Active
 	var id int64
-	err := tx.QueryRow(ctx, q, in.Code, in.Name, in.Line, in.Kind, in.Provider, in.Currency, in.RiskClass, in.Complex, active).Scan(&id)
+	err := tx.QueryRow(ctx, q, in.Code, in.Name.EN, in.Line, in.Kind, in.Provider, in.Currency, in.RiskClass, in.Complex, active).Scan(&id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return 0, &ecrm.Error{Code: ecrm.ECONFLICT, Message: fmt.Sprintf("a product with code %s already exists; PUT /api/v1/products/%s adds a version", in.Code, in.Code), Field: "code"}
@@ -97,7 +97,7 @@ func createProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int6
 
 // updateProduct reports whether a new version was written.
 func updateProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int64, validFrom time.Time) (bool, error) {
-	const q = `SELECT p.id, p.line, p.kind, p.provider, p.currency, p.active, v.version, v.name, v.risk_class, v.complex, v.definition, v.rules
+	const q = `SELECT p.id, p.line, p.kind, p.provider, p.currency, p.active, v.version, json_build_object('en', v.name, 'ro', v.name_ro), v.risk_class, v.complex, v.definition, v.rules
 		FROM products p JOIN product_versions v ON v.id = p.current_version_id
 		WHERE p.code = $1 FOR UPDATE OF p`
 	var (
@@ -124,7 +124,7 @@ func updateProduct(ctx context.Context, tx pgx.Tx, in ProductInput, staffID int6
 	}
 	const upd = `UPDATE products SET name = $2, provider = $3, currency = $4, risk_class = $5, complex = $6, active = $7, updated_at = now()
 		WHERE id = $1`
-	if _, err := tx.Exec(ctx, upd, id, in.Name, in.Provider, in.Currency, in.RiskClass, in.Complex, newActive); err != nil {
+	if _, err := tx.Exec(ctx, upd, id, in.Name.EN, in.Provider, in.Currency, in.RiskClass, in.Complex, newActive); err != nil {
 		return false, fmt.Errorf("update product %s: %w", in.Code, err)
 	}
 	return true, insertVersion(ctx, tx, id, version+1, in, staffID, validFrom)
@@ -141,8 +141,8 @@ func normalise(in ProductInput) any {
 }
 
 func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int, in ProductInput, staffID int64, validFrom time.Time) error {
-	const q = `INSERT INTO product_versions (product_id, version, name, definition, risk_class, complex, rules, rules_hash, created_by_staff_id, valid_from)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now())) RETURNING id`
+	const q = `INSERT INTO product_versions (product_id, version, name, name_ro, definition, risk_class, complex, rules, rules_hash, created_by_staff_id, valid_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now())) RETURNING id`
 	rules := in.Rules
 	if rules == nil {
 		rules = []Rule{}
@@ -156,7 +156,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int,
 	if !validFrom.IsZero() {
 		from = &validFrom
 	}
-	if err := tx.QueryRow(ctx, q, productID, version, in.Name, in.Definition, in.RiskClass, in.Complex, rules, rulesHash(rules), staff, from).Scan(&vid); err != nil {
+	if err := tx.QueryRow(ctx, q, productID, version, in.Name.EN, in.Name.RO, in.Definition, in.RiskClass, in.Complex, rules, rulesHash(rules), staff, from).Scan(&vid); err != nil {
 		return fmt.Errorf("insert version %d of product %s: %w", version, in.Code, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE products SET current_version_id = $2 WHERE id = $1`, productID, vid); err != nil {
@@ -166,7 +166,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, productID int64, version int,
 }
 
 const productColumns = `p.id, p.code, p.line, p.kind, p.provider, p.currency, p.active,
-	v.id, v.version, v.name, v.risk_class, v.complex, v.definition, v.rules, v.rules_hash, v.valid_from`
+	v.id, v.version, json_build_object('en', v.name, 'ro', v.name_ro), v.risk_class, v.complex, v.definition, v.rules, v.rules_hash, v.valid_from`
 
 func scanProduct(row pgx.Row) (Product, error) {
 	var p Product
@@ -314,7 +314,7 @@ func (s *Store) Import(ctx context.Context, list []ProductInput, staffID int64) 
 type VersionSummary struct {
 	VersionID int64     `json:"version_id"`
 	Version   int       `json:"version"`
-	Name      string    `json:"name"`
+	Name      Text      `json:"name"`
 	RulesHash string    `json:"rules_hash"`
 	ValidFrom time.Time `json:"valid_from"`
 	CreatedBy string    `json:"created_by,omitempty"`
@@ -323,7 +323,7 @@ type VersionSummary struct {
 
 // Versions lists a product's versions, newest first.
 func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, error) {
-	const q = `SELECT v.id, v.version, v.name, v.rules_hash, v.valid_from, coalesce(su.display_name, ''), v.id = p.current_version_id
+	const q = `SELECT v.id, v.version, json_build_object('en', v.name, 'ro', v.name_ro), v.rules_hash, v.valid_from, coalesce(su.display_name, ''), v.id = p.current_version_id
 		FROM products p JOIN product_versions v ON v.product_id = p.id LEFT JOIN staff_users su ON su.id = v.created_by_staff_id
 		WHERE p.code = $1 ORDER BY v.version DESC`
 	rows, err := s.pool.Query(ctx, q, code)

@@ -16,7 +16,7 @@ import (
 // testLoan is a small consumer loan used across the tests.
 func testLoan() ProductInput {
 	return ProductInput{
-		Code: "LOAN-TEST", Name: "Test loan", Line: LineBanking, Kind: "consumer_loan", Provider: "ecrm Bank", Currency: "EUR",
+		Code: "LOAN-TEST", Name: Text{EN: "Test loan", RO: "Credit de test"}, Line: LineBanking, Kind: "consumer_loan", Provider: "ecrm Bank", Currency: "EUR",
 		RiskClass: 1,
 		Definition: Definition{
 			RateTiers:       []RateTier{{MinAmount: decimal.RequireFromString("1000"), Rate: decimal.RequireFromString("0.079")}},
@@ -79,7 +79,7 @@ func TestProductVersions(t *testing.T) {
 
 	t.Run("InvalidRuleKeepsCurrentVersion", func(t *testing.T) {
 		in := testLoan()
-		in.Name = "Renamed"
+		in.Name = Text{EN: "Renamed", RO: "Redenumit"}
 		in.Rules = append(in.Rules, Rule{ID: "score", Expression: "client.credit_score >= '600'", Reason: Text{EN: "x", RO: "y"}})
 		_, err := s.UpdateProduct(ctx, "LOAN-TEST", in, 0)
 		want := []ecrm.FieldError{{Field: "rules[2].expression", Message: "line 1, column 21: found no matching overload for '_>=_' applied to '(int, string)'"}}
@@ -90,7 +90,7 @@ func TestProductVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.Version.Version != 2 || cur.Name != "Test loan" {
+		if cur.Version.Version != 2 || cur.Name.EN != "Test loan" {
 			t.Errorf("current is version %d %q after a rejected change; want version 2 \"Test loan\"", cur.Version.Version, cur.Name)
 		}
 	})

@@ -49,13 +49,13 @@ INSERT INTO identities (issuer, subject, client_id, email) VALUES
   ('https://id.example.test', 'ana-subject', 1, 'ana@example.com'),
   ('https://id.example.test', 'bogdan-subject', 2, 'bogdan@example.com');
 
-INSERT INTO accounts (id, client_id, kind, iban, name, currency, balance, credit_limit, opened_on, closed_on, status) VALUES
-  (11, 1, 'current',   'RO49RNCB0000000012341234', 'Cont curent', 'RON', 12345.60, NULL, '2020-01-10', NULL, 'open'),
-  (12, 1, 'savings',   'RO49RNCB0000000012345678', 'Economii', 'EUR', 2500.00, NULL, '2021-03-01', NULL, 'open'),
-  (13, 1, 'card',      NULL, 'Visa Classic', 'RON', -150.25, 5000.00, '2022-05-05', NULL, 'open'),
-  (14, 1, 'brokerage', 'RO49RNCB0000000012340014', 'Investiții', 'EUR', 0, NULL, '2023-01-01', NULL, 'open'),
-  (15, 1, 'current',   'RO49RNCB0000000012340015', 'Cont vechi', 'RON', 0, NULL, '2015-01-01', '2019-01-01', 'closed'),
-  (21, 2, 'current',   'RO49RNCB0000000012349999', 'Cont Bogdan', 'EUR', 999.99, NULL, '2020-01-01', NULL, 'open');
+INSERT INTO accounts (id, client_id, kind, iban, name, name_ro, currency, balance, credit_limit, opened_on, closed_on, status) VALUES
+  (11, 1, 'current',   'RO49RNCB0000000012341234', 'Current account', 'Cont curent', 'RON', 12345.60, NULL, '2020-01-10', NULL, 'open'),
+  (12, 1, 'savings',   'RO49RNCB0000000012345678', 'Savings', 'Economii', 'EUR', 2500.00, NULL, '2021-03-01', NULL, 'open'),
+  (13, 1, 'card',      NULL, 'Visa Classic', 'Visa Classic', 'RON', -150.25, 5000.00, '2022-05-05', NULL, 'open'),
+  (14, 1, 'brokerage', 'RO49RNCB0000000012340014', 'Investments', 'Investiții', 'EUR', 0, NULL, '2023-01-01', NULL, 'open'),
+  (15, 1, 'current',   'RO49RNCB0000000012340015', 'Old account', 'Cont vechi', 'RON', 0, NULL, '2015-01-01', '2019-01-01', 'closed'),
+  (21, 2, 'current',   'RO49RNCB0000000012349999', 'Bogdan account', 'Cont Bogdan', 'EUR', 999.99, NULL, '2020-01-01', NULL, 'open');
 
 -- Ana's current account: monthly rent by standing order, a monthly direct
 -- debit, five irregular transfers to her brother, a salary, a one-off

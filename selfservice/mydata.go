@@ -42,6 +42,9 @@ type dataCell struct {
 	Number  *decimal.Decimal
 	Places  int
 	Nested  bool
+	// Lang marks a value stored in one language (an account's English
+	// name), so screen readers and translation tools read it as such.
+	Lang string
 }
 
 // numericColumns hold amounts, rates and quantities, written with the
@@ -94,6 +97,9 @@ func dataTables(doc []byte) ([]dataTable, error) {
 			cells := make([]dataCell, len(t.Columns))
 			for i, c := range t.Columns {
 				cells[i] = cellOf(valueColumn(name, c, r), r[c])
+				if name == "accounts" && c == "name" {
+					cells[i].Lang = "en"
+				}
 			}
 			t.Rows = append(t.Rows, cells)
 		}

@@ -100,8 +100,11 @@ func (a *Account) appendJSON(b []byte) []byte {
 	b = web.AppendJSONInt(b, a.ID)
 	b = append(b, `,"kind":`...)
 	b = web.AppendJSONString(b, a.Kind)
-	b = append(b, `,"name":`...)
-	b = web.AppendJSONString(b, a.Name)
+	b = append(b, `,"name":{"en":`...)
+	b = web.AppendJSONString(b, a.Name.EN)
+	b = append(b, `,"ro":`...)
+	b = web.AppendJSONString(b, a.Name.RO)
+	b = append(b, '}')
 	if a.IBANMasked != "" {
 		b = append(b, `,"iban_masked":`...)
 		b = web.AppendJSONString(b, a.IBANMasked)

@@ -45,10 +45,10 @@ func TestOverviewAPI(t *testing.T) {
 		"name":      `"Client 1"`,
 		"as_of":     `"2026-11-26"`,
 		"accounts": `[
-			{"id":11,"kind":"current","name":"Cont curent","iban_masked":"**** 1234","balance":{"amount":"12345.60","currency":"RON"},"status":"open"},
-			{"id":12,"kind":"savings","name":"Economii","iban_masked":"**** 5678","balance":{"amount":"2500.00","currency":"EUR"},"status":"open"},
-			{"id":13,"kind":"card","name":"Visa Classic","balance":{"amount":"-150.25","currency":"RON"},"credit_limit":{"amount":"5000.00","currency":"RON"},"status":"open"},
-			{"id":14,"kind":"brokerage","name":"Investiții","iban_masked":"**** 0014","balance":{"amount":"0.00","currency":"EUR"},"status":"open"}]`,
+			{"id":11,"kind":"current","name":{"en":"Current account","ro":"Cont curent"},"iban_masked":"**** 1234","balance":{"amount":"12345.60","currency":"RON"},"status":"open"},
+			{"id":12,"kind":"savings","name":{"en":"Savings","ro":"Economii"},"iban_masked":"**** 5678","balance":{"amount":"2500.00","currency":"EUR"},"status":"open"},
+			{"id":13,"kind":"card","name":{"en":"Visa Classic","ro":"Visa Classic"},"balance":{"amount":"-150.25","currency":"RON"},"credit_limit":{"amount":"5000.00","currency":"RON"},"status":"open"},
+			{"id":14,"kind":"brokerage","name":{"en":"Investments","ro":"Investiții"},"iban_masked":"**** 0014","balance":{"amount":"0.00","currency":"EUR"},"status":"open"}]`,
 		"portfolio": `{"totals":[
 			{"currency":"EUR","value":{"amount":"1810.99","currency":"EUR"},"cost":{"amount":"1726.54","currency":"EUR"},
 			 "unrealised_gain":{"amount":"84.45","currency":"EUR"},"allocation":[
@@ -109,7 +109,7 @@ func TestOverviewAPI(t *testing.T) {
 			{"kind":"top_up_card","label":"Top up Visa Classic","reason":"You top this up every month","href":"/portal/accounts/13",
 			 "account_id":13,"last_amount":{"amount":"500.00","currency":"RON"},"frequency":"monthly","occurrences":4},
 			{"kind":"open_calculator","label":"Loan calculator","reason":"Opened in the last 6 months: 4","href":"/portal/calculators/loan","occurrences":4},
-			{"kind":"open_account","label":"Open Economii","reason":"Opened in the last 6 months: 3","href":"/portal/accounts/12","account_id":12,"occurrences":3}]`,
+			{"kind":"open_account","label":"Open Savings","reason":"Opened in the last 6 months: 3","href":"/portal/accounts/12","account_id":12,"occurrences":3}]`,
 	}
 	for section, w := range want {
 		g, ok := got[section]

@@ -46,7 +46,7 @@ func insertPortalAction(ctx context.Context, db execer, clientID int64, action, 
 // accountsSQL reads the accounts that are not closed; sortAccounts orders
 // them (a handful of rows sort faster in Go than through a Sort node).
 const accountsSQL = `
-SELECT id, kind, name, coalesce(iban, ''), currency, balance, credit_limit, status
+SELECT id, kind, name, name_ro, coalesce(iban, ''), currency, balance, credit_limit, status
 FROM accounts
 WHERE client_id = $1 AND status <> 'closed'`
 
@@ -68,7 +68,7 @@ func scanAccount(rows pgx.Rows) (Account, error) {
 	var iban, currency string
 	var balance decimal.Decimal
 	var limit *decimal.Decimal
-	if err := scanRow(rows, &a.ID, &a.Kind, &a.Name, &iban, &currency, num{&balance}, nullNum{&limit}, &a.Status); err != nil {
+	if err := scanRow(rows, &a.ID, &a.Kind, &a.Name.EN, &a.Name.RO, &iban, &currency, num{&balance}, nullNum{&limit}, &a.Status); err != nil {
 		return Account{}, err
 	}
 	a.IBANMasked = maskIBAN(iban)
@@ -323,7 +323,7 @@ func queryOverview(ctx context.Context, pool *pgxpool.Pool, clientID int64, toda
 // Account transactions ----------------------------------------------------------
 
 const accountSQL = `
-SELECT id, kind, name, coalesce(iban, ''), currency, balance, credit_limit, status
+SELECT id, kind, name, name_ro, coalesce(iban, ''), currency, balance, credit_limit, status
 FROM accounts
 WHERE client_id = $1 AND id = $2`
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
@@ -104,7 +105,7 @@ type paymentPattern struct {
 	// or "card_top_up".
 	Class        string
 	AccountID    int64
-	AccountName  string
+	AccountName  ecrm.Text
 	AccountKind  string
 	Counterparty string
 	Count        int
@@ -326,7 +327,8 @@ type candidate struct {
 	// visits counts the portal actions merged into the candidate.
 	visits      int
 	visitScore  float64
-	targetLabel string // calculator kind, for the label
+	targetLabel string    // calculator kind, for the label
+	accountName ecrm.Text // the account to open, for the label
 }
 
 // rankQuickActions turns the signals into at most maxQuickActions actions,
@@ -443,7 +445,7 @@ func useCandidate(u *actionUse, byKey map[string]*candidate, accounts map[int64]
 		}
 		return add("account:"+strconv.FormatInt(id, 10), &candidate{action: QuickAction{
 			Kind: QuickOpenAccount, AccountID: id,
-		}, targetLabel: a.Name})
+		}, accountName: a.Name})
 	}
 	switch u.action {
 	case ActionAccountView:
@@ -526,11 +528,11 @@ func describe(c *candidate, l *i18n.Localizer) (label, reason string) {
 	case QuickTopUpCard:
 		name := a.Payee
 		if p := c.pattern; p.AccountKind == "card" || name == "" {
-			name = p.AccountName
+			name = l.Text(p.AccountName)
 		}
 		label = l.T("portal.quick.label.top_up_card", name)
 	case QuickOpenAccount:
-		label = l.T("portal.quick.label.open_account", c.targetLabel)
+		label = l.T("portal.quick.label.open_account", l.Text(c.accountName))
 	case QuickOpenCalculator:
 		label = l.T("portal.quick.label.calculator." + c.targetLabel)
 	default:

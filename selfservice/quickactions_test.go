@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
@@ -43,26 +44,26 @@ func summary(a QuickAction) string {
 
 func TestRankQuickActions(t *testing.T) {
 	accounts := []Account{
-		{ID: 11, Kind: "current", Name: "Cont curent"},
-		{ID: 12, Kind: "savings", Name: "Economii"},
-		{ID: 13, Kind: "card", Name: "Visa Classic"},
+		{ID: 11, Kind: "current", Name: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}},
+		{ID: 12, Kind: "savings", Name: ecrm.Text{EN: "Economii", RO: "Economii"}},
+		{ID: 13, Kind: "card", Name: ecrm.Text{EN: "Visa Classic", RO: "Visa Classic"}},
 	}
 	patterns := []paymentPattern{
 		// Monthly rent, last paid 25 days ago: 12 × 1.5 × 2^(-25/60) ≈ 13.48.
-		{Class: "payment", AccountID: 11, AccountName: "Cont curent", AccountKind: "current", Counterparty: "Landlord SRL",
+		{Class: "payment", AccountID: 11, AccountName: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}, AccountKind: "current", Counterparty: "Landlord SRL",
 			Count: 12, Months: 12, First: day(2025, 12, 1), Last: day(2026, 11, 1), LastAmount: ron("2000.00")},
 		// Irregular transfers, five in a year: ≈ 4.67, plus two recent
 		// looks at the payee page (≈ 1.95) = ≈ 6.62.
-		{Class: "payment", AccountID: 11, AccountName: "Cont curent", AccountKind: "current", Counterparty: "Ion Popescu",
+		{Class: "payment", AccountID: 11, AccountName: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}, AccountKind: "current", Counterparty: "Ion Popescu",
 			Count: 5, Months: 5, First: day(2026, 2, 10), Last: day(2026, 11, 20), LastAmount: ron("300.00")},
 		// Monthly direct debit, weighs half: ≈ 7.93.
-		{Class: "direct_debit", AccountID: 11, AccountName: "Cont curent", AccountKind: "current", Counterparty: "Enel Energie",
+		{Class: "direct_debit", AccountID: 11, AccountName: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}, AccountKind: "current", Counterparty: "Enel Energie",
 			Count: 12, Months: 12, First: day(2025, 12, 15), Last: day(2026, 11, 15), LastAmount: ron("92.10")},
 		// Monthly card top-up booked on the card account: ≈ 4.71.
-		{Class: "card_top_up", AccountID: 13, AccountName: "Visa Classic", AccountKind: "card", Counterparty: "",
+		{Class: "card_top_up", AccountID: 13, AccountName: ecrm.Text{EN: "Visa Classic", RO: "Visa Classic"}, AccountKind: "card", Counterparty: "",
 			Count: 4, Months: 4, First: day(2026, 8, 5), Last: day(2026, 11, 5), LastAmount: ron("500.00")},
 		// A single payment is not a habit.
-		{Class: "payment", AccountID: 11, AccountName: "Cont curent", AccountKind: "current", Counterparty: "Dacia Service",
+		{Class: "payment", AccountID: 11, AccountName: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}, AccountKind: "current", Counterparty: "Dacia Service",
 			Count: 1, Months: 1, First: day(2026, 10, 2), Last: day(2026, 10, 2), LastAmount: ron("1450.00")},
 	}
 	events := []portalEvent{
@@ -116,7 +117,7 @@ func TestRankQuickActions(t *testing.T) {
 
 func TestRankQuickActionsBreaksTiesStably(t *testing.T) {
 	// Equal scores: kind order first (payments before accounts), then key.
-	accounts := []Account{{ID: 2, Name: "B"}, {ID: 1, Name: "A"}}
+	accounts := []Account{{ID: 2, Name: ecrm.Text{EN: "B", RO: "B"}}, {ID: 1, Name: ecrm.Text{EN: "A", RO: "A"}}}
 	at := ago(dayLength)
 	events := []portalEvent{
 		{ActionAccountView, "2", at}, {ActionAccountView, "2", at},
@@ -194,14 +195,14 @@ func TestPaymentGrouper(t *testing.T) {
 		g.addPayment(p)
 	}
 	accounts := []Account{
-		{ID: 11, Kind: "current", Name: "Cont curent", Status: "open"},
-		{ID: 13, Kind: "card", Name: "Visa", Status: "open"},
-		{ID: 15, Kind: "current", Name: "Blocat", Status: "blocked"},
+		{ID: 11, Kind: "current", Name: ecrm.Text{EN: "Cont curent", RO: "Cont curent"}, Status: "open"},
+		{ID: 13, Kind: "card", Name: ecrm.Text{EN: "Visa", RO: "Visa"}, Status: "open"},
+		{ID: 15, Kind: "current", Name: ecrm.Text{EN: "Blocat", RO: "Blocat"}, Status: "blocked"},
 	}
 	var got []string
 	for _, p := range g.patterns(accounts) {
 		got = append(got, fmt.Sprintf("%s %d %q %s/%s n=%d months=%d first=%s last=%s %s",
-			p.Class, p.AccountID, p.Counterparty, p.AccountName, p.AccountKind, p.Count, p.Months,
+			p.Class, p.AccountID, p.Counterparty, p.AccountName.EN, p.AccountKind, p.Count, p.Months,
 			p.First.Format(time.DateOnly), p.Last.Format(time.DateOnly), p.LastAmount))
 	}
 	want := []string{

@@ -111,7 +111,8 @@ type Overview struct {
 type Account struct {
 	ID   int64  `json:"id"`
 	Kind string `json:"kind"`
-	Name string `json:"name"`
+	// Name is the account's name in English and Romanian.
+	Name ecrm.Text `json:"name"`
 	// IBANMasked shows only the IBAN's last four characters, so a
 	// screen seen over the shoulder does not give the account away.
 	IBANMasked string `json:"iban_masked,omitempty"`

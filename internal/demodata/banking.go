@@ -15,6 +15,7 @@ type account struct {
 	kind      string
 	currency  string
 	name      string
+	nameRO    string // set when not in accountNamesRO
 	opened    day
 	maturity  day // term deposits and loans, else noDay
 	closed    day // noDay while open
@@ -204,6 +205,33 @@ func (gen *generator) drawAccounts(c *client) {
 
 var loanNames = map[string]string{"mortgage": "Mortgage loan", "consumer_loan": "Personal loan", "car_loan": "Car loan"}
 
+// accountNamesRO are the Romanian names of the accounts drawAccounts opens.
+var accountNamesRO = map[string]string{
+	"Current account": "Cont curent", "Current account EUR": "Cont curent EUR", "Current account USD": "Cont curent USD",
+	"Savings account": "Cont de economii", "Visa credit card": "Card de credit Visa", "Investment account": "Cont de investiții",
+	"Mortgage loan": "Credit ipotecar", "Personal loan": "Credit de nevoi personale", "Car loan": "Credit auto",
+}
+
+// romanianAccountName is the account's name in Romanian.
+func romanianAccountName(a *account) string {
+	if a.nameRO != "" {
+		return a.nameRO
+	}
+	return accountNamesRO[a.name]
+}
+
+// termDepositNameRO is "Depozit la termen 12 luni", with Romanian's plural:
+// "1 lună", "3 luni", and "de" before 20 and more ("24 de luni").
+func termDepositNameRO(months int) string {
+	switch {
+	case months == 1:
+		return "Depozit la termen 1 lună"
+	case months%100 >= 20 || months >= 100 && months%100 == 0:
+		return "Depozit la termen " + strconv.Itoa(months) + " de luni"
+	}
+	return "Depozit la termen " + strconv.Itoa(months) + " luni"
+}
+
 func segmentRank(segment string) int {
 	switch segment {
 	case "emerging_affluent":
@@ -235,6 +263,7 @@ func productLetter(kind string) byte {
 
 func (gen *generator) addTermDeposit(add func(kind, currency, name string, opened day) *account, c *client, term int, opened day, principal, rate int64) {
 	a := add("term_deposit", c.currency, "Term deposit "+strconv.Itoa(term)+" months", opened)
+	a.nameRO = termDepositNameRO(term)
 	a.maturity = opened.addMonths(term)
 	a.rate, a.hasRate = rate, true
 	a.opening = principal
@@ -263,7 +292,7 @@ func tradeValue(quantity, price int64, option bool) int64 {
 }
 
 var accountColumns = []string{
-	"id", "client_id", "kind", "iban", "name", "currency", "balance", "credit_limit", "interest_rate",
+	"id", "client_id", "kind", "iban", "name", "name_ro", "currency", "balance", "credit_limit", "interest_rate",
 	"opened_on", "maturity_on", "closed_on", "status",
 }
 
@@ -292,6 +321,7 @@ func (gen *generator) writeAccounts(w *rowWriter) error {
 				w.text(a.kind)
 				w.bytes(a.iban[:])
 				w.text(a.name)
+				w.text(romanianAccountName(a))
 				w.text(a.currency)
 				w.money(balance)
 				w.numericOrNull(a.limit, 2, a.kind == "card" || a.limit > 0)

@@ -103,6 +103,10 @@ func (l *Localizer) T(key string, args ...any) string {
 	return l.printer.Sprintf(key, args...)
 }
 
+// Text returns a firm-written text (a product's name, a rule's reason) in
+// the Localizer's language, English when the Romanian text is missing.
+func (l *Localizer) Text(t ecrm.Text) string { return t.In(l.lang.String()) }
+
 // ExactPlaces is how many decimal places show d exactly, without padding
 // zeros, and at least min: a quantity of 523.259 shows as 523.259, a price
 // of 22.9332 as 22.9332 (min 2), 12 as 12.00. Quantities and prices are

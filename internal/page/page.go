@@ -234,8 +234,10 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 // funcs are the template functions, bound to one language.
 func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
-		"t":     l.T,
-		"tn":    l.TN,
+		"t":  l.T,
+		"tn": l.TN,
+		// local shows a firm-written ecrm.Text in the page's language.
+		"local": l.Text,
 		"money": l.Money,
 		"decimal": func(d decimal.Decimal, places int) string {
 			return l.Decimal(d, int32(places))
