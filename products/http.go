@@ -87,8 +87,11 @@ func (h *Handler) AdminRoutes(r chi.Router) {
 	r.With(web.AllowBody(maxImportBytes)).Post("/api/v1/products/import", h.admin(h.importCatalogue))
 	if h.pages != nil {
 		r.Get("/console/products", h.adminPage(h.showAdminListPage))
+		r.Get("/console/products/new", h.adminPage(h.showNewProductPage))
+		r.Post("/console/products/new", h.adminPage(h.createProductForm))
 		r.Get("/console/products/{code}", h.adminPage(h.showAdminEditPage))
 		r.Post("/console/products/{code}", h.adminPage(h.saveAdminEditForm))
+		r.Post("/console/products/{code}/status", h.adminPage(h.changeProductStatus))
 	}
 }
 

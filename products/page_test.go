@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -124,68 +123,6 @@ func TestMatchPageMessagesInRomanian(t *testing.T) {
 				t.Errorf("%s: the Romanian page contains English %q", c.query, english)
 			}
 		}
-	}
-}
-
-func TestAdminPages(t *testing.T) {
-	pool := pgtest.New(t)
-	if err := LoadDemoCatalogue(context.Background(), pool); err != nil {
-		t.Fatal(err)
-	}
-	pages, err := page.New(Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := chi.NewRouter()
-	r.Use(i18n.Middleware)
-	r.Use(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if req.Header.Get("X-Test-As") == "admin" {
-				req = req.WithContext(ecrm.WithPrincipal(req.Context(), &ecrm.Principal{Kind: ecrm.PrincipalStaff, Roles: []string{ecrm.RoleAdmin}}))
-			}
-			next.ServeHTTP(w, req)
-		})
-	})
-	h := NewHandler(pool, pages)
-	h.AdminRoutes(r)
-	srv := httptest.NewServer(r)
-	defer srv.Close()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	do := func(method, path, form string) (int, string) {
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(form))
-		req.Header.Set("X-Test-As", "admin")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
-
-	if status, body := do("GET", "/console/products", ""); status != http.StatusOK || !strings.Contains(body, `<a href="/console/products/LOAN-EUR-PERS">LOAN-EUR-PERS</a>`) {
-		t.Fatalf("list: status %d", status)
-	}
-	p, err := h.store.ProductByCode(context.Background(), "LOAN-EUR-PERS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := p.Input()
-	in.Rules[0].Expression = "client.age >= "
-	b, _ := json.Marshal(in)
-	status, body := do("POST", "/console/products/LOAN-EUR-PERS", url.Values{"product": {string(b)}}.Encode())
-	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "rules[0].expression: line 1, column 15: Syntax error:") {
-		t.Errorf("invalid rule: status %d, want 422 naming rules[0].expression at line 1, column 15", status)
-	}
-	in.Rules[0].Expression = "client.age >= 21"
-	b, _ = json.Marshal(in)
-	if status, _ := do("POST", "/console/products/LOAN-EUR-PERS", url.Values{"product": {string(b)}}.Encode()); status != http.StatusSeeOther {
-		t.Errorf("valid change: status %d, want 303", status)
-	}
-	status, body = do("GET", "/console/products/LOAN-EUR-PERS?saved=1", "")
-	if status != http.StatusOK || !strings.Contains(body, `<tr data-version="2" class="current">`) || !strings.Contains(body, `<tr data-version="1">`) {
-		t.Errorf("after save: status %d, want version 2 current and version 1 kept", status)
 	}
 }
 

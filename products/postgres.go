@@ -340,3 +340,59 @@ func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, er
 	}
 	return list, nil
 }
+
+// StatusChange is one withdrawal of a product from sale or its return.
+type StatusChange struct {
+	Active    bool
+	Reason    string
+	StaffName string
+	ChangedAt time.Time
+}
+
+// SetActive withdraws the product from sale (active false) or puts it
+// back, keeping who did it and why. Offers already made keep their
+// version; matching stops offering a withdrawn product at its next reload.
+func (s *Store) SetActive(ctx context.Context, code string, active bool, reason string, staffID int64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var id int64
+		var was bool
+		err := tx.QueryRow(ctx, `SELECT id, active FROM products WHERE code = $1 FOR UPDATE`, code).Scan(&id, &was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ecrm.Errorf(ecrm.ENOTFOUND, "There is no product with code %s.", code)
+		}
+		if err != nil {
+			return fmt.Errorf("read product %s: %w", code, err)
+		}
+		if was == active {
+			return nil // a repeated click changes nothing
+		}
+		if _, err := tx.Exec(ctx, `UPDATE products SET active = $2, updated_at = now() WHERE id = $1`, id, active); err != nil {
+			return fmt.Errorf("set product %s active=%t: %w", code, active, err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO product_status_changes (product_id, active, reason, staff_id) VALUES ($1, $2, $3, $4)`,
+			id, active, reason, staffID)
+		if err != nil {
+			return fmt.Errorf("record the status change of %s: %w", code, err)
+		}
+		return nil
+	})
+}
+
+// StatusChanges lists a product's withdrawals and returns, newest first.
+func (s *Store) StatusChanges(ctx context.Context, code string) ([]StatusChange, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.active, c.reason, su.display_name, c.changed_at
+		FROM product_status_changes c JOIN products p ON p.id = c.product_id JOIN staff_users su ON su.id = c.staff_id
+		WHERE p.code = $1 ORDER BY c.changed_at DESC, c.id DESC`, code)
+	if err != nil {
+		return nil, fmt.Errorf("status changes of %s: %w", code, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusChange, error) {
+		var c StatusChange
+		err := r.Scan(&c.Active, &c.Reason, &c.StaffName, &c.ChangedAt)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("status changes of %s: %w", code, err)
+	}
+	return list, nil
+}

@@ -53,32 +53,55 @@ const ruleCostLimit = 1000
 
 var ruleIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
+// ruleVariableTypes are the variables a rule can use, as Rule documents
+// them; the catalogue editor lists them beside the rules.
+var ruleVariableTypes = []struct {
+	name string
+	typ  *cel.Type
+}{
+	{"client.age", cel.IntType},
+	{"client.residence_country", cel.StringType},
+	{"client.annual_income_eur", cel.IntType},
+	{"client.employment_status", cel.StringType},
+	{"client.kyc_status", cel.StringType},
+	{"client.segment", cel.StringType},
+	{"client.type", cel.StringType},
+	{"client.is_prospect", cel.BoolType},
+	{"client.vulnerable", cel.BoolType},
+	{"client.credit_score", cel.IntType},
+	{"client.monthly_debt_eur", cel.IntType},
+	{"client.existing_products", cel.ListType(cel.StringType)},
+	{"request.amount_eur", cel.IntType},
+	{"request.months", cel.IntType},
+	{"request.currency", cel.StringType},
+	{"request.purpose", cel.StringType},
+}
+
+func ruleVariableOptions() []cel.EnvOption {
+	out := make([]cel.EnvOption, len(ruleVariableTypes))
+	for i, v := range ruleVariableTypes {
+		out[i] = cel.Variable(v.name, v.typ)
+	}
+	return out
+}
+
+// ruleVariableList is "client.age int", … for people writing rules.
+func ruleVariableList() []string {
+	out := make([]string, len(ruleVariableTypes))
+	for i, v := range ruleVariableTypes {
+		out[i] = v.name + " " + v.typ.String()
+	}
+	return out
+}
+
 // ruleEnv is built once: declaring the variables and the standard library
 // takes milliseconds, far too long to repeat per save or per request, and
 // the environment is immutable afterwards.
 var ruleEnv = sync.OnceValues(func() (*cel.Env, error) {
-	return cel.NewEnv(
-		// Only the macros rules need; has() and map/filter are not offered
-		// because every variable is always present.
-		cel.ClearMacros(),
-		cel.Macros(cel.ExistsMacro, cel.AllMacro),
-		cel.Variable("client.age", cel.IntType),
-		cel.Variable("client.residence_country", cel.StringType),
-		cel.Variable("client.annual_income_eur", cel.IntType),
-		cel.Variable("client.employment_status", cel.StringType),
-		cel.Variable("client.kyc_status", cel.StringType),
-		cel.Variable("client.segment", cel.StringType),
-		cel.Variable("client.type", cel.StringType),
-		cel.Variable("client.is_prospect", cel.BoolType),
-		cel.Variable("client.vulnerable", cel.BoolType),
-		cel.Variable("client.credit_score", cel.IntType),
-		cel.Variable("client.monthly_debt_eur", cel.IntType),
-		cel.Variable("client.existing_products", cel.ListType(cel.StringType)),
-		cel.Variable("request.amount_eur", cel.IntType),
-		cel.Variable("request.months", cel.IntType),
-		cel.Variable("request.currency", cel.StringType),
-		cel.Variable("request.purpose", cel.StringType),
-	)
+	// Only the macros rules need; has() and map/filter are not offered
+	// because every variable is always present.
+	opts := []cel.EnvOption{cel.ClearMacros(), cel.Macros(cel.ExistsMacro, cel.AllMacro)}
+	return cel.NewEnv(append(opts, ruleVariableOptions()...)...)
 })
 
 // ruleVariables are the values of the variables documented on Rule for one

@@ -22,6 +22,8 @@ type FormField struct {
 	Error string
 	// Options makes the field a select.
 	Options []FormOption
+	// Rows makes the field a textarea of that many rows.
+	Rows int
 }
 
 // FormOption is one choice of a select; LabelKey is translated, Label is
