@@ -294,15 +294,24 @@ func toReviewQueueJSON(l *i18n.Localizer, q ReviewQueue) reviewQueueJSON {
 }
 
 type reviewOfferJSON struct {
-	Seq         int64                   `json:"seq"`
-	State       string                  `json:"state"`
-	RecordedAt  time.Time               `json:"recorded_at"`
-	Channel     string                  `json:"channel"`
-	Engine      string                  `json:"engine"`
-	Locale      string                  `json:"locale"`
-	Reasons     []string                `json:"reasons"`
-	Checks      []compliance.Check      `json:"checks"`
-	Disclosures []compliance.Disclosure `json:"disclosures"`
+	Seq         int64                       `json:"seq"`
+	State       string                      `json:"state"`
+	RecordedAt  time.Time                   `json:"recorded_at"`
+	Channel     string                      `json:"channel"`
+	Engine      string                      `json:"engine"`
+	Locale      string                      `json:"locale"`
+	Reasons     []string                    `json:"reasons"`
+	Checks      []reviewCheckJSON           `json:"checks"`
+	Disclosures []compliance.DisclosureText `json:"disclosures"`
+}
+
+// reviewCheckJSON is a gate check with its finding in the reader's
+// language.
+type reviewCheckJSON struct {
+	Name    string `json:"name"`
+	Passed  bool   `json:"passed"`
+	Warning bool   `json:"warning,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 type reviewDetailJSON struct {
@@ -314,16 +323,10 @@ func toReviewDetailJSON(l *i18n.Localizer, v *ReviewRequestView) reviewDetailJSO
 	o := v.Offer
 	out := reviewDetailJSON{reviewRequestJSON: toReviewRequestJSON(l, v.ReviewRequest), Offer: reviewOfferJSON{
 		Seq: o.Seq, State: o.State(), RecordedAt: o.RecordedAt, Channel: o.Channel, Engine: o.Engine, Locale: o.Locale,
-		Reasons: o.Reasons, Checks: o.Checks, Disclosures: o.Disclosures,
+		Reasons: compliance.MessagesIn(l, o.Reasons), Checks: []reviewCheckJSON{}, Disclosures: compliance.DisclosuresIn(l, o.Disclosures),
 	}}
-	if out.Offer.Reasons == nil {
-		out.Offer.Reasons = []string{}
-	}
-	if out.Offer.Checks == nil {
-		out.Offer.Checks = []compliance.Check{}
-	}
-	if out.Offer.Disclosures == nil {
-		out.Offer.Disclosures = []compliance.Disclosure{}
+	for _, c := range o.Checks {
+		out.Offer.Checks = append(out.Offer.Checks, reviewCheckJSON{Name: c.Name, Passed: c.Passed, Warning: c.Warning, Detail: c.Detail.In(l)})
 	}
 	return out
 }

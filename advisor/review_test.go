@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // reviewFixture adds to the console's fixture one shown offer each for
@@ -33,10 +34,10 @@ func newReviewFixture(t *testing.T) *reviewFixture {
 		return compliance.Record{Kind: compliance.KindOfferShown, ClientID: client, Engine: "products.matching",
 			EngineVersion: "test", RuleVersion: "test", Channel: "web", Actor: compliance.Actor{Kind: compliance.ActorSystem},
 			Outcome: compliance.OutcomeShown, Body: compliance.Body{
-				Reasons: []string{reason},
-				Checks: []compliance.Check{{Name: compliance.CheckSuitability, Passed: true, Detail: "Not an investment product"},
-					{Name: compliance.CheckConsent, Passed: true, Detail: "Marketing consent on the portal"}},
-				Disclosures: []compliance.Disclosure{{Kind: "document", Text: "Pre-contract information", Document: "SECCI", DocumentVersion: "2026-01"}},
+				Reasons: []i18n.Message{i18n.Plain(reason)},
+				Checks: []compliance.Check{{Name: compliance.CheckSuitability, Passed: true, Detail: i18n.Plain("Not an investment product")},
+					{Name: compliance.CheckConsent, Passed: true, Detail: i18n.Plain("Marketing consent on the portal")}},
+				Disclosures: []compliance.Disclosure{{Kind: "document", Text: i18n.Plain("Pre-contract information"), Document: "SECCI", DocumentVersion: "2026-01"}},
 			}}
 	}
 	got, err := log.Append(ctx, offer(mariaIonescu, "Your income supports this loan"), offer(raduIonescu, "Radu's reason"))

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
 
@@ -174,8 +175,8 @@ func (g *historyGen) next() (BulkRecord, bool) {
 				{Name: "propensity", Value: score.Mul(decimal.New(6, -1)).Round(4)},
 				{Name: "need", Value: score.Mul(decimal.New(4, -1)).Round(4)},
 			}},
-			Reasons:     []string{"Matches the client's stated objective", "Within the client's risk profile"},
-			Disclosures: []Disclosure{{Kind: "fee", Text: "Annual fee", Amount: &ecrm.Money{Amount: decimal.New(int64(g.rng.IntN(5000)), -2), Currency: "RON"}}},
+			Reasons:     []i18n.Message{i18n.Plain("Matches the client's stated objective"), i18n.Plain("Within the client's risk profile")},
+			Disclosures: []Disclosure{{Kind: "fee", Text: i18n.Plain("Annual fee"), Amount: &ecrm.Money{Amount: decimal.New(int64(g.rng.IntN(5000)), -2), Currency: "RON"}}},
 		},
 	}
 	failed := -1

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
 
@@ -229,7 +230,7 @@ func TestCanonicalizerMatchesReference(t *testing.T) {
 		docs = append(docs, b.String())
 	}
 	body, err := json.Marshal(Body{Inputs: map[string]any{"profile": map[string]any{"Age": 41, "Income": "48000.00"}},
-		Reasons: []string{"Lowest APR"}, Checks: []Check{{Name: CheckConsent, Passed: true, Detail: "Consent to marketing on the portal given"}}})
+		Reasons: []i18n.Message{i18n.Plain("Lowest APR")}, Checks: []Check{{Name: CheckConsent, Passed: true, Detail: i18n.Plain("Consent to marketing on the portal given")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestBodyCanonicalMatchesCanonicalJSON(t *testing.T) {
 			b.Score = &Score{Value: decimal.New(int64(r.IntN(1000)), -2), Components: []ScoreComponent{{Name: "rank", Value: decimal.NewFromInt(1)}}}
 		}
 		for n := r.IntN(3); n > 0; n-- {
-			b.Checks = append(b.Checks, Check{Name: CheckNames[r.IntN(len(CheckNames))], Passed: r.IntN(2) == 0, Warning: r.IntN(4) == 0, Detail: "détail"})
+			b.Checks = append(b.Checks, Check{Name: CheckNames[r.IntN(len(CheckNames))], Passed: r.IntN(2) == 0, Warning: r.IntN(4) == 0, Detail: i18n.Plain("détail")})
 		}
 		switch r.IntN(3) {
 		case 0:
@@ -275,10 +276,10 @@ func TestBodyCanonicalMatchesCanonicalJSON(t *testing.T) {
 			b.Inputs = map[string]any{"age": 41, "income": "48000.00", "nested": map[string]any{"z": []any{1, "two"}}}
 		}
 		for n := r.IntN(3); n > 0; n-- {
-			b.Reasons = append(b.Reasons, "reason € "+fmt.Sprint(n))
+			b.Reasons = append(b.Reasons, i18n.Plain("reason € "+fmt.Sprint(n)))
 		}
 		for n := r.IntN(2); n > 0; n-- {
-			b.Disclosures = append(b.Disclosures, Disclosure{Kind: "fee", Text: "Fee", Amount: &ecrm.Money{Amount: decimal.New(20000, -2), Currency: "EUR"}})
+			b.Disclosures = append(b.Disclosures, Disclosure{Kind: "fee", Text: i18n.Plain("Fee"), Amount: &ecrm.Money{Amount: decimal.New(20000, -2), Currency: "EUR"}})
 		}
 		want, err1 := CanonicalJSON(b)
 		got, err2 := b.canonical()

@@ -410,6 +410,15 @@ type Detail struct {
 	Sampled bool
 }
 
+// Locale is the language the record was made in (its reader's), English
+// when the record holds no gate snapshot.
+func (d *Detail) Locale() string {
+	if d.Snapshot != nil && d.Snapshot.Locale != "" {
+		return d.Snapshot.Locale
+	}
+	return "en"
+}
+
 // CheckTitleKey is the catalogue key naming a gate check in words; a check
 // the console does not know keeps its name.
 func (d *Detail) CheckTitleKey(name string) string {

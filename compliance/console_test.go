@@ -97,7 +97,7 @@ func newConsoleFixture(t testing.TB) *consoleFixture {
 		for _, name := range []string{"suitability", "target_market", "consent", "contact_policy"} {
 			c := Check{Name: name, Passed: name != failed}
 			if !c.Passed {
-				c.Detail = "failed: " + name
+				c.Detail = i18n.Plain("failed: " + name)
 			}
 			list = append(list, c)
 		}
@@ -106,8 +106,8 @@ func newConsoleFixture(t testing.TB) *consoleFixture {
 	offer := func(kind Kind, client, product int64, engine, channel string, staff int64, failed string) Record {
 		r := Record{Kind: kind, ClientID: client, ProductID: product, Engine: engine, EngineVersion: "m-1", RuleVersion: "r-1",
 			Channel: channel, Actor: Actor{Kind: ActorSystem}, Outcome: OutcomeShown,
-			Body: Body{Inputs: map[string]any{"age": 36, "segment": "mass"}, Reasons: []string{"Fits the client's savings goal"},
-				Checks: checks(failed), Disclosures: []Disclosure{{Kind: "fee", Text: "No fee", Amount: &ecrm.Money{Currency: "EUR"}}}}}
+			Body: Body{Inputs: map[string]any{"age": 36, "segment": "mass"}, Reasons: []i18n.Message{i18n.Plain("Fits the client's savings goal")},
+				Checks: checks(failed), Disclosures: []Disclosure{{Kind: "fee", Text: i18n.Plain("No fee"), Amount: &ecrm.Money{Currency: "EUR"}}}}}
 		if kind == KindOfferBlocked {
 			r.Outcome = OutcomeBlocked
 		}

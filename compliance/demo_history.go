@@ -250,11 +250,7 @@ func (h *demoHistory) present(ctx context.Context, e *demoEvent) error {
 	ids := make([]int64, 0, len(top))
 	for _, o := range top {
 		prod := h.byVersion[o.ProductVersionID]
-		reasons := make([]string, len(o.Reasons))
-		for i, rs := range o.Reasons {
-			reasons[i] = rs.Text
-		}
-		p.Offers = append(p.Offers, Candidate{Product: prod, Terms: o.Terms, Reasons: reasons,
+		p.Offers = append(p.Offers, Candidate{Product: prod, Terms: o.Terms, Reasons: offerMessages(o.Reasons),
 			Score:       &Score{Value: decimal.NewFromInt(int64(o.Rank))},
 			Disclosures: matchDisclosures(prod, o, ecrm.DefaultFirm, p.Localizer)})
 		ids = append(ids, prod.ID)

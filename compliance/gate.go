@@ -144,7 +144,7 @@ type Candidate struct {
 	// JSON value, recorded in the input snapshot.
 	Terms       any
 	Score       *Score
-	Reasons     []string
+	Reasons     []i18n.Message
 	Disclosures []Disclosure
 }
 
@@ -175,7 +175,7 @@ type Verdict struct {
 	Shown  bool
 	Checks []Check
 	// Warnings are shown with the offer (e.g. appropriateness).
-	Warnings []string
+	Warnings []i18n.Message
 	// Seq is the decision record; zero until recorded.
 	Seq int64
 	// Recalled is true when the decision is an earlier one of the same
@@ -280,7 +280,7 @@ func Evaluate(f Facts, p Presentation, c Candidate, now time.Time) Verdict {
 		l = i18n.NewLocalizer(i18n.English)
 	}
 	e := evaluation{f: f, p: p, c: c, now: now, l: l, hist: f.History[c.Product.ID]}
-	var warnings []string
+	var warnings []i18n.Message
 	v := Verdict{Checks: []Check{
 		e.suitability(),
 		e.appropriateness(&warnings),
@@ -305,8 +305,12 @@ type evaluation struct {
 	hist ProductHistory
 }
 
-func pass(name, detail string) Check { return Check{Name: name, Passed: true, Detail: detail} }
-func fail(name, detail string) Check { return Check{Name: name, Passed: false, Detail: detail} }
+func pass(name string, detail i18n.Message) Check {
+	return Check{Name: name, Passed: true, Detail: detail}
+}
+func fail(name string, detail i18n.Message) Check {
+	return Check{Name: name, Passed: false, Detail: detail}
+}
 
 // assessment returns the assessment in force, nil when there is none or it
 // is too old to rely on.
@@ -324,31 +328,31 @@ func (e *evaluation) assessment() (*Assessment, bool) {
 func (e *evaluation) suitability() Check {
 	prod := e.c.Product
 	if !prod.IsInvestment() {
-		return pass(CheckSuitability, e.l.T("gate.suitability.not_investment"))
+		return pass(CheckSuitability, e.l.Say("gate.suitability.not_investment"))
 	}
 	a, current := e.assessment()
 	switch {
 	case a == nil:
-		return fail(CheckSuitability, e.l.T("gate.suitability.no_assessment"))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.no_assessment"))
 	case !current:
-		return fail(CheckSuitability, e.l.T("gate.suitability.stale", e.l.Date(a.AssessedAt), assessmentMaxAge))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.stale", a.AssessedAt, assessmentMaxAge))
 	case prod.RiskClass > a.RiskClass:
-		return fail(CheckSuitability, e.l.T("gate.suitability.risk_class", prod.RiskClass, a.RiskClass))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.risk_class", prod.RiskClass, a.RiskClass))
 	}
 	loss := ecrm.Money{Amount: e.p.Request.Amount.Amount.Mul(stressedLoss[max(1, min(7, prod.RiskClass))]).Round(2), Currency: e.p.Request.Amount.Currency}
 	lossEUR, ok1 := products.ReferenceEUR(loss)
 	capEUR, ok2 := products.ReferenceEUR(a.LossCapacity)
 	if !ok1 || !ok2 || lossEUR.GreaterThan(capEUR) {
-		return fail(CheckSuitability, e.l.T("gate.suitability.loss", e.l.Money(loss), e.l.Money(a.LossCapacity)))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.loss", loss, a.LossCapacity))
 	}
 	if !slices.Contains(prod.Definition.TargetMarket.Objectives, a.Objective) {
-		return fail(CheckSuitability, e.l.T("gate.suitability.objective", e.l.T("products.objective."+a.Objective)))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.objective", i18n.Key("products.objective."+a.Objective)))
 	}
 	if need := prod.Definition.TargetMarket.MinHorizonMonths; need > a.HorizonMonths {
-		return fail(CheckSuitability, e.l.T("gate.suitability.horizon", need, a.HorizonMonths))
+		return fail(CheckSuitability, e.l.Say("gate.suitability.horizon", need, a.HorizonMonths))
 	}
-	return pass(CheckSuitability, e.l.T("gate.suitability.ok", prod.RiskClass, a.RiskClass, e.l.Money(loss), e.l.Money(a.LossCapacity),
-		e.l.T("products.objective."+a.Objective), a.HorizonMonths))
+	return pass(CheckSuitability, e.l.Say("gate.suitability.ok", prod.RiskClass, a.RiskClass, loss, a.LossCapacity,
+		i18n.Key("products.objective."+a.Objective), a.HorizonMonths))
 }
 
 // knowledge is the client's assessed knowledge of the product's type; from
@@ -367,22 +371,22 @@ func (e *evaluation) knowledge() string {
 // appropriateness: a complex product needs informed knowledge of its type.
 // When the client asked for it, it is shown with a warning (MiFID II art.
 // 25(3)); when the firm would push it, it is blocked.
-func (e *evaluation) appropriateness(warnings *[]string) Check {
+func (e *evaluation) appropriateness(warnings *[]i18n.Message) Check {
 	prod := e.c.Product
 	if !prod.Complex {
-		return pass(CheckAppropriateness, e.l.T("gate.appropriateness.not_complex"))
+		return pass(CheckAppropriateness, e.l.Say("gate.appropriateness.not_complex"))
 	}
 	area := cmpOr(prod.KnowledgeArea(), "other")
-	areaName := e.l.T("gate.area." + area)
+	areaName := i18n.Key("gate.area." + area)
 	k := e.knowledge()
 	if products.KnowledgeAtLeast(k, "informed") {
-		return pass(CheckAppropriateness, e.l.T("gate.appropriateness.ok", areaName, e.l.T("products.knowledge."+cmpOr(k, "none"))))
+		return pass(CheckAppropriateness, e.l.Say("gate.appropriateness.ok", areaName, i18n.Key("products.knowledge."+cmpOr(k, "none"))))
 	}
 	if e.p.ClientInitiated {
-		*warnings = append(*warnings, e.l.T("gate.appropriateness.disclosure", areaName))
-		return Check{Name: CheckAppropriateness, Passed: true, Warning: true, Detail: e.l.T("gate.appropriateness.warning", areaName)}
+		*warnings = append(*warnings, e.l.Say("gate.appropriateness.disclosure", areaName))
+		return Check{Name: CheckAppropriateness, Passed: true, Warning: true, Detail: e.l.Say("gate.appropriateness.warning", areaName)}
 	}
-	return fail(CheckAppropriateness, e.l.T("gate.appropriateness.blocked", areaName))
+	return fail(CheckAppropriateness, e.l.Say("gate.appropriateness.blocked", areaName))
 }
 
 // targetMarket re-checks the product's positive and negative target market
@@ -406,13 +410,13 @@ func (e *evaluation) targetMarket() Check {
 	}
 	reasons := products.TargetMarketReasons(prod.Definition.TargetMarket, prod.Definition.NegativeTargetMarket, prod.RiskClass, profile, req, e.l)
 	if len(reasons) == 0 {
-		return pass(CheckTargetMarket, e.l.T("gate.target_market.ok"))
+		return pass(CheckTargetMarket, e.l.Say("gate.target_market.ok"))
 	}
-	detail := reasons[0].Text
-	for _, r := range reasons[1:] {
-		detail += "; " + r.Text
+	findings := make([]i18n.Message, len(reasons))
+	for i, r := range reasons {
+		findings[i] = r.Message()
 	}
-	return fail(CheckTargetMarket, detail)
+	return fail(CheckTargetMarket, e.l.Join(findings))
 }
 
 // lossCapacityCategory maps a loss capacity in money to the target-market
@@ -431,41 +435,41 @@ func lossCapacityCategory(capacity, amount ecrm.Money) string {
 
 func (e *evaluation) consent() Check {
 	if e.p.Purpose == PurposeRegulatory {
-		return pass(CheckConsent, e.l.T("gate.consent.regulatory"))
+		return pass(CheckConsent, e.l.Say("gate.consent.regulatory"))
 	}
-	channel := e.l.T("gate.channel." + e.p.Channel)
+	channel := i18n.Key("gate.channel." + e.p.Channel)
 	if !e.f.MarketingConsent {
-		return fail(CheckConsent, e.l.T("gate.consent.missing", channel))
+		return fail(CheckConsent, e.l.Say("gate.consent.missing", channel))
 	}
-	return pass(CheckConsent, e.l.T("gate.consent.ok", channel, e.f.ConsentWording))
+	return pass(CheckConsent, e.l.Say("gate.consent.ok", channel, e.f.ConsentWording))
 }
 
 func (e *evaluation) objection() Check {
 	if e.p.Purpose == PurposeRegulatory {
-		return pass(CheckObjection, e.l.T("gate.consent.regulatory"))
+		return pass(CheckObjection, e.l.Say("gate.consent.regulatory"))
 	}
 	if len(e.f.Objections) > 0 {
-		return fail(CheckObjection, e.l.T("gate.objection."+e.f.Objections[0]))
+		return fail(CheckObjection, e.l.Say("gate.objection."+e.f.Objections[0]))
 	}
-	return pass(CheckObjection, e.l.T("gate.objection.ok"))
+	return pass(CheckObjection, e.l.Say("gate.objection.ok"))
 }
 
 func (e *evaluation) contactPolicy() Check {
 	if e.p.Purpose == PurposeRegulatory {
-		return pass(CheckContactPolicy, e.l.T("gate.contact.regulatory"))
+		return pass(CheckContactPolicy, e.l.Say("gate.contact.regulatory"))
 	}
 	pol := e.f.Policy
-	channel := e.l.T("gate.channel." + e.p.Channel)
+	channel := i18n.Key("gate.channel." + e.p.Channel)
 	if d := e.hist.DeclinedAt; d != nil && d.AddDate(0, 0, pol.DeclineCooldownDays).After(e.now) {
-		return fail(CheckContactPolicy, e.l.T("gate.contact.cooldown", e.l.Date(*d), pol.DeclineCooldownDays))
+		return fail(CheckContactPolicy, e.l.Say("gate.contact.cooldown", *d, pol.DeclineCooldownDays))
 	}
 	if i := e.hist.InterestedAt; i != nil {
-		return pass(CheckContactPolicy, e.l.T("gate.contact.interested", e.l.Date(*i)))
+		return pass(CheckContactPolicy, e.l.Say("gate.contact.interested", *i))
 	}
 	if e.hist.ShownInPeriod >= pol.MaxOffersPerProduct {
-		return fail(CheckContactPolicy, e.l.T("gate.contact.limit", e.hist.ShownInPeriod, channel, pol.PeriodDays, pol.MaxOffersPerProduct))
+		return fail(CheckContactPolicy, e.l.Say("gate.contact.limit", e.hist.ShownInPeriod, channel, pol.PeriodDays, pol.MaxOffersPerProduct))
 	}
-	return pass(CheckContactPolicy, e.l.T("gate.contact.ok", e.hist.ShownInPeriod, pol.MaxOffersPerProduct, channel, pol.PeriodDays))
+	return pass(CheckContactPolicy, e.l.Say("gate.contact.ok", e.hist.ShownInPeriod, pol.MaxOffersPerProduct, channel, pol.PeriodDays))
 }
 
 // vulnerability: complex or high-risk products are never offered to a
@@ -473,15 +477,15 @@ func (e *evaluation) contactPolicy() Check {
 func (e *evaluation) vulnerability() Check {
 	prod := e.c.Product
 	if !e.f.Vulnerable {
-		return pass(CheckVulnerability, e.l.T("gate.vulnerability.not_vulnerable"))
+		return pass(CheckVulnerability, e.l.Say("gate.vulnerability.not_vulnerable"))
 	}
 	if !prod.Complex && prod.RiskClass < highRiskClass {
-		return pass(CheckVulnerability, e.l.T("gate.vulnerability.ok_product"))
+		return pass(CheckVulnerability, e.l.Say("gate.vulnerability.ok_product"))
 	}
 	if e.p.Actor.Kind == ActorAdvisor {
-		return Check{Name: CheckVulnerability, Passed: true, Warning: true, Detail: e.l.T("gate.vulnerability.advisor")}
+		return Check{Name: CheckVulnerability, Passed: true, Warning: true, Detail: e.l.Say("gate.vulnerability.advisor")}
 	}
-	return fail(CheckVulnerability, e.l.T("gate.vulnerability.blocked"))
+	return fail(CheckVulnerability, e.l.Say("gate.vulnerability.blocked"))
 }
 
 // household: the firm does not push one product to two members of a
@@ -489,15 +493,15 @@ func (e *evaluation) vulnerability() Check {
 func (e *evaluation) household() Check {
 	switch {
 	case e.c.Product.IsPersonal():
-		return pass(CheckHousehold, e.l.T("gate.household.personal"))
+		return pass(CheckHousehold, e.l.Say("gate.household.personal"))
 	case e.p.ClientInitiated:
-		return pass(CheckHousehold, e.l.T("gate.household.client_initiated"))
+		return pass(CheckHousehold, e.l.Say("gate.household.client_initiated"))
 	case e.f.HouseholdID == 0:
-		return pass(CheckHousehold, e.l.T("gate.household.none"))
+		return pass(CheckHousehold, e.l.Say("gate.household.none"))
 	case e.hist.HouseholdShown > 0:
-		return fail(CheckHousehold, e.l.T("gate.household.blocked", e.f.Policy.PeriodDays))
+		return fail(CheckHousehold, e.l.Say("gate.household.blocked", e.f.Policy.PeriodDays))
 	}
-	return pass(CheckHousehold, e.l.T("gate.household.ok", e.f.Policy.PeriodDays))
+	return pass(CheckHousehold, e.l.Say("gate.household.ok", e.f.Policy.PeriodDays))
 }
 
 func cmpOr(a, b string) string {

@@ -100,7 +100,7 @@ func (e *gateEnv) presentation(client int64, codes ...string) Presentation {
 		Localizer: i18n.NewLocalizer(i18n.English),
 	}
 	for _, c := range codes {
-		p.Offers = append(p.Offers, Candidate{Product: e.product(c), Reasons: []string{"test reason"}})
+		p.Offers = append(p.Offers, Candidate{Product: e.product(c), Reasons: []i18n.Message{i18n.Plain("test reason")}})
 	}
 	return p
 }
@@ -137,8 +137,8 @@ func expect(t *testing.T, v Verdict, shown bool, blockedBy string, name, detail 
 		t.Errorf("blocked by %q, want %q", got, blockedBy)
 	}
 	if name != "" {
-		if c := check(t, v, name); c.Detail != detail {
-			t.Errorf("%s detail = %q, want %q", name, c.Detail, detail)
+		if c := check(t, v, name); c.Detail.Text != detail {
+			t.Errorf("%s detail = %q, want %q", name, c.Detail.Text, detail)
 		}
 	}
 	if len(v.Checks) != len(CheckNames) {
@@ -215,8 +215,8 @@ func TestGateAppropriateness(t *testing.T) {
 	if c := check(t, v[0], CheckAppropriateness); !c.Warning {
 		t.Error("appropriateness warning not marked")
 	}
-	if len(v[0].Warnings) != 1 || !strings.HasPrefix(v[0].Warnings[0], "Warning: from what you told us") {
-		t.Errorf("warnings %q", v[0].Warnings)
+	if len(v[0].Warnings) != 1 || !strings.HasPrefix(v[0].Warnings[0].Text, "Warning: from what you told us") {
+		t.Errorf("warnings %v", v[0].Warnings)
 	}
 	// Pushed by the firm: blocked.
 	p := broadTargetMarket(e.presentation(e.clientID, "SN-EUR-AUTOCALL"))

@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
@@ -62,11 +63,11 @@ func (f fixture) offer(i int) Record {
 				{Name: "propensity", Value: decimal.RequireFromString("0.70")},
 				{Name: "need", Value: decimal.RequireFromString("0.1125")},
 			}},
-			Reasons: []string{"Your savings balance grew for 6 months", "Fixed 4.50 % for 12 months"},
+			Reasons: []i18n.Message{i18n.Plain("Your savings balance grew for 6 months"), i18n.Plain("Fixed 4.50 % for 12 months")},
 			Checks: []Check{{Name: "target_market", Passed: true}, {Name: "consent_marketing", Passed: true},
-				{Name: "contact_policy", Passed: true, Detail: "1 offer in 7 days"}},
+				{Name: "contact_policy", Passed: true, Detail: i18n.Plain("1 offer in 7 days")}},
 			Disclosures: []Disclosure{
-				{Kind: "fee", Text: "No opening fee", Amount: ptr(ecrm.MustMoney("0", "EUR"))},
+				{Kind: "fee", Text: i18n.Plain("No opening fee"), Amount: ptr(ecrm.MustMoney("0", "EUR"))},
 				{Kind: "document", Document: "deposit-terms", DocumentVersion: "2026-09"},
 			},
 		},
@@ -127,7 +128,7 @@ func TestAppendAndVerify(t *testing.T) {
 	blocked := f.offer(200)
 	blocked.Kind, blocked.Outcome = KindOfferBlocked, OutcomeBlocked
 	blocked.Actor = Actor{Kind: ActorAdvisor, StaffID: f.staffID}
-	blocked.Body.Checks = []Check{{Name: "suitability", Passed: false, Detail: "risk class 6 above the client's 3"}}
+	blocked.Body.Checks = []Check{{Name: "suitability", Passed: false, Detail: i18n.Plain("risk class 6 above the client's 3")}}
 	batch = append(batch, blocked, Record{
 		Kind: KindResponse, RefersTo: shown, ClientID: f.clientID, ProductID: f.productID,
 		Channel: "web", Actor: Actor{Kind: ActorClient}, Outcome: OutcomeAccepted,

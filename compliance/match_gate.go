@@ -31,17 +31,13 @@ func (g *Gate) PresentMatch(ctx context.Context, clientID int64, channel string,
 		if !ok {
 			return fmt.Errorf("offer gate: product version %d of %s not in the match outcome", o.ProductVersionID, o.Code)
 		}
-		reasons := make([]string, len(o.Reasons))
-		for i, r := range o.Reasons {
-			reasons[i] = r.Text
-		}
 		p.Offers = append(p.Offers, Candidate{
 			Product: prod,
 			Terms:   o.Terms,
 			// Matching ranks by cost for the client; the score is the
 			// rank among the eligible products (1 is best).
 			Score:       &Score{Value: decimal.NewFromInt(int64(o.Rank)), Components: []ScoreComponent{{Name: "rank_of_" + fmt.Sprint(len(res.Eligible)), Value: decimal.NewFromInt(int64(o.Rank))}}},
-			Reasons:     reasons,
+			Reasons:     offerMessages(o.Reasons),
 			Disclosures: matchDisclosures(prod, o, g.Firm, l),
 		})
 	}
@@ -59,7 +55,10 @@ func (g *Gate) PresentMatch(ctx context.Context, clientID int64, channel string,
 			}
 			continue
 		}
-		o.DecisionSeq, o.Warnings = v.Seq, v.Warnings
+		o.DecisionSeq = v.Seq
+		for _, w := range v.Warnings {
+			o.Warnings = append(o.Warnings, w.Text)
+		}
 		o.Rank = len(kept) + 1
 		kept = append(kept, o)
 	}
@@ -69,6 +68,15 @@ func (g *Gate) PresentMatch(ctx context.Context, clientID int64, channel string,
 		res.Notice = l.T("products.match.notice." + noticeFor(blocked))
 	}
 	return nil
+}
+
+// offerMessages are an offer's reasons as the offer log keeps them.
+func offerMessages(reasons []products.Reason) []i18n.Message {
+	out := make([]i18n.Message, len(reasons))
+	for i, r := range reasons {
+		out[i] = r.Message()
+	}
+	return out
 }
 
 // noticeFor picks what to tell a client who sees no offer: the reason
@@ -92,24 +100,24 @@ func matchDisclosures(prod products.Product, o products.Offer, firm string, l *i
 	var out []Disclosure
 	fee := func(key string, m *ecrm.Money) {
 		if m != nil && !m.Amount.IsZero() {
-			out = append(out, Disclosure{Kind: "fee", Text: l.T(key), Amount: m})
+			out = append(out, Disclosure{Kind: "fee", Text: l.Say(key), Amount: m})
 		}
 	}
 	fee("products.disclosure.fee_upfront", o.Terms.UpfrontFee)
 	fee("products.disclosure.fee_monthly", o.Terms.MonthlyFee)
 	fee("products.disclosure.entry_fee", o.Terms.EntryFee)
 	if o.Terms.TotalCost != nil {
-		out = append(out, Disclosure{Kind: "cost", Text: l.T("products.disclosure.total_cost"), Amount: o.Terms.TotalCost})
+		out = append(out, Disclosure{Kind: "cost", Text: l.Say("products.disclosure.total_cost"), Amount: o.Terms.TotalCost})
 	}
-	for _, d := range o.Disclosures {
-		out = append(out, Disclosure{Kind: "product_warning", Text: d})
+	for _, d := range prod.Definition.Disclosures {
+		out = append(out, Disclosure{Kind: "product_warning", Text: l.SayText(d)})
 	}
-	out = append(out, Disclosure{Kind: "document", Text: l.T("products.disclosure.terms"), Document: "product-terms/" + prod.Code,
+	out = append(out, Disclosure{Kind: "document", Text: l.Say("products.disclosure.terms"), Document: "product-terms/" + prod.Code,
 		DocumentVersion: fmt.Sprintf("v%d", prod.Version.Version)})
 	if prod.Provider == firm {
-		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.T("products.disclosure.own_product")})
+		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.Say("products.disclosure.own_product")})
 	} else {
-		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.T("products.disclosure.third_party", prod.Provider)})
+		out = append(out, Disclosure{Kind: "conflict_of_interest", Text: l.Say("products.disclosure.third_party", prod.Provider)})
 	}
 	return slices.Clip(out)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -87,7 +88,7 @@ type Explanation struct {
 	Request *products.MatchRequest
 	// Terms are the figures shown, nil when not recorded as product terms.
 	Terms       *products.Terms
-	Reasons     []string
+	Reasons     []i18n.Message
 	Checks      []Check
 	Disclosures []Disclosure
 	// Response is the client's latest response, nil while the offer is
@@ -242,7 +243,7 @@ func ReadExplanation(ctx context.Context, tx pgx.Tx, clientID, seq int64) (*Expl
 func (e *Explanation) readBody(body []byte) error {
 	var b struct {
 		Inputs      json.RawMessage `json:"inputs"`
-		Reasons     []string        `json:"reasons"`
+		Reasons     []i18n.Message  `json:"reasons"`
 		Checks      []Check         `json:"checks"`
 		Disclosures []Disclosure    `json:"disclosures"`
 	}

@@ -23,7 +23,7 @@ type offerJSON struct {
 	Terms           *products.Terms        `json:"terms,omitempty"`
 	Reasons         []string               `json:"reasons"`
 	Checks          []offerCheckJSON       `json:"checks"`
-	Disclosures     []Disclosure           `json:"disclosures"`
+	Disclosures     []DisclosureText       `json:"disclosures"`
 	Response        *offerResponseJSON     `json:"response"`
 	Reviews         []humanReviewJSON      `json:"reviews"`
 }
@@ -41,8 +41,8 @@ type offerProductJSON struct {
 	Complex   bool   `json:"complex"`
 }
 
-// offerCheckJSON is a gate check with what it is about, in the request's
-// language; detail is as recorded, in the record's locale.
+// offerCheckJSON is a gate check with what it is about and what it found,
+// in the request's language.
 type offerCheckJSON struct {
 	Name    string `json:"name"`
 	Title   string `json:"title"`
@@ -79,11 +79,11 @@ func toOfferJSON(l *i18n.Localizer, e *Explanation) offerJSON {
 		Product: offerProductJSON{ID: e.ProductID, VersionID: e.ProductVersionID, Code: e.ProductCode, Name: l.Text(e.ProductName),
 			Provider: e.Provider, Version: e.ProductVersion, Line: e.Line, Kind: e.Kind, RiskClass: e.RiskClass, Complex: e.Complex},
 		Request: e.Request, Terms: e.Terms,
-		Reasons: nonNil(e.Reasons), Checks: []offerCheckJSON{}, Disclosures: nonNil(e.Disclosures), Reviews: []humanReviewJSON{},
+		Reasons: MessagesIn(l, e.Reasons), Checks: []offerCheckJSON{}, Disclosures: DisclosuresIn(l, e.Disclosures), Reviews: []humanReviewJSON{},
 	}
 	for _, c := range e.Checks {
 		out.Checks = append(out.Checks, offerCheckJSON{Name: c.Name, Title: l.T(checkKey(c.Name, "title")), About: l.T(checkKey(c.Name, "about")),
-			Passed: c.Passed, Warning: c.Warning, Detail: c.Detail})
+			Passed: c.Passed, Warning: c.Warning, Detail: c.Detail.In(l)})
 	}
 	if e.Response != nil {
 		r := toOfferResponseJSON(*e.Response)

@@ -115,8 +115,8 @@ func (e *portalEnv) presentOffers(t *testing.T) (etf, loan, blocked int64) {
 	p := e.presentation(e.clientID, "ETF-EUR-WORLD", "LOAN-EUR-PERS")
 	payment := ecrm.MustMoney("1234.56", "EUR")
 	p.Offers[0].Disclosures = []Disclosure{
-		{Kind: "fee", Text: "Entry fee", Amount: ptrMoney(ecrm.MustMoney("1.00", "EUR"))},
-		{Kind: "document", Text: "Key information document", Document: "KID ETF-EUR-WORLD", DocumentVersion: "2026-03"},
+		{Kind: "fee", Text: i18n.Plain("Entry fee"), Amount: ptrMoney(ecrm.MustMoney("1.00", "EUR"))},
+		{Kind: "document", Text: i18n.Plain("Key information document"), Document: "KID ETF-EUR-WORLD", DocumentVersion: "2026-03"},
 	}
 	p.Offers[1].Terms = products.Terms{MonthlyPayment: &payment}
 	v := e.present(p)

@@ -30,6 +30,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // Kind says what a decision record is about.
@@ -108,7 +109,7 @@ type Body struct {
 	// snapshot once instead of going through a map).
 	RawInputs   json.RawMessage `json:"-"`
 	Score       *Score          `json:"score,omitempty"`
-	Reasons     []string        `json:"reasons,omitempty"` // plain language
+	Reasons     []i18n.Message  `json:"reasons,omitempty"` // plain language, in every language
 	Checks      []Check         `json:"checks,omitempty"`
 	Disclosures []Disclosure    `json:"disclosures,omitempty"`
 	// Note is free text, e.g. the client's reason for declining.
@@ -212,18 +213,20 @@ type Check struct {
 	// Warning marks a check passed on a warning path: shown with a
 	// warning to the client (appropriateness) or left to the advisor's
 	// judgement (vulnerability).
-	Warning bool   `json:"warning,omitempty"`
-	Detail  string `json:"detail,omitempty"`
+	Warning bool `json:"warning,omitempty"`
+	// Detail is the finding, as the client or advisor read it and as a
+	// catalogue key with arguments to say it in the reader's language.
+	Detail i18n.Message `json:"detail,omitzero"`
 }
 
 // Disclosure is something shown to the client with the offer: a fee, a
 // cost, a conflict of interest, a document and its version.
 type Disclosure struct {
-	Kind            string      `json:"kind"` // fee, cost, conflict_of_interest, document
-	Text            string      `json:"text,omitempty"`
-	Amount          *ecrm.Money `json:"amount,omitempty"`
-	Document        string      `json:"document,omitempty"`
-	DocumentVersion string      `json:"document_version,omitempty"`
+	Kind            string       `json:"kind"` // fee, cost, conflict_of_interest, document
+	Text            i18n.Message `json:"text,omitzero"`
+	Amount          *ecrm.Money  `json:"amount,omitempty"`
+	Document        string       `json:"document,omitempty"`
+	DocumentVersion string       `json:"document_version,omitempty"`
 }
 
 // Appended is a record as written: its chain position, time and hashes.
@@ -293,4 +296,37 @@ func (r *Record) validate() error {
 
 func (r *Record) String() string {
 	return fmt.Sprintf("%s client %d product %d", r.Kind, r.ClientID, r.ProductID)
+}
+
+// DisclosureText is a disclosure said in one reader's language, as the
+// APIs return it.
+type DisclosureText struct {
+	Kind            string      `json:"kind"`
+	Text            string      `json:"text,omitempty"`
+	Amount          *ecrm.Money `json:"amount,omitempty"`
+	Document        string      `json:"document,omitempty"`
+	DocumentVersion string      `json:"document_version,omitempty"`
+}
+
+// In says the disclosure in l's language.
+func (d Disclosure) In(l *i18n.Localizer) DisclosureText {
+	return DisclosureText{Kind: d.Kind, Text: d.Text.In(l), Amount: d.Amount, Document: d.Document, DocumentVersion: d.DocumentVersion}
+}
+
+// DisclosuresIn says every disclosure in l's language; never nil.
+func DisclosuresIn(l *i18n.Localizer, ds []Disclosure) []DisclosureText {
+	out := make([]DisclosureText, len(ds))
+	for i, d := range ds {
+		out[i] = d.In(l)
+	}
+	return out
+}
+
+// MessagesIn says every message in l's language; never nil.
+func MessagesIn(l *i18n.Localizer, ms []i18n.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.In(l)
+	}
+	return out
 }

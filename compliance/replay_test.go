@@ -26,7 +26,7 @@ func (e *gateEnv) loanPresentation(client int64) Presentation {
 		if err != nil || terms == nil {
 			e.t.Fatalf("%s: %v %v", code, reasons, err)
 		}
-		p.Offers = append(p.Offers, Candidate{Product: prod, Terms: terms, Reasons: []string{"lowest total cost"}})
+		p.Offers = append(p.Offers, Candidate{Product: prod, Terms: terms, Reasons: []i18n.Message{i18n.Plain("lowest total cost")}})
 	}
 	return p
 }
@@ -75,7 +75,7 @@ func TestReplayReproducesRecordedDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.Kind, rec.Outcome = KindOfferBlocked, OutcomeBlocked
-	rec.Body.Checks[3] = Check{Name: CheckConsent, Passed: false, Detail: "No consent to marketing on the portal"}
+	rec.Body.Checks[3] = Check{Name: CheckConsent, Passed: false, Detail: i18n.Plain("No consent to marketing on the portal")}
 	appended, err := e.gate.log.Append(ctx, rec)
 	if err != nil {
 		t.Fatal(err)

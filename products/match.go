@@ -98,6 +98,21 @@ type Profile struct {
 type Reason struct {
 	Check string `json:"check"`
 	Text  string `json:"text"`
+	// msg is Text as a catalogue key with arguments, for the offer log;
+	// empty where Text is only shown (why a product is left out).
+	msg i18n.Message
+}
+
+// said is a reason kept as a message.
+func said(check string, m i18n.Message) Reason { return Reason{Check: check, Text: m.Text, msg: m} }
+
+// Message is the reason as the offer log keeps it: the catalogue key and
+// arguments, so that it can be said in any language.
+func (r Reason) Message() i18n.Message {
+	if r.msg.IsZero() {
+		return i18n.Plain(r.Text)
+	}
+	return r.msg
 }
 
 // Offer is an eligible product with its concrete terms for the request.
@@ -483,7 +498,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 		res.Eligible[i] = offers[k]
 	}
 	// Every offer is for the same term: its reason is worded once.
-	term := Reason{"term", l.T("products.why.term", req.Months)}
+	term := said("term", l.Say("products.why.term", req.Months))
 	for i := range res.Eligible {
 		o := &res.Eligible[i]
 		o.Rank = i + 1
@@ -528,19 +543,19 @@ func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, texts *r
 	l := texts.l
 	var out []Reason
 	if p.Currency != req.Amount.Currency {
-		return []Reason{{"currency", l.T("products.reason.currency", p.Currency)}}
+		return []Reason{{Check: "currency", Text: l.T("products.reason.currency", p.Currency)}}
 	}
 	{
 		lo, hi := p.amountRange()
 		switch {
 		case req.Amount.Amount.LessThan(lo):
-			out = append(out, Reason{"amount_range", texts.amount("products.reason.amount_min", lo, p.Currency)})
+			out = append(out, Reason{Check: "amount_range", Text: texts.amount("products.reason.amount_min", lo, p.Currency)})
 		case !hi.IsZero() && req.Amount.Amount.GreaterThan(hi):
-			out = append(out, Reason{"amount_range", texts.amount("products.reason.amount_max", hi, p.Currency)})
+			out = append(out, Reason{Check: "amount_range", Text: texts.amount("products.reason.amount_max", hi, p.Currency)})
 		}
 	}
 	if lo, hi := p.termRange(); req.Months < lo || req.Months > hi {
-		out = append(out, Reason{"term_range", texts.term(lo, hi)})
+		out = append(out, Reason{Check: "term_range", Text: texts.term(lo, hi)})
 	}
 	out = append(out, TargetMarketReasons(p.Definition.TargetMarket, p.Definition.NegativeTargetMarket, p.RiskClass, profile, req, l)...)
 	return out
@@ -594,39 +609,39 @@ func TargetMarketReasons(tm TargetMarket, neg NegativeTarget, riskClass int, pro
 	var out []Reason
 	clientType := cmp.Or(profile.ClientType, "retail")
 	if !slices.Contains(tm.ClientTypes, clientType) {
-		out = append(out, Reason{"target_market.client_type", l.T("products.reason.tm_client_type", l.T("products.client_type."+clientType))})
+		out = append(out, said("target_market.client_type", l.Say("products.reason.tm_client_type", i18n.Key("products.client_type."+clientType))))
 	}
 	knowledge := cmp.Or(profile.Knowledge, "none")
 	if slices.Index(knowledgeLevels, knowledge) < slices.Index(knowledgeLevels, tm.MinKnowledge) {
-		out = append(out, Reason{"target_market.knowledge", l.T("products.reason.tm_knowledge", l.T("products.knowledge."+tm.MinKnowledge))})
+		out = append(out, said("target_market.knowledge", l.Say("products.reason.tm_knowledge", i18n.Key("products.knowledge."+tm.MinKnowledge))))
 	}
 	loss := cmp.Or(req.LossCapacity, "none")
 	if slices.Index(lossCapacities, loss) < slices.Index(lossCapacities, tm.MinLossCapacity) {
-		out = append(out, Reason{"target_market.loss_capacity", l.T("products.reason.tm_loss_capacity", l.T("products.loss."+tm.MinLossCapacity))})
+		out = append(out, said("target_market.loss_capacity", l.Say("products.reason.tm_loss_capacity", i18n.Key("products.loss."+tm.MinLossCapacity))))
 	}
 	if req.RiskTolerance > 0 && tm.MinRiskTolerance > req.RiskTolerance {
-		out = append(out, Reason{"target_market.risk_tolerance", l.T("products.reason.tm_risk", riskClass, req.RiskTolerance)})
+		out = append(out, said("target_market.risk_tolerance", l.Say("products.reason.tm_risk", riskClass, req.RiskTolerance)))
 	}
 	if req.Objective != "" && !slices.Contains(tm.Objectives, req.Objective) {
-		out = append(out, Reason{"target_market.objective", l.T("products.reason.tm_objective", l.T("products.objective."+req.Objective))})
+		out = append(out, said("target_market.objective", l.Say("products.reason.tm_objective", i18n.Key("products.objective."+req.Objective))))
 	}
 	if tm.MinHorizonMonths > 0 && req.Months < tm.MinHorizonMonths {
-		out = append(out, Reason{"target_market.horizon", l.T("products.reason.tm_horizon", tm.MinHorizonMonths)})
+		out = append(out, said("target_market.horizon", l.Say("products.reason.tm_horizon", tm.MinHorizonMonths)))
 	}
 	if slices.Contains(neg.KnowledgeLevels, knowledge) {
-		out = append(out, Reason{"negative_target_market.knowledge", l.T("products.reason.ntm_knowledge", l.T("products.knowledge."+knowledge))})
+		out = append(out, said("negative_target_market.knowledge", l.Say("products.reason.ntm_knowledge", i18n.Key("products.knowledge."+knowledge))))
 	}
 	if neg.RiskToleranceBelow > 0 && req.RiskTolerance > 0 && req.RiskTolerance < neg.RiskToleranceBelow {
-		out = append(out, Reason{"negative_target_market.risk_tolerance", l.T("products.reason.ntm_risk", neg.RiskToleranceBelow)})
+		out = append(out, said("negative_target_market.risk_tolerance", l.Say("products.reason.ntm_risk", neg.RiskToleranceBelow)))
 	}
 	if neg.HorizonBelowMonths > 0 && req.Months < neg.HorizonBelowMonths {
-		out = append(out, Reason{"negative_target_market.horizon", l.T("products.reason.ntm_horizon", neg.HorizonBelowMonths)})
+		out = append(out, said("negative_target_market.horizon", l.Say("products.reason.ntm_horizon", neg.HorizonBelowMonths)))
 	}
 	if neg.Vulnerable && profile.Vulnerable {
-		out = append(out, Reason{"negative_target_market.vulnerable", l.T("products.reason.ntm_vulnerable")})
+		out = append(out, said("negative_target_market.vulnerable", l.Say("products.reason.ntm_vulnerable")))
 	}
 	if req.Objective != "" && slices.Contains(neg.Objectives, req.Objective) {
-		out = append(out, Reason{"negative_target_market.objective", l.T("products.reason.ntm_objective", l.T("products.objective."+req.Objective))})
+		out = append(out, said("negative_target_market.objective", l.Say("products.reason.ntm_objective", i18n.Key("products.objective."+req.Objective))))
 	}
 	return out
 }
@@ -765,27 +780,27 @@ func offerReasons(o *Offer, first bool, n int, term Reason, req MatchRequest, l 
 	if first && n > 1 {
 		switch req.Goal {
 		case GoalBorrow:
-			out = append(out, Reason{"rank.lowest_apr", l.T("products.why.lowest_apr")})
+			out = append(out, said("rank.lowest_apr", l.Say("products.why.lowest_apr")))
 		case GoalDeposit:
-			out = append(out, Reason{"rank.highest_yield", l.T("products.why.highest_yield")})
+			out = append(out, said("rank.highest_yield", l.Say("products.why.highest_yield")))
 		case GoalInvest:
-			out = append(out, Reason{"rank.best_fit", l.T("products.why.best_fit")})
+			out = append(out, said("rank.best_fit", l.Say("products.why.best_fit")))
 		case GoalInsure:
-			out = append(out, Reason{"rank.lowest_premium", l.T("products.why.lowest_premium")})
+			out = append(out, said("rank.lowest_premium", l.Say("products.why.lowest_premium")))
 		}
 	}
 	out = append(out, term)
 	t := o.Terms
 	switch req.Goal {
 	case GoalBorrow:
-		out = append(out, Reason{"apr", l.T("products.why.apr", l.Percent(*t.APR, 2), l.Money(*t.MonthlyPayment))})
+		out = append(out, said("apr", l.Say("products.why.apr", i18n.Ratio{Value: *t.APR, Places: 2}, *t.MonthlyPayment)))
 		if t.UpfrontFee.IsZero() && t.MonthlyFee.IsZero() {
-			out = append(out, Reason{"no_fees", l.T("products.why.no_fees")})
+			out = append(out, said("no_fees", l.Say("products.why.no_fees")))
 		}
 	case GoalDeposit:
-		out = append(out, Reason{"net_yield", l.T("products.why.net_yield", l.Percent(*t.NetAnnualEquivalentRate, 2), l.Money(*t.ValueAtMaturity))})
+		out = append(out, said("net_yield", l.Say("products.why.net_yield", i18n.Ratio{Value: *t.NetAnnualEquivalentRate, Places: 2}, *t.ValueAtMaturity)))
 	case GoalInvest:
-		out = append(out, Reason{"risk_fit", l.T("products.why.risk_fit", o.RiskClass, req.RiskTolerance)})
+		out = append(out, said("risk_fit", l.Say("products.why.risk_fit", o.RiskClass, req.RiskTolerance)))
 	}
 	return out
 }

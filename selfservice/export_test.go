@@ -28,7 +28,7 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 	offer := func(client int64) int64 {
 		got, err := log.Append(ctx, compliance.Record{Kind: compliance.KindOfferShown, ClientID: client, Engine: "test", Channel: "web",
 			Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown,
-			Body: compliance.Body{Reasons: []string{fmt.Sprintf("Reason for client %d", client)}}})
+			Body: compliance.Body{Reasons: []i18n.Message{i18n.Plain(fmt.Sprintf("Reason for client %d", client))}}})
 		if err != nil {
 			t.Fatal(err)
 		}

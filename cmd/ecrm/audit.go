@@ -172,11 +172,11 @@ func auditReplay(ctx context.Context, rp *compliance.Replayer, seq, clientID int
 func checkState(c compliance.Check) string {
 	switch {
 	case c.Passed && c.Warning:
-		return "passed with a warning: " + c.Detail
+		return "passed with a warning: " + c.Detail.Text
 	case c.Passed:
-		return "passed: " + c.Detail
+		return "passed: " + c.Detail.Text
 	}
-	return "FAILED: " + c.Detail
+	return "FAILED: " + c.Detail.Text
 }
 
 // parseReplayTime accepts RFC 3339 or a date, which means the end of that

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
@@ -33,7 +34,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		_, err := log.Append(ctx, compliance.Record{
 			Kind: compliance.KindOfferShown, ClientID: clientID, Engine: "products.matching", EngineVersion: "test",
 			Channel: "web", Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown,
-			Body: compliance.Body{Reasons: []string{"Matches your 36-month term"}},
+			Body: compliance.Body{Reasons: []i18n.Message{i18n.Plain("Matches your 36-month term")}},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/browsertest"
 	"github.com/ecrm-project/ecrm/internal/devoidc"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // withDemoPeople lets the demo people (demoUsers, as make run has them) log
@@ -67,7 +68,7 @@ func TestComplianceConsoleInABrowser(t *testing.T) {
 	offer := func(client int64, kind compliance.Kind, failed string) compliance.Record {
 		r := compliance.Record{Kind: kind, ClientID: client, ProductID: productID, Engine: "products.matching", EngineVersion: "m-1",
 			RuleVersion: "r-1", Channel: "web", Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown,
-			Body: compliance.Body{Reasons: []string{"Your savings grew for six months"},
+			Body: compliance.Body{Reasons: []i18n.Message{i18n.Plain("Your savings grew for six months")},
 				Checks: []compliance.Check{{Name: "suitability", Passed: true}, {Name: "consent_marketing", Passed: failed == ""}}}}
 		if kind == compliance.KindOfferBlocked {
 			r.Outcome = compliance.OutcomeBlocked

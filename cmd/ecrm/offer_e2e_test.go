@@ -61,7 +61,7 @@ func TestOfferReviewInABrowser(t *testing.T) {
 		Profile: products.Profile{ClientID: clientID, Age: 41, ResidenceCountry: "RO", ClientType: "retail", Segment: "mass", KYCStatus: "verified",
 			EmploymentStatus: "employed", AnnualIncomeEUR: 40000, CreditScore: 750},
 		Request:   products.MatchRequest{Goal: products.GoalBorrow, Amount: ecrm.MustMoney("20000", "EUR"), Months: 36},
-		Offers:    []compliance.Candidate{{Product: loan, Terms: products.Terms{MonthlyPayment: &payment}, Reasons: []string{"Your income covers the monthly payment"}}},
+		Offers:    []compliance.Candidate{{Product: loan, Terms: products.Terms{MonthlyPayment: &payment}, Reasons: []i18n.Message{i18n.Plain("Your income covers the monthly payment")}}},
 		Localizer: i18n.NewLocalizer(i18n.English),
 	})
 	if err != nil || len(verdicts) != 1 || !verdicts[0].Shown {

@@ -238,6 +238,16 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		"tn": l.TN,
 		// local shows a firm-written ecrm.Text in the page's language.
 		"local": l.Text,
+		// say shows a recorded i18n.Message in the page's language.
+		"say": func(m i18n.Message) string { return m.In(l) },
+		// fixedLang is the record's language for a message that cannot be
+		// said in the page's (for a lang attribute), "" otherwise.
+		"fixedLang": func(m i18n.Message, recordLang string) string {
+			if m.Fixed() {
+				return recordLang
+			}
+			return ""
+		},
 		"money": l.Money,
 		"decimal": func(d decimal.Decimal, places int) string {
 			return l.Decimal(d, int32(places))
