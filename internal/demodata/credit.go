@@ -391,7 +391,10 @@ func (gen *generator) writeCreditLines(w *rowWriter) error {
 				w.text(l.currency)
 				w.numeric(l.rate, 6)
 				if l.revolving() {
-					w.money(revolvingDueOn(l, balance))
+					// The next payment is the month's due as the credit
+					// history states it, so the portal, the 360 and the
+					// history agree.
+					w.money(min(balance, revolvingDue(l)))
 				} else {
 					w.money(l.instalment)
 				}

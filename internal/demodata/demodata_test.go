@@ -67,6 +67,23 @@ func TestSeedStructure(t *testing.T) {
 			`SELECT count(*) FROM clients c WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.client_id = c.id AND a.kind = 'current')`)
 	})
 
+	// A card's next payment is the due its credit history states, and the
+	// repayments booked on the card are what the history says was paid.
+	t.Run("CardFiguresAgree", func(t *testing.T) {
+		expectZero(t, pool, "active internal cards whose next payment is not the history's last due",
+			`SELECT count(*) FROM credit_lines l
+			 JOIN LATERAL (SELECT amount_due FROM credit_payments p WHERE p.credit_line_id = l.id ORDER BY period DESC LIMIT 1) last ON true
+			 WHERE l.kind = 'credit_card' AND l.source = 'internal' AND l.status = 'active' AND l.balance >= last.amount_due
+			   AND l.monthly_payment <> last.amount_due`)
+		expectZero(t, pool, "card repayments that are not a month's paid amount",
+			`SELECT count(*) FROM account_transactions t JOIN credit_lines l ON l.account_id = t.account_id
+			 WHERE t.kind = 'card_top_up' AND l.kind = 'credit_card' AND NOT EXISTS (
+			   SELECT 1 FROM credit_payments p WHERE p.credit_line_id = l.id AND p.amount_paid = t.amount)`)
+		if n := queryInt(t, pool, `SELECT count(*) FROM credit_lines WHERE kind = 'credit_card' AND source = 'internal' AND status = 'active'`); n < 10 {
+			t.Errorf("only %d active internal cards to compare", n)
+		}
+	})
+
 	t.Run("DemoStaff", func(t *testing.T) {
 		for _, want := range []struct{ email, name, role string }{
 			{DemoAdvisorEmail, "Maria Ionescu", "advisor"},
