@@ -140,11 +140,26 @@ type ClientFilter struct {
 	Query string
 	// Segment, when not empty, keeps the clients of that segment.
 	Segment string
+	// Sort is the list's order: SortName (the default), SortNameDesc,
+	// SortYoungest or SortOldest; clients whose age is not known come
+	// last in both age orders.
+	Sort string
 	// After is the cursor of the previous page's last client (ClientPage.Next).
 	After string
 	// Limit is the page size, 1 to MaxPageSize; 0 means DefaultPageSize.
 	Limit int
 }
+
+// Orders of the client list.
+const (
+	SortName     = "name"
+	SortNameDesc = "-name"
+	SortYoungest = "age"
+	SortOldest   = "-age"
+)
+
+// Sorts are the orders the client list offers.
+var Sorts = []string{SortName, SortNameDesc, SortYoungest, SortOldest}
 
 // Page sizes of the client list.
 const (

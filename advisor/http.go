@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"net/http"
@@ -120,6 +121,37 @@ type clientListPage struct {
 	Total int
 }
 
+// SortColumn is a sortable column's header: the link that sorts by it
+// (ascending first, then the other way) and its current direction for
+// aria-sort.
+type SortColumn struct {
+	Href string
+	// AriaSort is "ascending" or "descending" when the list is sorted by
+	// the column, "" otherwise.
+	AriaSort string
+}
+
+// Sort returns the header of the column "name" or "age".
+func (p clientListPage) Sort(column string) SortColumn {
+	current := cmp.Or(p.Filter.Sort, SortName)
+	asc, desc := SortName, SortNameDesc
+	if column == "age" {
+		asc, desc = SortYoungest, SortOldest
+	}
+	f := p.Filter
+	var col SortColumn
+	switch current {
+	case asc:
+		f.Sort, col.AriaSort = desc, "ascending"
+	case desc:
+		f.Sort, col.AriaSort = asc, "descending"
+	default:
+		f.Sort = asc
+	}
+	col.Href = listURL("/console/clients", f, "")
+	return col
+}
+
 // TotalCapped reports whether more clients match than were counted.
 func (p clientListPage) TotalCapped() bool { return p.Total > MaxClientCount }
 
@@ -167,6 +199,9 @@ func listURL(path string, f ClientFilter, after string) string {
 	if f.Segment != "" {
 		q.Set("segment", f.Segment)
 	}
+	if f.Sort != "" && f.Sort != SortName {
+		q.Set("sort", f.Sort)
+	}
 	if f.Limit != 0 && f.Limit != DefaultPageSize {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
@@ -179,9 +214,10 @@ func listURL(path string, f ClientFilter, after string) string {
 	return path + "?" + q.Encode()
 }
 
-// filterFrom reads the list's query parameters q, segment, after and limit.
+// filterFrom reads the list's query parameters q, segment, sort, after and
+// limit.
 func filterFrom(q url.Values) ClientFilter {
-	f := ClientFilter{Query: strings.TrimSpace(q.Get("q")), Segment: q.Get("segment"), After: q.Get("after")}
+	f := ClientFilter{Query: strings.TrimSpace(q.Get("q")), Segment: q.Get("segment"), Sort: q.Get("sort"), After: q.Get("after")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {

@@ -220,6 +220,77 @@ func TestClientListPaging(t *testing.T) {
 	}
 }
 
+// TestClientListSorts: the list sorts by name either way and by age
+// either way (clients whose age is not known last in both), page by page
+// with the order kept across pages, in the advisor's book and over all
+// clients; the column headers link to the other direction and say the
+// current one; a cursor of one order is refused in another.
+func TestClientListSorts(t *testing.T) {
+	f := newFixture(t)
+	oldest := []string{"Ștefănescu, Radu", "Popa, Ion", "Ionescu, Radu", "Ionescu, Maria", "Zamfir, Elena", "Popescu, Ana", "Stan, Mihai", "Albu, Dan"}
+	youngest := []string{"Stan, Mihai", "Popescu, Ana", "Zamfir, Elena", "Ionescu, Maria", "Ionescu, Radu", "Popa, Ion", "Ștefănescu, Radu", "Albu, Dan"}
+	reversed := slices.Clone(all)
+	slices.Reverse(reversed)
+	for _, tt := range []struct {
+		as, sort, query string
+		want            []string
+	}{
+		{asCompliance, "-age", "", oldest},
+		{asCompliance, "age", "", youngest},
+		{asCompliance, "-name", "", reversed},
+		{asCompliance, "-age", "ionescu", []string{"Ionescu, Radu", "Ionescu, Maria"}},
+		{asAdvisorA, "age", "", []string{"Popescu, Ana", "Ionescu, Maria", "Ștefănescu, Radu", "Albu, Dan"}},
+		{asAdvisorA, "-name", "", []string{"Ștefănescu, Radu", "Popescu, Ana", "Ionescu, Maria", "Albu, Dan"}},
+	} {
+		var got []string
+		after := ""
+		for page := 0; page < 10; page++ {
+			q := url.Values{"limit": {"3"}, "sort": {tt.sort}}
+			if tt.query != "" {
+				q.Set("q", tt.query)
+			}
+			if after != "" {
+				q.Set("after", after)
+			}
+			var p clientPageJSON
+			f.getJSON(t, "/api/v1/clients?"+q.Encode(), tt.as, http.StatusOK, &p)
+			got = append(got, listNames(p)...)
+			if p.NextCursor == nil {
+				break
+			}
+			after = *p.NextCursor
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s sort=%s q=%q: %q, want %q", tt.as, tt.sort, tt.query, got, tt.want)
+		}
+	}
+
+	body := f.do(t, request{path: "/console/clients?sort=-age&segment=mass", as: asCompliance}).Body.String()
+	for _, want := range []string{
+		`<th scope="col" class="numeric" aria-sort="descending"><a href="/console/clients?segment=mass&amp;sort=age" id="sort-age">`,
+		`<th scope="col"><a href="/console/clients?segment=mass" id="sort-name">`,
+		`<input type="hidden" name="sort" value="-age">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("sorted page lacks %s", want)
+		}
+	}
+	if names := pageListNames(t, body); !slices.Equal(names, []string{"Ionescu, Radu", "Zamfir, Elena", "Popescu, Ana"}) {
+		t.Errorf("mass clients oldest first = %q", names)
+	}
+	body = f.do(t, request{path: "/console/clients?segment=mass", as: asCompliance}).Body.String()
+	if !strings.Contains(body, `<th scope="col" aria-sort="ascending"><a href="/console/clients?segment=mass&amp;sort=-name" id="sort-name">`) {
+		t.Error("the name column does not offer the reverse order")
+	}
+
+	var p clientPageJSON
+	f.getJSON(t, "/api/v1/clients?limit=2&sort=age", asCompliance, http.StatusOK, &p)
+	w := f.do(t, request{path: "/api/v1/clients?sort=name&after=" + url.QueryEscape(*p.NextCursor), as: asCompliance})
+	if w.Code != http.StatusUnprocessableEntity || !slices.Equal(fields(decodeProblem(t, w)), []string{"after"}) {
+		t.Errorf("a cursor of the age order used with the name order: %d", w.Code)
+	}
+}
+
 func TestClientListRefusesBadParameters(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
@@ -230,6 +301,7 @@ func TestClientListRefusesBadParameters(t *testing.T) {
 		{"limit=0", []string{"limit"}},
 		{"limit=201", []string{"limit"}},
 		{"segment=gold", []string{"segment"}},
+		{"sort=balance", []string{"sort"}},
 		{"after=not-a-cursor", []string{"after"}},
 		{"q=" + strings.Repeat("a", 101), []string{"q"}},
 		{"q=" + strings.Repeat("a", 101) + "&segment=gold&limit=-3&after=x", []string{"q", "segment", "limit", "after"}},

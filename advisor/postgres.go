@@ -66,14 +66,19 @@ const (
 
 // cursor is the position after which the next page starts: the last row's
 // sort key.
+// cursor is the sort key of a page's last client, for keyset paging: the
+// name keys in a name order, the age key (a date, or ±infinity for an
+// unknown birth date) in an age order. Sort ties the cursor to its order.
 type cursor struct {
+	Sort      string
 	FamilyKey string
 	GivenKey  string
+	AgeKey    string
 	ID        int64
 }
 
 func (c cursor) encode() string {
-	b, _ := json.Marshal([]any{c.FamilyKey, c.GivenKey, c.ID})
+	b, _ := json.Marshal([]any{c.Sort, c.FamilyKey, c.GivenKey, c.AgeKey, c.ID})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -84,10 +89,16 @@ func decodeCursor(s string) (cursor, bool) {
 	}
 	var parts []json.RawMessage
 	var c cursor
-	if json.Unmarshal(b, &parts) != nil || len(parts) != 3 ||
-		json.Unmarshal(parts[0], &c.FamilyKey) != nil || json.Unmarshal(parts[1], &c.GivenKey) != nil ||
-		json.Unmarshal(parts[2], &c.ID) != nil || c.ID <= 0 {
+	if json.Unmarshal(b, &parts) != nil || len(parts) != 5 ||
+		json.Unmarshal(parts[0], &c.Sort) != nil || json.Unmarshal(parts[1], &c.FamilyKey) != nil ||
+		json.Unmarshal(parts[2], &c.GivenKey) != nil || json.Unmarshal(parts[3], &c.AgeKey) != nil ||
+		json.Unmarshal(parts[4], &c.ID) != nil || c.ID <= 0 {
 		return cursor{}, false
+	}
+	if (c.Sort == SortYoungest || c.Sort == SortOldest) && c.AgeKey != "infinity" && c.AgeKey != "-infinity" {
+		if _, err := time.Parse(time.DateOnly, c.AgeKey); err != nil {
+			return cursor{}, false
+		}
 	}
 	return c, true
 }
@@ -148,7 +159,7 @@ WITH page AS (
     (SELECT c.id, c.given_name, c.family_name, c.birth_date, c.segment, c.kyc_status, c.vulnerable,
             coalesce(c.email, '') AS email,
             ecrm_search_key(c.family_name) COLLATE "C" AS family_key,
-            ecrm_search_key(c.given_name) COLLATE "C" AS given_key
+            ecrm_search_key(c.given_name) COLLATE "C" AS given_key, ''::text AS age_key
      FROM clients c
      WHERE $7::text = ''
        AND ($1::bigint IS NULL OR c.advisor_id = $1)
@@ -162,7 +173,7 @@ WITH page AS (
     (SELECT c.id, c.given_name, c.family_name, c.birth_date, c.segment, c.kyc_status, c.vulnerable,
             coalesce(c.email, ''),
             ecrm_search_key(c.family_name) COLLATE "C",
-            ecrm_search_key(c.given_name) COLLATE "C"
+            ecrm_search_key(c.given_name) COLLATE "C", ''::text
      FROM clients c
      WHERE $5::text <> ''
        AND ($1::bigint IS NULL OR c.advisor_id = $1)
@@ -176,7 +187,7 @@ WITH page AS (
     (SELECT c.id, c.given_name, c.family_name, c.birth_date, c.segment, c.kyc_status, c.vulnerable,
             coalesce(c.email, ''),
             ecrm_search_key(c.family_name) COLLATE "C",
-            ecrm_search_key(c.given_name) COLLATE "C"
+            ecrm_search_key(c.given_name) COLLATE "C", ''::text
      FROM clients c
      WHERE $7::text <> ''
        AND ($1::bigint IS NULL OR c.advisor_id = $1)
@@ -188,8 +199,14 @@ WITH page AS (
     ORDER BY 9, 10, 1
     LIMIT $11
 )
+` + qClientsTail + `
+ORDER BY p.family_key, p.given_key, p.id`
+
+// qClientsTail sums the balances of a page's clients; every order of the
+// list ends with it.
+const qClientsTail = `
 SELECT p.id, p.given_name, p.family_name, p.birth_date, p.segment, p.kyc_status, p.vulnerable, p.email,
-       p.family_key, p.given_key, coalesce(b.currencies, '{}'), coalesce(b.totals, '{}')
+       p.family_key, p.given_key, p.age_key, coalesce(b.currencies, '{}'), coalesce(b.totals, '{}')
 FROM page p
 LEFT JOIN LATERAL (
     SELECT array_agg(t.currency ORDER BY t.currency) AS currencies, array_agg(t.total ORDER BY t.currency) AS totals
@@ -197,8 +214,71 @@ LEFT JOIN LATERAL (
           FROM accounts a
           WHERE a.client_id = p.id AND a.status <> 'closed'
           GROUP BY a.currency) t
-) b ON true
-ORDER BY p.family_key, p.given_key, p.id`
+) b ON true`
+
+// qClientsNameDesc is qClients in reverse name order: the same index
+// ranges, read backwards.
+var qClientsNameDesc = strings.NewReplacer(
+	`c.id) > ($8, $9, $10)`, `c.id) < ($8, $9, $10)`,
+	`ORDER BY 9, 10, 1`, `ORDER BY 9 DESC, 10 DESC, 1 DESC`,
+	`ORDER BY p.family_key, p.given_key, p.id`, `ORDER BY p.family_key DESC, p.given_key DESC, p.id DESC`,
+).Replace(qClients)
+
+// qClientsByAge lists clients by age, one page at a time. An age order
+// reads clients_oldest_idx forwards (oldest first) or clients_youngest_idx
+// backwards (youngest first), whose keys put an unknown birth date last in
+// both orders; the search is then a filter. An advisor's book is a few
+// thousand clients, sorted in memory.
+func qClientsByAge(youngestFirst bool) string {
+	key, dir, cmp := `coalesce(c.birth_date, 'infinity'::date)`, "ASC", ">"
+	if youngestFirst {
+		key, dir, cmp = `coalesce(c.birth_date, '-infinity'::date)`, "DESC", "<"
+	}
+	return `
+WITH page AS (
+    SELECT c.id, c.given_name, c.family_name, c.birth_date, c.segment, c.kyc_status, c.vulnerable,
+           coalesce(c.email, '') AS email, ''::text AS family_key,
+           $9::text AS given_key, -- $9 is the name cursor's given name, '' in an age order
+           ` + key + `::text AS age_key,
+           ` + key + ` AS age_sort
+    FROM clients c
+    WHERE ($1::bigint IS NULL OR c.advisor_id = $1)
+      AND ($2::text = '' OR c.segment = $2)
+      AND ` + clientSearchCondition + `
+      AND ($10::bigint IS NULL OR (` + key + `, c.id) ` + cmp + ` (nullif($8::text, '')::date, $10))
+    ORDER BY ` + key + ` ` + dir + `, c.id ` + dir + `
+    LIMIT $11
+)` + qClientsTail + `
+ORDER BY p.age_sort ` + dir + `, p.id ` + dir
+}
+
+var (
+	qClientsYoungest = qClientsByAge(true)
+	qClientsOldest   = qClientsByAge(false)
+)
+
+// clientsQuery is the statement listing clients in the order sort.
+func clientsQuery(sort string) string {
+	switch sort {
+	case SortNameDesc:
+		return qClientsNameDesc
+	case SortYoungest:
+		return qClientsYoungest
+	case SortOldest:
+		return qClientsOldest
+	}
+	return qClients
+}
+
+// clientSearchCondition is the search of qClients as one condition: the
+// family name first, the given name first, or the e-mail address.
+const clientSearchCondition = `(($7::text = ''
+            AND ($3::text = '' OR ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($3) || '%')
+            AND ($4::text = '' OR ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($4) || '%'))
+        OR ($5::text <> ''
+            AND ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($5) || '%'
+            AND ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($6) || '%')
+        OR ($7::text <> '' AND lower(c.email) COLLATE "C" LIKE lower($7) || '%'))`
 
 // validate checks the filter, naming the query parameter at fault.
 func (f *ClientFilter) validate() (*cursor, error) {
@@ -209,6 +289,12 @@ func (f *ClientFilter) validate() (*cursor, error) {
 	if f.Segment != "" && !containsString(Segments, f.Segment) {
 		faults = append(faults, ecrm.FieldError{Field: "segment", Message: "console.clients.error.segment_unknown"})
 	}
+	if f.Sort == "" {
+		f.Sort = SortName
+	}
+	if !containsString(Sorts, f.Sort) {
+		faults = append(faults, ecrm.FieldError{Field: "sort", Message: "console.clients.error.sort_unknown"})
+	}
 	if f.Limit == 0 {
 		f.Limit = DefaultPageSize
 	}
@@ -218,7 +304,7 @@ func (f *ClientFilter) validate() (*cursor, error) {
 	var after *cursor
 	if f.After != "" {
 		c, ok := decodeCursor(f.After)
-		if !ok {
+		if !ok || c.Sort != f.Sort {
 			faults = append(faults, ecrm.FieldError{Field: "after", Message: "console.clients.error.after_invalid"})
 		}
 		after = &c
@@ -248,7 +334,10 @@ func clientsArgs(sc Scope, f *ClientFilter) ([]any, error) {
 	search := splitQuery(f.Query)
 	var afterFamily, afterGiven string
 	var afterID *int64
-	if after != nil {
+	switch {
+	case after != nil && (f.Sort == SortYoungest || f.Sort == SortOldest):
+		afterFamily, afterID = after.AgeKey, &after.ID // $8 is the age key
+	case after != nil:
 		afterFamily, afterGiven, afterID = after.FamilyKey, after.GivenKey, &after.ID
 	}
 	return []any{sc.advisorFilter(), f.Segment,
@@ -268,13 +357,7 @@ SELECT count(*) FROM (
     SELECT 1 FROM clients c
     WHERE ($1::bigint IS NULL OR c.advisor_id = $1)
       AND ($2::text = '' OR c.segment = $2)
-      AND (($7::text = ''
-            AND ($3::text = '' OR ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($3) || '%')
-            AND ($4::text = '' OR ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($4) || '%'))
-        OR ($5::text <> ''
-            AND ecrm_search_key(c.family_name) COLLATE "C" LIKE ecrm_search_key($5) || '%'
-            AND ecrm_search_key(c.given_name) COLLATE "C" LIKE ecrm_search_key($6) || '%')
-        OR ($7::text <> '' AND lower(c.email) COLLATE "C" LIKE lower($7) || '%'))
+      AND ` + clientSearchCondition + `
     LIMIT $8) selected`
 
 // CountClients counts the clients in scope the filter selects, up to
@@ -297,7 +380,7 @@ func (s *Store) Clients(ctx context.Context, sc Scope, f ClientFilter) (ClientPa
 	if err != nil {
 		return ClientPage{}, err
 	}
-	rows, err := s.pool.Query(ctx, qClients, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	rows, err := s.pool.Query(ctx, clientsQuery(f.Sort), append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 	if err != nil {
 		return ClientPage{}, fmt.Errorf("list clients: %w", err)
 	}
@@ -311,14 +394,14 @@ func (s *Store) Clients(ctx context.Context, sc Scope, f ClientFilter) (ClientPa
 		var currencies []string
 		var totals []decimal.Decimal
 		if err := rows.Scan(&c.ID, &c.GivenName, &c.FamilyName, &c.BirthDate, &c.Segment, &c.KYCStatus, &c.Vulnerable,
-			&c.Email, &key.FamilyKey, &key.GivenKey, &currencies, &totals); err != nil {
+			&c.Email, &key.FamilyKey, &key.GivenKey, &key.AgeKey, &currencies, &totals); err != nil {
 			return ClientPage{}, fmt.Errorf("list clients: %w", err)
 		}
 		if len(page.Clients) == f.Limit {
 			page.Next = last.encode()
 			break
 		}
-		key.ID = c.ID
+		key.ID, key.Sort = c.ID, f.Sort
 		last = key
 		c.Age = ageOn(c.BirthDate, today)
 		for i := range currencies {

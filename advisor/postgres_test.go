@@ -25,7 +25,9 @@ func TestClientSearchUsesIndexes(t *testing.T) {
 	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
 		t.Fatal(err)
 	}
-	after := cursor{FamilyKey: "ionescu", GivenKey: "maria", ID: 101}.encode()
+	after := cursor{Sort: SortName, FamilyKey: "ionescu", GivenKey: "maria", ID: 101}.encode()
+	afterDesc := cursor{Sort: SortNameDesc, FamilyKey: "ionescu", GivenKey: "maria", ID: 101}.encode()
+	afterOldest := cursor{Sort: SortOldest, AgeKey: "1980-11-16", ID: 101}.encode()
 	all, book := Scope{StaffID: 3}, Scope{StaffID: 1, Book: true}
 	// The index conditions, with ecrm_search_key(x) (inlined as a
 	// translate(lower(x), ...)) written KEY(x).
@@ -50,12 +52,18 @@ func TestClientSearchUsesIndexes(t *testing.T) {
 		{book, ClientFilter{After: after}, "clients_book_name_idx", "(advisor_id = '1'::bigint) AND (" + keyset + ")"},
 		{book, ClientFilter{Query: "pop"}, "clients_book_name_idx",
 			"(advisor_id = '1'::bigint) AND ((KEY(family_name))::text >= 'pop'::text)"},
+		{all, ClientFilter{Sort: SortNameDesc, After: afterDesc}, "clients_search_name_idx",
+			"ROW((KEY(family_name))::text, (KEY(given_name))::text, id) < ROW('ionescu'::text, 'maria'::text, '101'::bigint)"},
+		{all, ClientFilter{Sort: SortOldest}, "clients_oldest_idx", ""},
+		{all, ClientFilter{Sort: SortOldest, After: afterOldest}, "clients_oldest_idx",
+			"ROW(COALESCE(birth_date, 'infinity'::date), id) > ROW(('1980-11-16'::cstring)::date, '101'::bigint)"},
+		{all, ClientFilter{Sort: SortYoungest, Segment: "mass"}, "clients_youngest_idx", ""},
 	} {
 		args, err := clientsArgs(tt.scope, &tt.filter)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN "+qClients, args...)
+		rows, err := conn.Query(ctx, "EXPLAIN "+clientsQuery(tt.filter.Sort), args...)
 		if err != nil {
 			t.Fatal(err)
 		}
