@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
@@ -75,9 +77,9 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 }
 
-// TestServeSignsCheckpoints: with ECRM_AUDIT_KEY set, serve signs the
-// chain head at start when it moved past the newest checkpoint, and again
-// when it moves; a head that has not moved is not signed twice.
+// TestServeSignsCheckpoints: with ECRM_AUDIT_KEY set, serve's job queue
+// signs the chain head at start when it moved past the newest checkpoint,
+// and again when it moves; a head that has not moved is not signed twice.
 func TestServeSignsCheckpoints(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -99,20 +101,29 @@ func TestServeSignsCheckpoints(t *testing.T) {
 	}
 	waitFor := func(want string) {
 		t.Helper()
-		for i := 0; i < 200 && checkpoints() != want; i++ {
+		for i := 0; i < 600 && checkpoints() != want; i++ {
 			time.Sleep(25 * time.Millisecond)
 		}
 		if got := checkpoints(); got != want {
 			t.Fatalf("checkpoints at %q, want %q", got, want)
 		}
 	}
-	go e.app.checkpointPeriodically(ctx, key, 50*time.Millisecond)
+	reg := jobs.NewRegistry()
+	compliance.RegisterJobs(reg, e.pool, key, time.Second, slog.New(slog.DiscardHandler))
+	queue, err := jobs.New(e.pool, reg, jobs.Config{FetchPoll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := queue.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer queue.Stop(context.Background())
 	waitFor("2")
 	if _, err := log.Append(ctx, offer); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("2,3")
-	time.Sleep(200 * time.Millisecond) // several ticks without a new record
+	time.Sleep(2500 * time.Millisecond) // two periods without a new record
 	if got := checkpoints(); got != "2,3" {
 		t.Errorf("checkpoints %q: an unmoved head was signed again", got)
 	}

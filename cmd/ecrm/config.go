@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/outbox"
 )
 
 // config is everything ecrm reads from the environment. Each field names its
@@ -65,6 +66,10 @@ type config struct {
 	PresentationWindow time.Duration // ECRM_PRESENTATION_WINDOW
 
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
+
+	// SMTP is where the outbox sends e-mail; nil (ECRM_SMTP_URL unset)
+	// holds messages on the admin's outbox page instead.
+	SMTP *outbox.SMTP // ECRM_SMTP_URL with ECRM_MAIL_FROM
 
 	// DevMode allows the development OpenID provider; never in production.
 	DevMode     bool   // ECRM_DEV_MODE
@@ -154,6 +159,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Sprintf("ECRM_DEV_MODE=%q is not true or false", v))
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
+	if u := getenv("ECRM_SMTP_URL"); u != "" {
+		if cfg.SMTP, err = outbox.ParseSMTP(u, envOr(getenv, "ECRM_MAIL_FROM", "ecrm <no-reply@localhost>")); err != nil {
+			errs = append(errs, ecrm.ErrorMessage(err))
+		}
+	}
 	cfg.DebugAddr = getenv("ECRM_DEBUG_ADDR")
 	cfg.MetricsAddr = getenv("ECRM_METRICS_ADDR")
 	cfg.Firm = strings.TrimSpace(envOr(getenv, "ECRM_FIRM_NAME", ecrm.DefaultFirm))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
+	"github.com/ecrm-project/ecrm/internal/jobs"
+	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -54,6 +55,12 @@ type app struct {
 	// auth is nil when no OpenID provider is configured: then nobody can
 	// log in and every protected route stays closed.
 	auth *identity.Authenticator
+	// queue is the PostgreSQL job queue: periodic jobs (checkpoints,
+	// offer expiry, session cleanup) and the work domains queue.
+	queue *jobs.Queue
+	// outbox writes e-mail with the change that causes it and sends it
+	// through the queue (held for the outbox page without ECRM_SMTP_URL).
+	outbox *outbox.Outbox
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -79,15 +86,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	// Runs after the server has drained (defers run last-in first-out):
 	// the last offers' records are written before the pool closes.
 	defer a.offers.Close()
-	if cfg.AuditKey != "" {
-		key, err := compliance.LoadSigningKey(cfg.AuditKey)
-		if err != nil {
-			return fmt.Errorf("ECRM_AUDIT_KEY: %w", err)
-		}
-		go a.checkpointPeriodically(ctx, key, cfg.AuditCheckpointEvery)
-	} else {
+	if cfg.AuditKey == "" {
 		log.Warn("ECRM_AUDIT_KEY is not set: the offer log is hash-chained but no checkpoint is signed")
 	}
+	// The queue works jobs until the server has drained; jobs still
+	// running then get the shutdown timeout to finish and are otherwise
+	// retried by the next process.
+	if err := a.queue.Start(ctx); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := a.queue.Stop(stop); err != nil {
+			log.Warn("job queue stop", "error", err.Error())
+		}
+	}()
 	if a.auth == nil {
 		log.Warn("no OpenID Connect provider configured (ECRM_OIDC_ISSUER): nobody can log in")
 	}
@@ -97,8 +111,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	}
 	srv.ShutdownTimeout = cfg.ShutdownTimeout
 	srv.DrainDelay = cfg.DrainDelay
-	go a.deleteExpiredSessions(ctx)
-	go a.expireOffers(ctx)
 	if cfg.DebugAddr != "" {
 		go serveProfiler(ctx, cfg.DebugAddr, log)
 	}
@@ -112,7 +124,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 		go serveMetrics(ctx, ln, a.metrics.Handler(), log)
 	}
 	log.Info("serving", "addr", srv.Addr(), "base_url", cfg.BaseURL, "version", version)
-	fmt.Fprintf(stdout, "\necrm is running:\n  portal and console  %s/\n  API description     %s/api/v1/openapi.json\n  readiness           %s/readyz\n  metrics             %s/metrics\nPress Ctrl-C to stop.\n\n",
+	fmt.Fprintf(stdout, "\necrm is running:\n  portal and console  %s/\n  API description     %s/api/v1/openapi.json\n  readiness           %s/readyz\n  metrics             %s\nPress Ctrl-C to stop.\n\n",
 		cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, metricsURL)
 	return srv.Serve(ctx)
 }
@@ -128,7 +140,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates, compliance.PortalTemplates)
+	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates, compliance.PortalTemplates,
+		outbox.Templates, jobs.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +167,12 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 			Secure:   cfg.https(),
 		}),
 	}
+	a.outbox = outbox.New(pool, cfg.SMTP)
+	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox); err != nil {
+		return nil, err
+	}
+	a.outbox.SetQueue(a.queue)
+	metrics.Registry.MustRegister(jobs.Collector(pool))
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
@@ -236,6 +255,8 @@ func (a *app) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdmin))
 			a.products.AdminRoutes(r)
+			outbox.NewPageHandler(a.outbox, a.pages, a.cfg.TimeZone).Routes(r)
+			jobs.NewPageHandler(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleCompliance))
@@ -356,81 +377,6 @@ func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
 func (a *app) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	web.WriteProblem(w, web.ProblemDetails{Type: "about:blank", Title: "Method Not Allowed", Status: http.StatusMethodNotAllowed,
 		Detail: fmt.Sprintf("%s is not allowed here.", r.Method), Instance: r.URL.Path, RequestID: web.RequestIDFrom(r.Context())})
-}
-
-// deleteExpiredSessions removes expired sessions every few minutes.
-func (a *app) deleteExpiredSessions(ctx context.Context) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.sessionStore.DeleteExpired(ctx); err != nil {
-				a.log.Warn("delete expired sessions", "error", err.Error())
-			} else if n > 0 {
-				a.log.Debug("deleted expired sessions", "count", n)
-			}
-		}
-	}
-}
-
-// expireOffers records, every hour, the expiry of offers nobody answered
-// within their validity. The week it looks back covers a service that was
-// down; replicas doing it at once are serialised on the chain head and
-// find nothing left to expire.
-func (a *app) expireOffers(ctx context.Context) {
-	log := compliance.NewLog(a.pool)
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := log.ExpireOffers(ctx, time.Now(), 7*24*time.Hour); err != nil {
-			a.log.Warn("expire offers", "error", err.Error())
-		} else if n > 0 {
-			a.log.Info("offers expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// checkpointPeriodically signs the offer log's chain head, so that an
-// alteration of anything before it is detectable even by someone who
-// recomputes the hashes. A head that has not moved is not signed again.
-func (a *app) checkpointPeriodically(ctx context.Context, key ed25519.PrivateKey, every time.Duration) {
-	log := compliance.NewLog(a.pool)
-	// The newest checkpoint already signed; a head that has not moved past
-	// it is not signed again. The first check runs at start, so a log
-	// written while the service was down (or the demo history) is covered
-	// at once.
-	var last int64
-	if err := a.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM decision_checkpoints`).Scan(&last); err != nil {
-		a.log.Warn("offer log checkpoint", "error", err.Error())
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		var head int64
-		if err := a.pool.QueryRow(ctx, `SELECT seq FROM decision_chain_head`).Scan(&head); err != nil {
-			a.log.Warn("offer log checkpoint", "error", err.Error())
-		} else if head > last {
-			if cp, err := log.Checkpoint(ctx, key); err != nil {
-				a.log.Warn("offer log checkpoint", "error", err.Error())
-			} else {
-				last = cp.Seq
-				a.log.Info("offer log checkpoint signed", "seq", cp.Seq, "key_id", cp.KeyID)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // serveProfiler exposes net/http/pprof on a private address for operators

@@ -34,6 +34,8 @@ var consoleNav = []NavItem{
 	{Href: consoleHome, LabelKey: "nav.overview"},
 	{Href: "/console/clients", LabelKey: "nav.clients", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
+	{Href: "/console/outbox", LabelKey: "outbox.title", Roles: []string{"admin"}},
+	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
 	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
 }
 

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime/debug"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/ecrm-project/ecrm/migrations"
 )
@@ -19,6 +22,7 @@ import (
 // lock serialises concurrent runs (several replicas starting at once, or
 // test packages preparing their template in parallel).
 type Migrator struct {
+	pool     *pgxpool.Pool
 	db       *sql.DB
 	provider *goose.Provider
 }
@@ -41,15 +45,19 @@ func NewMigratorFrom(pool *pgxpool.Pool, fsys fs.FS) (*Migrator, error) {
 		db.Close()
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	return &Migrator{db: db, provider: p}, nil
+	return &Migrator{pool: pool, db: db, provider: p}, nil
 }
 
 // Close releases the database/sql handle (not the pool).
 func (m *Migrator) Close() error { return m.db.Close() }
 
-// Up applies every pending migration and returns the ones applied.
+// Up applies every pending migration and returns the ones applied, then
+// the job queue's (River's own, see migrateJobQueue).
 func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
 	res, err := m.provider.Up(ctx)
+	if err == nil {
+		err = migrateJobQueue(ctx, m.pool)
+	}
 	var partial *goose.PartialError
 	switch {
 	case errors.As(err, &partial):
@@ -75,4 +83,31 @@ func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error)
 // /readyz is ready only when they are equal.
 func (m *Migrator) Current(ctx context.Context) (applied, latest int64, err error) {
 	return m.provider.GetVersions(ctx)
+}
+
+// migrateJobQueue creates or updates the job queue's tables (internal/jobs
+// is River: its own migrations, versioned in river_migration).
+func migrateJobQueue(ctx context.Context, pool *pgxpool.Pool) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// JobQueueSchemaVersion names the version of the job queue's tables:
+// River's module version, which decides its migrations (test templates are
+// keyed on it).
+func JobQueueSchemaVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "github.com/riverqueue/river" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
 }

@@ -251,6 +251,8 @@ func migrationsHash() (string, error) {
 		return "", err
 	}
 	sort.Strings(names)
+	// The job queue's own tables come with its version (go.mod).
+	h.Write([]byte(pgdb.JobQueueSchemaVersion()))
 	for _, n := range names {
 		b, err := fs.ReadFile(migrations.FS, n)
 		if err != nil {

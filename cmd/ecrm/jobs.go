@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/identity"
+	"github.com/ecrm-project/ecrm/internal/jobs"
+	"github.com/ecrm-project/ecrm/internal/outbox"
+)
+
+// deleteExpiredSessionsArgs is the job removing expired sessions.
+type deleteExpiredSessionsArgs struct{}
+
+func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired_sessions" }
+
+// newQueue registers every domain's jobs and returns the job queue serve
+// starts: e-mail is sent from the outbox, sessions are cleaned every five
+// minutes, offers expire every hour, and the offer log is checkpointed
+// every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
+func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox) (*jobs.Queue, error) {
+	reg := jobs.NewRegistry()
+	mail.Register(reg)
+	jobs.Handle(reg, func(ctx context.Context, _ *jobs.Job[deleteExpiredSessionsArgs]) error {
+		n, err := sessions.DeleteExpired(ctx)
+		if err != nil {
+			return fmt.Errorf("delete expired sessions: %w", err)
+		}
+		if n > 0 {
+			log.Debug("deleted expired sessions", "count", n)
+		}
+		return nil
+	})
+	jobs.Every(reg, "identity.delete_expired_sessions", 5*time.Minute, func() jobs.Args { return deleteExpiredSessionsArgs{} })
+	var key ed25519.PrivateKey
+	if cfg.AuditKey != "" {
+		var err error
+		if key, err = compliance.LoadSigningKey(cfg.AuditKey); err != nil {
+			return nil, fmt.Errorf("ECRM_AUDIT_KEY: %w", err)
+		}
+	}
+	compliance.RegisterJobs(reg, pool, key, cfg.AuditCheckpointEvery, log)
+	return jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})
+}
