@@ -17,6 +17,8 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/jobs"
+	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -38,6 +40,7 @@ const (
 )
 
 const fixtureSQL = `
+-- Ana asked to use ana.new@example.com; the link's token is anaLinkToken.
 INSERT INTO clients (id, given_name, family_name, email, email_verified, phone, city, country, marital_status,
                      dependants, annual_income, income_currency, employment_status, preferred_language)
 VALUES (1, 'Ana', 'Popescu', 'ana@example.com', true, '+40721000001', 'București', 'RO', 'married',
@@ -176,6 +179,9 @@ INSERT INTO portal_actions (client_id, action, target, occurred_at) VALUES
 
 INSERT INTO profile_changes (client_id, field, old_value, new_value, actor_kind, changed_at) VALUES
   (2, 'city', 'Cluj', 'Iași', 'client', '2026-10-01 10:00Z');
+
+INSERT INTO email_verifications (client_id, email, token_hash, requested_at, expires_at)
+VALUES (1, 'ana.new@example.com', '\x9f0d2b8cb97284ac453ee0ab1cd731483cc5631bce143d4336848c60bfe2ada7', '2026-11-26 09:00+00', '2026-11-27 09:00+00');
 `
 
 // newFixture returns a fresh database holding the fixture.
@@ -204,8 +210,20 @@ func renderer(tb testing.TB) *page.Renderer {
 func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 	h := NewHandler(pool, renderer(tb))
 	h.svc.now = func() time.Time { return testNow }
+	// E-mail is written to the outbox; an insert-only queue keeps its
+	// sending jobs, which the tests read from the tables.
+	queue, err := jobs.New(pool, nil, jobs.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mail := outbox.New(pool, nil)
+	mail.SetQueue(queue)
+	h.svc.SetMailer(mail, "https://portal.test")
 	return h
 }
+
+// anaLinkToken is the token of Ana's pending change of e-mail address.
+const anaLinkToken = "ana-link-token"
 
 // testClientHeader names the client a test request is made as; "staff"
 // makes it a member of staff; without it the request is anonymous.

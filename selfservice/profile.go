@@ -46,6 +46,9 @@ type Profile struct {
 	PreferredLanguage string  `json:"preferred_language"`
 	// UpdatedAt is when the client record last changed.
 	UpdatedAt time.Time `json:"updated_at"`
+	// PendingEmail is a new address the client has not confirmed yet;
+	// Email stays in use until she does.
+	PendingEmail *PendingEmail `json:"pending_email"`
 }
 
 // ProfileUpdate is a partial update: a nil field (absent or null in JSON)
@@ -133,6 +136,9 @@ func (s *Service) Profile(ctx context.Context, clientID int64) (*Profile, error)
 	if err != nil {
 		return nil, fmt.Errorf("read profile of client %d: %w", clientID, err)
 	}
+	if p.PendingEmail, err = s.pendingEmail(ctx, s.pool, clientID); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -172,16 +178,36 @@ func (s *Service) UpdateProfile(ctx context.Context, clientID int64, u ProfileUp
 			return invalidProfile(l, problems)
 		}
 		updated = u.applyTo(old)
+		// A new e-mail address waits for its confirmation; the old one
+		// stays in use until then.
+		var newEmail string
+		if updated.Email != nil && (old.Email == nil || !strings.EqualFold(*updated.Email, *old.Email)) {
+			newEmail, updated.Email, updated.EmailVerified = *updated.Email, old.Email, old.EmailVerified
+		}
+		if updated.PendingEmail, err = s.pendingEmail(ctx, tx, clientID); err != nil {
+			return err
+		}
+		// The address already waiting for its confirmation is not asked
+		// again: the form sends every field at every save.
+		if newEmail != "" && (updated.PendingEmail == nil || !strings.EqualFold(updated.PendingEmail.Email, newEmail)) {
+			if updated.PendingEmail, err = s.requestEmailChange(ctx, tx, old, newEmail, at, l); err != nil {
+				return err
+			}
+		} else {
+			newEmail = ""
+		}
 		changes = diffProfiles(old, updated, at)
-		if len(changes) == 0 {
+		if len(changes) == 0 && newEmail == "" {
 			return nil
 		}
-		updated.UpdatedAt = at
-		if err := updateProfile(ctx, tx, updated, at); err != nil {
-			return err
-		}
-		if err := insertProfileChanges(ctx, tx, clientID, changes, requestID, at); err != nil {
-			return err
+		if len(changes) > 0 {
+			updated.UpdatedAt = at
+			if err := updateProfile(ctx, tx, updated, at); err != nil {
+				return err
+			}
+			if err := insertProfileChanges(ctx, tx, clientID, changes, requestID, at); err != nil {
+				return err
+			}
 		}
 		return insertPortalAction(ctx, tx, clientID, ActionProfileUpdate, "", at)
 	})

@@ -225,9 +225,11 @@ type summaryItem struct {
 
 // profilePage is the data of the profile page.
 type profilePage struct {
-	Groups         []fieldGroup
-	Summary        []summaryItem
-	Saved          string // "profile" or "consent" after a successful change
+	Groups  []fieldGroup
+	Summary []summaryItem
+	Saved   string // "profile", "consent" or "email" after a successful change
+	// Pending is a new e-mail address waiting for its confirmation.
+	Pending        *PendingEmail
 	Consents       []Consent
 	WordingVersion string
 	Changes        []changeView
@@ -259,8 +261,11 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, clientID
 		WordingVersion: ConsentWordingVersion,
 		Zone:           h.svc.zone,
 	}
-	if saved == "profile" || saved == "consent" {
+	if saved == "profile" || saved == "consent" || saved == "email" {
 		data.Saved = saved
+	}
+	if data.Pending, err = h.svc.pendingEmail(ctx, h.svc.pool, clientID); err != nil {
+		return err
 	}
 	for _, p := range problems {
 		data.Summary = append(data.Summary, summaryItem{ID: fieldID(p.Field), LabelKey: "portal.profile.field." + p.Field, Message: p.Message})

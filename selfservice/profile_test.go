@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,34 +66,70 @@ func TestPatchProfileRecordsEachChangedField(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got["email"] != "ana.popescu@example.org" || got["email_verified"] != false || got["marital_status"] != "divorced" ||
-		got["dependants"] != float64(2) || got["employer"] != nil {
+	// The new e-mail address waits for its confirmation; the old one
+	// stays in use.
+	pending, _ := got["pending_email"].(map[string]any)
+	if got["email"] != "ana@example.com" || got["email_verified"] != true || pending["email"] != "ana.popescu@example.org" ||
+		pending["expires_at"] != "2026-11-27T10:00:00Z" || got["marital_status"] != "divorced" || got["dependants"] != float64(2) || got["employer"] != nil {
 		t.Errorf("PATCH answer = %v", got)
 	}
 	want := []string{
-		"email: ana@example.com → ana.popescu@example.org (client, " + requestID + ", now=true)",
 		"marital_status: married → divorced (client, " + requestID + ", now=true)",
 		"dependants: 1 → 2 (client, " + requestID + ", now=true)",
 	}
 	if got := profileChangeRows(t, pool, ana); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("profile_changes mismatch\ngot:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	var verified bool
 	var income string
-	if err := pool.QueryRow(context.Background(), `SELECT email_verified, annual_income::text || ' ' || income_currency FROM clients WHERE id = 1`).Scan(&verified, &income); err != nil {
+	if err := pool.QueryRow(context.Background(), `SELECT annual_income::text || ' ' || income_currency FROM clients WHERE id = 1`).Scan(&income); err != nil {
 		t.Fatal(err)
 	}
-	if verified || income != "60000.00 RON" {
-		t.Errorf("after PATCH: email_verified %v (want false), income %q", verified, income)
+	if income != "60000.00 RON" {
+		t.Errorf("after PATCH: income %q", income)
+	}
+	// The link to the new address, the notice to the old one, in the
+	// client's language; the token is only in the link.
+	mails := outboxMessages(t, pool, ana)
+	if len(mails) != 2 || mails[0].to != "ana.popescu@example.org" || mails[1].to != "ana@example.com" ||
+		mails[0].subject != "Confirm your new e-mail address" || mails[1].subject != "A change of your e-mail address was requested" ||
+		!strings.Contains(mails[1].body, "we keep writing to ana@example.com") {
+		t.Fatalf("outbox %+v", mails)
+	}
+	token := linkToken.FindStringSubmatch(mails[0].body)
+	if token == nil {
+		t.Fatalf("no link in %q", mails[0].body)
 	}
 
-	// The same request again changes nothing and records nothing.
+	// The same request again changes nothing, records nothing and sends
+	// no second link.
 	r.body = `{"email":"ana.popescu@example.org","dependants":2,"annual_income":{"amount":"60000.00","currency":"RON"}}`
 	if rec := do(t, srv, r); rec.Code != http.StatusOK {
 		t.Fatalf("second PATCH: %d %s", rec.Code, rec.Body)
 	}
-	if got := profileChangeRows(t, pool, ana); len(got) != 3 {
+	if got := profileChangeRows(t, pool, ana); len(got) != 2 {
 		t.Errorf("an unchanged PATCH recorded changes: %q", got)
+	}
+	if n := len(outboxMessages(t, pool, ana)); n != 2 {
+		t.Errorf("%d messages after the same change again, want 2", n)
+	}
+
+	// Bogdan cannot use Ana's link; Ana can, once.
+	confirm := request{method: http.MethodPost, path: "/api/v1/me/profile/email-confirmation", body: `{"token":"` + token[1] + `"}`, contentType: "application/json"}
+	confirm.client = asClient(bogdan)
+	if rec := do(t, srv, confirm); rec.Code != http.StatusUnprocessableEntity || decodeProblem(t, rec.Body.Bytes()).Errors[0].Field != "token" {
+		t.Errorf("Bogdan with Ana's token: %d %s", rec.Code, rec.Body)
+	}
+	confirm.client = asClient(ana)
+	rec = do(t, srv, confirm)
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil || got["email"] != "ana.popescu@example.org" ||
+		got["email_verified"] != true || got["pending_email"] != nil {
+		t.Errorf("confirmation: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, srv, confirm); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("the link used twice: %d", rec.Code)
+	}
+	if rows := profileChangeRows(t, pool, ana); len(rows) != 3 || !strings.HasPrefix(rows[2], "email: ana@example.com → ana.popescu@example.org (client, ") {
+		t.Errorf("profile changes after the confirmation: %q", rows)
 	}
 
 	// Income in another currency, a cleared field, a new address.
@@ -110,6 +147,27 @@ func TestPatchProfileRecordsEachChangedField(t *testing.T) {
 	if strings.Join(got2, "\n") != strings.Join(want2, "\n") {
 		t.Errorf("profile_changes mismatch\ngot:\n%s\nwant:\n%s", strings.Join(got2, "\n"), strings.Join(want2, "\n"))
 	}
+}
+
+var linkToken = regexp.MustCompile(`https://portal\.test/portal/profile/email\?token=([A-Za-z0-9_-]+)`)
+
+type outboxMessage struct{ to, subject, body string }
+
+// outboxMessages are the e-mails written about a client, oldest first.
+func outboxMessages(t *testing.T, pool *pgxpool.Pool, client int64) []outboxMessage {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT to_address, subject, body FROM outbox_messages WHERE client_id = $1 ORDER BY id`, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (outboxMessage, error) {
+		var m outboxMessage
+		return m, r.Scan(&m.to, &m.subject, &m.body)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 func TestPatchProfileReportsEveryInvalidField(t *testing.T) {
@@ -248,5 +306,42 @@ func TestProfileFormShowsErrorsAtTheFieldsAndKeepsInput(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), s) {
 			t.Errorf("profile page after saving lacks %q", s)
 		}
+	}
+}
+
+// TestEmailChangeConfirmedFromTheLink: the profile says a new address is
+// waiting; the link opens a page that asks (opening it changes nothing);
+// the button makes the change; a bad link says so.
+func TestEmailChangeConfirmedFromTheLink(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	page := func(r request) (int, string) {
+		rec := do(t, srv, r)
+		return rec.Code, rec.Body.String()
+	}
+	code, body := page(request{method: "GET", path: "/portal/profile", client: asClient(ana)})
+	if code != 200 || !strings.Contains(body, `id="email-pending">We sent a link to ana.new@example.com`) || !strings.Contains(body, `value="ana@example.com"`) {
+		t.Errorf("profile with a pending address: %d", code)
+	}
+	code, body = page(request{method: "GET", path: "/portal/profile/email?token=" + anaLinkToken, client: asClient(ana), lang: "ro"})
+	if code != 200 || !strings.Contains(body, "Folosiți ana.new@example.com ca adresă de e-mail") {
+		t.Errorf("confirmation page: %d", code)
+	}
+	var email string
+	pool.QueryRow(context.Background(), `SELECT email FROM clients WHERE id = 1`).Scan(&email)
+	if email != "ana@example.com" {
+		t.Errorf("opening the link changed the address to %q", email)
+	}
+	rec := do(t, srv, request{method: "POST", path: "/portal/profile/email", body: "token=" + anaLinkToken, contentType: formType, client: asClient(ana)})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/portal/profile?saved=email" {
+		t.Fatalf("confirm: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	code, body = page(request{method: "GET", path: "/portal/profile?saved=email", client: asClient(ana)})
+	if code != 200 || !strings.Contains(body, `id="email-confirmed"`) || !strings.Contains(body, `value="ana.new@example.com"`) || strings.Contains(body, `id="email-pending"`) {
+		t.Errorf("profile after the confirmation: %d", code)
+	}
+	code, body = page(request{method: "GET", path: "/portal/profile/email?token=" + anaLinkToken, client: asClient(ana)})
+	if code != http.StatusNotFound || !strings.Contains(body, `id="email-link-error"`) {
+		t.Errorf("the used link: %d", code)
 	}
 }

@@ -31,6 +31,8 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/portal/accounts/{id}/transactions.csv", path: "/portal/accounts/11/transactions.csv"},
 	{method: "GET", pattern: "/portal/profile", path: "/portal/profile"},
 	{method: "POST", pattern: "/portal/profile", path: "/portal/profile", body: "city=Brașov", contentType: formType},
+	{method: "GET", pattern: "/portal/profile/email", path: "/portal/profile/email?token=" + anaLinkToken},
+	{method: "POST", pattern: "/portal/profile/email", path: "/portal/profile/email", body: "token=" + anaLinkToken, contentType: formType},
 	{method: "POST", pattern: "/portal/consents/{purpose}/{channel}", path: "/portal/consents/marketing/sms", body: "granted=true", contentType: formType},
 	{method: "GET", pattern: "/portal/data", path: "/portal/data"},
 	{method: "GET", pattern: "/portal/data/view", path: "/portal/data/view"},
@@ -38,6 +40,7 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/api/v1/me/accounts/{id}/transactions", path: "/api/v1/me/accounts/11/transactions"},
 	{method: "GET", pattern: "/api/v1/me/profile", path: "/api/v1/me/profile"},
 	{method: "PATCH", pattern: "/api/v1/me/profile", path: "/api/v1/me/profile", body: `{"city":"Brașov"}`, contentType: "application/json"},
+	{method: "POST", pattern: "/api/v1/me/profile/email-confirmation", path: "/api/v1/me/profile/email-confirmation", body: `{"token":"` + anaLinkToken + `"}`, contentType: "application/json"},
 	{method: "GET", pattern: "/api/v1/me/consents", path: "/api/v1/me/consents"},
 	{method: "PUT", pattern: "/api/v1/me/consents/{purpose}/{channel}", path: "/api/v1/me/consents/marketing/sms", body: `{"granted":true}`, contentType: "application/json"},
 	{method: "GET", pattern: "/api/v1/me/export", path: "/api/v1/me/export"},
@@ -144,7 +147,7 @@ func mapsEqual(a, b map[string]int) bool {
 func TestAnotherClientSeesOnlyTheirOwnData(t *testing.T) {
 	pool := newFixture(t)
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
-	anaMarkers := []string{"Popescu", "ana@example.com", "Cont curent", "Landlord SRL\",\"counterparty_iban", "HOME-0031", "12345.60"}
+	anaMarkers := []string{"Popescu", "ana@example.com", "Cont curent", "Landlord SRL\",\"counterparty_iban", "HOME-0031", "12345.60", "ana.new@example.com"}
 	for _, rc := range everyRoute {
 		rec := do(t, srv, request{method: rc.method, path: rc.path, body: rc.body, contentType: rc.contentType, client: asClient(bogdan)})
 		body := rec.Body.String()
@@ -152,6 +155,11 @@ func TestAnotherClientSeesOnlyTheirOwnData(t *testing.T) {
 		case strings.Contains(rc.pattern, "{id}"):
 			if rec.Code != http.StatusNotFound {
 				t.Errorf("%s %s as Bogdan: status %d, want 404", rc.method, rc.path, rec.Code)
+			}
+		case strings.Contains(rc.path+rc.body, anaLinkToken):
+			// Ana's confirmation link does not work for anyone else.
+			if rec.Code != http.StatusNotFound && rec.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s %s with Ana's token as Bogdan: status %d, want 404 or 422", rc.method, rc.path, rec.Code)
 			}
 		case rec.Code >= 400:
 			t.Errorf("%s %s as Bogdan: status %d: %s", rc.method, rc.path, rec.Code, body)

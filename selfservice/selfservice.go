@@ -31,6 +31,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/risk"
 )
@@ -327,6 +328,10 @@ type Service struct {
 	// zone is where "today" is decided (premiums due, next credit
 	// payment) and where times are shown.
 	zone *time.Location
+	// mail sends the confirmation of a changed e-mail address, with links
+	// to baseURL.
+	mail    *outbox.Outbox
+	baseURL string
 }
 
 // NewService returns the portal service on pool. Dates are decided and

@@ -172,6 +172,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	a.outbox.SetQueue(a.queue)
+	a.selfservice.Service().SetMailer(a.outbox, cfg.BaseURL)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
