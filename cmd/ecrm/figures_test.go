@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ecrm-project/ecrm/internal/browsertest"
 )
 
 // TestClientAndAdvisorSeeTheSameFigures: one position, valued for the
@@ -58,6 +61,26 @@ func TestClientAndAdvisorSeeTheSameFigures(t *testing.T) {
 	want := []string{"523.259", "22.9332", "12000.00", "-4535.04"}
 	if strings.Join(seen, " ") != strings.Join(want, " ") || strings.Join(staff, " ") != strings.Join(want, " ") {
 		t.Errorf("client sees %q, advisor %q; want both %q", seen, staff, want)
+	}
+
+	// As Chromium shows them: the client's portfolio and the advisor's
+	// positions table, in English and in Romanian.
+	for _, who := range []struct{ subject, path, table string }{
+		{clientSubject, "/portal", "table.positions"},
+		{advisorSubject, "/console/clients/1", "#position-list"},
+	} {
+		cb := browsertest.New(t)
+		browsertest.Visit(t, cb, e.baseURL+"/login", `button[value="`+who.subject+`"]`)
+		browsertest.Follow(t, cb, `button[value="`+who.subject+`"]`)
+		for lang, figures := range map[string][]string{"en": {"523.259", "22.9332", "12,000.00", "4,535.04"}, "ro": {"523,259", "22,9332", "12.000,00", "4.535,04"}} {
+			browsertest.Visit(t, cb, e.baseURL+"/lang?to="+lang+"&back="+url.QueryEscape(who.path), who.table)
+			row := browsertest.Text(t, cb, who.table+" tbody")
+			for _, f := range figures {
+				if !strings.Contains(row, f) {
+					t.Errorf("%s %s in Chromium: %q lacks %s", who.subject, lang, row, f)
+				}
+			}
+		}
 	}
 
 	for who, b := range map[string]*browser{"client": client, "advisor": advisor} {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/browsertest"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/products"
 )
@@ -95,7 +97,8 @@ func TestEveryPageInRomanian(t *testing.T) {
 			start = strings.TrimPrefix(e.login(b, subject), e.baseURL)
 		}
 		b.get(e.baseURL + "/lang?to=ro&back=%2F")
-		pages, visited := crawlRomanian(t, b, e.baseURL, start, 80, data)
+		var paths []string
+		pages, visited := crawlRomanian(t, b, e.baseURL, start, 80, data, &paths)
 		if visited < 3 {
 			t.Errorf("%q: only %d pages read", subject, visited)
 		}
@@ -103,6 +106,14 @@ func TestEveryPageInRomanian(t *testing.T) {
 		for page, words := range pages {
 			for _, w := range words {
 				found[w] = append(found[w], subject+" "+page)
+			}
+		}
+		// The same pages as a real browser renders them: Chromium, in
+		// Romanian, reading each page's visible text (a dozen pages per
+		// person keep the test quick).
+		for page, words := range inChromium(t, e.baseURL, subject, paths[:min(12, len(paths))], data) {
+			for _, w := range words {
+				found[w] = append(found[w], subject+" "+page+" (Chromium)")
 			}
 		}
 	}
@@ -129,10 +140,30 @@ var (
 	skipCrawled = regexp.MustCompile(`^/(logout|lang|auth|login|static|api)|/export|/download|\.csv|format=`)
 )
 
+// englishIn returns the common English words in a page's text once the
+// data values (names, typed text) are taken out.
+func englishIn(text string, data []string) []string {
+	for _, v := range data {
+		text = strings.ReplaceAll(text, v, " ")
+	}
+	words := map[string]bool{}
+	for _, w := range letters.FindAllString(text, -1) {
+		if w = strings.ToLower(w); englishWords[w] {
+			words[w] = true
+		}
+	}
+	var out []string
+	for w := range words {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // crawlRomanian visits up to limit pages reachable from start (one per
 // route shape), returning the English words found on each and how many
 // pages it read.
-func crawlRomanian(t *testing.T, b *browser, base, start string, limit int, data []string) (map[string][]string, int) {
+func crawlRomanian(t *testing.T, b *browser, base, start string, limit int, data []string, pages *[]string) (map[string][]string, int) {
 	t.Helper()
 	seen := map[string]bool{start: true}
 	queue := []string{start}
@@ -155,18 +186,8 @@ func crawlRomanian(t *testing.T, b *browser, base, start string, limit int, data
 			labels = append(labels, m[1])
 		}
 		text = html.UnescapeString(anyTag.ReplaceAllString(text, " ") + " " + strings.Join(labels, " "))
-		for _, v := range data {
-			text = strings.ReplaceAll(text, v, " ")
-		}
-		words := map[string]bool{}
-		for _, w := range letters.FindAllString(text, -1) {
-			if w = strings.ToLower(w); englishWords[w] {
-				words[w] = true
-			}
-		}
-		for w := range words {
-			out[path] = append(out[path], w)
-		}
+		out[path] = append(out[path], englishIn(text, data)...)
+		*pages = append(*pages, path)
 		for _, m := range hrefAttr.FindAllStringSubmatch(body, -1) {
 			u, err := url.Parse(html.UnescapeString(m[1]))
 			if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") || skipCrawled.MatchString(u.Path+"?"+u.RawQuery) {
@@ -181,4 +202,48 @@ func crawlRomanian(t *testing.T, b *browser, base, start string, limit int, data
 		}
 	}
 	return out, visited
+}
+
+// inChromium logs subject in (nobody for ""), chooses Romanian and reads
+// the visible text of each page, returning the English words found.
+func inChromium(t *testing.T, base, subject string, paths []string, data []string) map[string][]string {
+	t.Helper()
+	b := browsertest.New(t)
+	if err := browsertest.SetAcceptLanguage(b, "ro"); err != nil {
+		t.Fatal(err)
+	}
+	if subject != "" {
+		browsertest.Visit(t, b, base+"/login", `button[value="`+subject+`"]`)
+		browsertest.Follow(t, b, `button[value="`+subject+`"]`)
+	}
+	browsertest.Visit(t, b, base+"/lang?to=ro&back=%2F", "body")
+	out := map[string][]string{}
+	romanian := 0
+	defer func() {
+		// The text read is the page's: most pages say something with ă,
+		// â, î, ș or ț.
+		if romanian*2 < len(paths) {
+			t.Errorf("%q: only %d of %d pages read in Chromium look Romanian", subject, romanian, len(paths))
+		}
+	}()
+	for _, p := range paths {
+		browsertest.Visit(t, b, base+p, "main")
+		// Code, typed text and what is marked English are left out, as in
+		// the crawl.
+		const visible = `(() => { const m = document.body.cloneNode(true);
+			m.querySelectorAll('code, pre, textarea, script, style, [lang="en"]').forEach(e => e.remove());
+			return m.innerText + ' ' + [...m.querySelectorAll('[title],[aria-label],[placeholder],[alt]')].map(e =>
+				[e.title, e.getAttribute('aria-label'), e.placeholder, e.alt].filter(Boolean).join(' ')).join(' '); })()`
+		text, err := chromedp.Run(b, chromedp.Evaluate[string](visible))
+		if err != nil {
+			t.Fatalf("read %s: %v", p, err)
+		}
+		if strings.ContainsAny(text, "ăâîșțĂÂÎȘȚ") {
+			romanian++
+		}
+		if words := englishIn(text, data); len(words) > 0 {
+			out[p] = words
+		}
+	}
+	return out
 }
