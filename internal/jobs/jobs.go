@@ -151,3 +151,19 @@ var States = []string{
 	string(rivertype.JobStateRetryable), string(rivertype.JobStateCompleted), string(rivertype.JobStateDiscarded),
 	string(rivertype.JobStateCancelled),
 }
+
+// InsertManyTx queues many jobs in tx with one COPY (a sweep that queues
+// thousands of e-mails at once).
+func (q *Queue) InsertManyTx(ctx context.Context, tx pgx.Tx, args []Args) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	if _, err := q.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue %d %s jobs: %w", len(args), args[0].Kind(), err)
+	}
+	return nil
+}
