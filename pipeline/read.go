@@ -191,14 +191,14 @@ func (s *Store) Board(ctx context.Context, pipelineCode string, v Viewer) (*Pipe
 
 // Notification is what a member of staff is told in the console.
 type Notification struct {
-	ID        int64
-	Kind      string
-	TaskID    int64
-	TaskTitle ecrm.Text
-	DealID    int64
+	ID         int64
+	Kind       string
+	TaskID     int64
+	TaskTitle  ecrm.Text
+	DealID     int64
 	ClientName string
-	DueAt     time.Time
-	CreatedAt time.Time
+	DueAt      time.Time
+	CreatedAt  time.Time
 }
 
 // UnreadNotifications are the staff member's unread notifications, newest
