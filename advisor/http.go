@@ -17,6 +17,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 //go:embed templates/*.html
@@ -36,6 +37,8 @@ var OpenAPI []byte
 type Handler struct {
 	store *Store
 	pages *page.Renderer
+	// deals are the pipelines, deals and tasks (nil: not wired).
+	deals *pipeline.Store
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -70,6 +73,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Post("/api/v1/clients/{id}/interactions", h.createInteraction)
 
 	h.reviewRoutes(r)
+	h.dealRoutes(r)
 }
 
 // ---------------------------------------------------------------------------
@@ -78,7 +82,10 @@ func (h *Handler) Routes(r chi.Router) {
 // homePage is the data of console_home.html.
 type homePage struct {
 	Home
-	Zone *time.Location
+	// Notifications are the staff member's unread ones (overdue and
+	// escalated tasks).
+	Notifications []pipeline.Notification
+	Zone          *time.Location
 	// OpenReviews counts the open requests for human review in the scope;
 	// Reviews lists the oldest.
 	OpenReviews int
@@ -101,7 +108,14 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc,
+	var notes []pipeline.Notification
+	if h.deals != nil {
+		if notes, err = h.deals.UnreadNotifications(r.Context(), sc.StaffID); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc, Notifications: notes,
 		OpenReviews: reviews.Open, Reviews: h.reviewRows(r, reviews.Requests)})
 }
 
@@ -243,6 +257,9 @@ type clientPage struct {
 	Form    formErrors
 	// Reviews are the client's requests for human review of an offer.
 	Reviews []reviewRow
+	// Work is the client's open deals and tasks (nil without pipelines).
+	Work *pipeline.ClientWork
+	Now  time.Time
 	// Logged is true right after a contact was logged (?logged=1): the
 	// page confirms it.
 	Logged bool
@@ -273,7 +290,17 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 	if err != nil {
 		return clientPage{}, err
 	}
+	var work *pipeline.ClientWork
+	if h.deals != nil {
+		w, err := h.deals.ClientWork(r.Context(), v.ID, pipeline.Viewer{StaffID: sc.StaffID, All: !sc.Book})
+		if err != nil {
+			return clientPage{}, err
+		}
+		work = &w
+	}
 	return clientPage{
+		Work:       work,
+		Now:        h.store.now(),
 		Client360:  v,
 		Zone:       h.store.loc,
 		Channels:   Channels,

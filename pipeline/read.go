@@ -216,3 +216,9 @@ func (s *Store) UnreadNotifications(ctx context.Context, staffID int64) ([]Notif
 		return n, r.Scan(&n.ID, &n.Kind, &n.TaskID, &n.TaskTitle.EN, &n.TaskTitle.RO, &n.DealID, &n.ClientName, &n.DueAt, &n.CreatedAt)
 	})
 }
+
+// MarkNotificationsRead marks the staff member's notifications read.
+func (s *Store) MarkNotificationsRead(ctx context.Context, staffID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE staff_notifications SET read_at = $2 WHERE staff_id = $1 AND read_at IS NULL`, staffID, s.now())
+	return err
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/outbox"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 // config is everything ecrm reads from the environment. Each field names its
@@ -66,6 +67,10 @@ type config struct {
 	PresentationWindow time.Duration // ECRM_PRESENTATION_WINDOW
 
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
+
+	// BusinessHours count task deadlines (ECRM_BUSINESS_HOURS, default
+	// "Mon-Fri 09:00-18:00" in ECRM_TIME_ZONE, Romanian public holidays).
+	BusinessHours pipeline.BusinessHours
 
 	// SMTP is where the outbox sends e-mail; nil (ECRM_SMTP_URL unset)
 	// holds messages on the admin's outbox page instead.
@@ -181,6 +186,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	zone := envOr(getenv, "ECRM_TIME_ZONE", "Europe/Bucharest")
 	if cfg.TimeZone, err = time.LoadLocation(zone); err != nil {
 		errs = append(errs, fmt.Sprintf("ECRM_TIME_ZONE=%q is not an IANA time zone such as Europe/Bucharest", zone))
+	}
+	if cfg.BusinessHours, err = pipeline.ParseBusinessHours(envOr(getenv, "ECRM_BUSINESS_HOURS", "Mon-Fri 09:00-18:00"), cfg.TimeZone); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

@@ -13,6 +13,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 // deleteExpiredSessionsArgs is the job removing expired sessions.
@@ -21,12 +22,14 @@ type deleteExpiredSessionsArgs struct{}
 func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired_sessions" }
 
 // newQueue registers every domain's jobs and returns the job queue serve
-// starts: e-mail is sent from the outbox, sessions are cleaned every five
+// starts: e-mail is sent from the outbox, overdue tasks are swept every
+// minute, sessions are cleaned every five
 // minutes, offers expire every hour, and the offer log is checkpointed
 // every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
-func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox) (*jobs.Queue, error) {
+func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
+	deals.RegisterJobs(reg, mail, cfg.BaseURL)
 	jobs.Handle(reg, func(ctx context.Context, _ *jobs.Job[deleteExpiredSessionsArgs]) error {
 		n, err := sessions.DeleteExpired(ctx)
 		if err != nil {

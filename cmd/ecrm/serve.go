@@ -25,6 +25,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/selfservice"
 )
@@ -168,7 +169,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		}),
 	}
 	a.outbox = outbox.New(pool, cfg.SMTP)
-	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox); err != nil {
+	deals := pipeline.NewStore(pool, cfg.BusinessHours)
+	a.advisor.SetPipeline(deals)
+	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals); err != nil {
 		return nil, err
 	}
 	a.outbox.SetQueue(a.queue)

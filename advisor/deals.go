@@ -1,0 +1,652 @@
+package advisor
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
+)
+
+// The staff pages and API of the sales discipline: my tasks, a pipeline's
+// board, a deal with its timeline, a new deal. Advisors work deals (their
+// own and their book's clients'); compliance and admin read them.
+
+// SetPipeline gives the console the pipeline store; without it the deal
+// and task routes answer 404.
+func (h *Handler) SetPipeline(p *pipeline.Store) { h.deals = p }
+
+func (h *Handler) dealRoutes(r chi.Router) {
+	r.Get("/console/tasks", h.showTasks)
+	r.Post("/console/tasks/{id}/done", h.completeTaskForm)
+	r.Get("/console/pipelines/{code}", h.showBoard)
+	r.Get("/console/deals/new", h.showNewDeal)
+	r.Post("/console/deals", h.createDealForm)
+	r.Get("/console/deals/{id}", h.showDeal)
+	r.Post("/console/deals/{id}/stage", h.moveDealForm)
+	r.Post("/console/notifications/read", h.readNotifications)
+
+	r.Get("/api/v1/tasks", h.apiTasks)
+	r.Post("/api/v1/tasks/{id}/done", h.apiCompleteTask)
+	r.Get("/api/v1/pipelines", h.apiPipelines)
+	r.Get("/api/v1/pipelines/{code}/board", h.apiBoard)
+	r.Post("/api/v1/deals", h.apiCreateDeal)
+	r.Get("/api/v1/deals/{id}", h.apiDeal)
+	r.Post("/api/v1/deals/{id}/stage", h.apiMoveDeal)
+}
+
+// readViewer is who reads deals: advisors their book, the others all.
+func readViewer(r *http.Request) (pipeline.Viewer, error) {
+	sc, err := ReadScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		return pipeline.Viewer{}, err
+	}
+	return pipeline.Viewer{StaffID: sc.StaffID, All: !sc.Book}, nil
+}
+
+// writeViewer is who works deals: advisors only, in their book.
+func writeViewer(r *http.Request) (pipeline.Viewer, error) {
+	sc, err := WriteScope(ecrm.PrincipalFrom(r.Context()))
+	if err != nil {
+		return pipeline.Viewer{}, err
+	}
+	return pipeline.Viewer{StaffID: sc.StaffID}, nil
+}
+
+func (h *Handler) noDeals(w http.ResponseWriter, r *http.Request) bool {
+	if h.deals == nil {
+		h.fail(w, r, ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found"))
+		return true
+	}
+	return false
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found")
+	}
+	return id, nil
+}
+
+// tasksPage is console_tasks.html: the open tasks, overdue first, then
+// today's, then later ones.
+type tasksPage struct {
+	Sections []taskSection
+	Done     bool
+	Zone     *time.Location
+}
+
+// taskSection is "overdue", "today" or "later" with its tasks.
+type taskSection struct {
+	ID                               string
+	HeadingKey, CaptionKey, EmptyKey string
+	Tasks                            []pipeline.Task
+}
+
+func newTaskSection(id string) taskSection {
+	return taskSection{ID: id, HeadingKey: "console.tasks." + id, CaptionKey: "console.tasks." + id + "_caption", EmptyKey: "console.tasks." + id + "_none"}
+}
+
+func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.deals.MyTasks(r.Context(), v.StaffID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := h.store.now()
+	y, m, d := now.In(h.store.loc).Date()
+	endOfDay := time.Date(y, m, d+1, 0, 0, 0, 0, h.store.loc)
+	data := tasksPage{Zone: h.store.loc, Done: r.URL.Query().Get("done") == "1",
+		Sections: []taskSection{newTaskSection("overdue"), newTaskSection("today"), newTaskSection("later")}}
+	for _, t := range list {
+		i := 2
+		switch {
+		case t.DueAt.Before(now):
+			i = 0
+		case t.DueAt.Before(endOfDay):
+			i = 1
+		}
+		data.Sections[i].Tasks = append(data.Sections[i].Tasks, t)
+	}
+	h.render(w, r, http.StatusOK, "console_tasks", data)
+}
+
+func (h *Handler) completeTaskForm(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err == nil {
+		var id int64
+		if id, err = pathID(r); err == nil {
+			err = h.deals.CompleteTask(r.Context(), id, v)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Back where the button was: the deal's page or my tasks.
+	back := "/console/tasks?done=1"
+	if d := r.PostFormValue("deal"); d != "" {
+		if _, err := strconv.ParseInt(d, 10, 64); err == nil {
+			back = "/console/deals/" + d + "?done=1"
+		}
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// boardPage is console_board.html.
+type boardPage struct {
+	Pipeline  *pipeline.Pipeline
+	Pipelines []pipeline.Pipeline
+	Columns   []pipeline.BoardColumn
+	CanCreate bool
+}
+
+func (h *Handler) showBoard(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, columns, err := h.deals.Board(r.Context(), chi.URLParam(r, "code"), v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	all, err := h.deals.Pipelines(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	_, writeErr := writeViewer(r)
+	h.render(w, r, http.StatusOK, "console_board", boardPage{Pipeline: p, Pipelines: all, Columns: columns, CanCreate: writeErr == nil})
+}
+
+// dealPage is console_deal.html.
+type dealPage struct {
+	*pipeline.DealView
+	Zone    *time.Location
+	CanWork bool
+	Moved   bool
+	Done    bool
+	Form    formErrors
+	Reason  string
+	Now     time.Time
+}
+
+func (h *Handler) showDeal(w http.ResponseWriter, r *http.Request) {
+	h.renderDeal(w, r, http.StatusOK, formErrors{ByField: map[string]string{}}, "")
+}
+
+func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, status int, form formErrors, reason string) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d, err := h.deals.Deal(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	_, writeErr := writeViewer(r)
+	q := r.URL.Query()
+	h.render(w, r, status, "console_deal", dealPage{DealView: d, Zone: h.store.loc, CanWork: writeErr == nil,
+		Moved: q.Get("moved") == "1", Done: q.Get("done") == "1", Form: form, Reason: reason, Now: h.store.now()})
+}
+
+func (h *Handler) moveDealForm(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	reason := r.PostFormValue("reason")
+	err = h.deals.MoveDeal(r.Context(), id, r.PostFormValue("stage"), reason, v)
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		h.renderDeal(w, r, http.StatusUnprocessableEntity, newFormErrors(r, err), reason)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10)+"?moved=1", http.StatusSeeOther)
+}
+
+// newDealPage is console_deal_new.html: the form, as typed when refused.
+type newDealPage struct {
+	Pipelines  []pipeline.Pipeline
+	Sources    []string
+	Currencies []string
+	Values     url.Values
+	Form       formErrors
+	// ClientID and ClientName are the client the deal is for, when the
+	// page was opened from her 360.
+	ClientID   int64
+	ClientName string
+}
+
+var dealCurrencies = []string{"RON", "EUR", "USD", "GBP", "CHF"}
+
+func (h *Handler) showNewDeal(w http.ResponseWriter, r *http.Request) {
+	h.renderNewDeal(w, r, http.StatusOK, r.URL.Query(), formErrors{ByField: map[string]string{}})
+}
+
+func (h *Handler) renderNewDeal(w http.ResponseWriter, r *http.Request, status int, values url.Values, form formErrors) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	all, err := h.deals.Pipelines(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data := newDealPage{Pipelines: all, Sources: pipeline.Sources, Currencies: dealCurrencies, Values: values, Form: form}
+	if id, err := strconv.ParseInt(values.Get("client"), 10, 64); err == nil && id > 0 {
+		// The client must be in the advisor's book: the page never names
+		// anyone else's client.
+		if given, family, err := h.store.ClientName(r.Context(), Scope{StaffID: v.StaffID, Book: true}, id); err == nil {
+			data.ClientID, data.ClientName = id, given+" "+family
+		}
+	}
+	h.render(w, r, status, "console_deal_new", data)
+}
+
+// dealInput reads a deal from a form or JSON values; the amount is read
+// in the reader's format.
+func dealInput(l *i18n.Localizer, get func(string) string) pipeline.DealInput {
+	client, _ := strconv.ParseInt(strings.TrimSpace(get("client")), 10, 64)
+	amount := strings.TrimSpace(get("amount"))
+	if d, ok := l.ParseAmount(amount); ok {
+		amount = d.String()
+	} else if amount != "" {
+		amount = "not a number" // refused with the amount's message
+	}
+	return pipeline.DealInput{Pipeline: get("pipeline"), ClientID: client, Title: get("title"), Amount: amount,
+		Currency: strings.TrimSpace(get("currency")), Source: get("source"), ExpectedCloseOn: strings.TrimSpace(get("expected_close_on"))}
+}
+
+func (h *Handler) createDealForm(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in := dealInput(i18n.FromContext(r.Context()), r.PostFormValue)
+	if in.Amount == "" {
+		in.Currency = ""
+	}
+	id, err := h.createDeal(r, in, v)
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		h.renderNewDeal(w, r, http.StatusUnprocessableEntity, r.PostForm, newFormErrors(r, err))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+// createDeal opens a deal for a client of the advisor's book only.
+func (h *Handler) createDeal(r *http.Request, in pipeline.DealInput, v pipeline.Viewer) (int64, error) {
+	if in.ClientID > 0 {
+		if _, _, err := h.store.ClientName(r.Context(), Scope{StaffID: v.StaffID, Book: true}, in.ClientID); ecrm.ErrorCode(err) == ecrm.ENOTFOUND {
+			in.ClientID = -1 // not in the book: refused as an unknown client
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	in.OwnerStaffID = v.StaffID
+	return h.deals.CreateDeal(r.Context(), in, v.StaffID)
+}
+
+func (h *Handler) readNotifications(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err == nil {
+		err = h.deals.MarkNotificationsRead(r.Context(), v.StaffID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console", http.StatusSeeOther)
+}
+
+// ---------------------------------------------------------------------------
+// JSON API
+
+type taskJSON struct {
+	ID         int64     `json:"id"`
+	DealID     *int64    `json:"deal_id"`
+	ClientID   *int64    `json:"client_id"`
+	Title      string    `json:"title"`
+	AssigneeID int64     `json:"assignee_id"`
+	DueAt      time.Time `json:"due_at"`
+	Overdue    bool      `json:"overdue"`
+	Status     string    `json:"status"`
+}
+
+func toTaskJSON(l *i18n.Localizer, t pipeline.Task, now time.Time) taskJSON {
+	j := taskJSON{ID: t.ID, Title: l.Text(t.Title), AssigneeID: t.AssigneeID, DueAt: t.DueAt, Overdue: t.Overdue(now), Status: t.Status}
+	if t.DealID != 0 {
+		j.DealID = &t.DealID
+	}
+	if t.ClientID != 0 {
+		j.ClientID = &t.ClientID
+	}
+	return j
+}
+
+func (h *Handler) apiTasks(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.deals.MyTasks(r.Context(), v.StaffID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	l, now := i18n.FromContext(r.Context()), h.store.now()
+	out := struct {
+		Tasks []taskJSON `json:"tasks"`
+	}{Tasks: []taskJSON{}}
+	for _, t := range list {
+		out.Tasks = append(out.Tasks, toTaskJSON(l, t, now))
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) apiCompleteTask(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err == nil {
+		var id int64
+		if id, err = pathID(r); err == nil {
+			err = h.deals.CompleteTask(r.Context(), id, v)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type stageJSON struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Outcome string `json:"outcome"`
+}
+
+type pipelineJSON struct {
+	Code   string      `json:"code"`
+	Name   string      `json:"name"`
+	Stages []stageJSON `json:"stages"`
+}
+
+func (h *Handler) apiPipelines(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	if _, err := readViewer(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	all, err := h.deals.Pipelines(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	l := i18n.FromContext(r.Context())
+	out := struct {
+		Pipelines []pipelineJSON `json:"pipelines"`
+	}{Pipelines: []pipelineJSON{}}
+	for _, p := range all {
+		j := pipelineJSON{Code: p.Code, Name: l.Text(p.Name), Stages: []stageJSON{}}
+		for _, st := range p.Stages {
+			j.Stages = append(j.Stages, stageJSON{Code: st.Code, Name: l.Text(st.Name), Outcome: st.Outcome})
+		}
+		out.Pipelines = append(out.Pipelines, j)
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+type dealJSON struct {
+	ID              int64      `json:"id"`
+	Pipeline        string     `json:"pipeline"`
+	Stage           string     `json:"stage"`
+	ClientID        int64      `json:"client_id"`
+	Title           string     `json:"title"`
+	Amount          *moneyJSON `json:"amount"`
+	Source          string     `json:"source"`
+	OwnerID         int64      `json:"owner_id"`
+	ExpectedCloseOn *string    `json:"expected_close_on"`
+	Status          string     `json:"status"`
+	LostReason      *string    `json:"lost_reason"`
+	CreatedAt       time.Time  `json:"created_at"`
+	ClosedAt        *time.Time `json:"closed_at"`
+}
+
+func toDealJSON(d pipeline.Deal) dealJSON {
+	j := dealJSON{ID: d.ID, Pipeline: d.PipelineCode, Stage: d.StageCode, ClientID: d.ClientID, Title: d.Title, Source: d.Source,
+		OwnerID: d.OwnerStaffID, Status: d.Status, CreatedAt: d.CreatedAt, ClosedAt: d.ClosedAt}
+	if d.Amount != nil {
+		j.Amount = optionalMoneyJSON(d.Amount)
+	}
+	if d.ExpectedCloseOn != nil {
+		s := d.ExpectedCloseOn.Format(time.DateOnly)
+		j.ExpectedCloseOn = &s
+	}
+	if d.LostReason != "" {
+		j.LostReason = &d.LostReason
+	}
+	return j
+}
+
+func (h *Handler) apiBoard(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	_, columns, err := h.deals.Board(r.Context(), chi.URLParam(r, "code"), v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	type columnJSON struct {
+		Stage string     `json:"stage"`
+		Deals []dealJSON `json:"deals"`
+	}
+	out := struct {
+		Columns []columnJSON `json:"columns"`
+	}{Columns: []columnJSON{}}
+	for _, c := range columns {
+		col := columnJSON{Stage: c.Code, Deals: []dealJSON{}}
+		for _, d := range c.Deals {
+			col.Deals = append(col.Deals, toDealJSON(d))
+		}
+		out.Columns = append(out.Columns, col)
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) apiDeal(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d, err := h.deals.Deal(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	l, now := i18n.FromContext(r.Context()), h.store.now()
+	type eventJSON struct {
+		Kind  string    `json:"kind"`
+		From  string    `json:"from_stage,omitempty"`
+		To    string    `json:"to_stage,omitempty"`
+		Task  string    `json:"task,omitempty"`
+		Staff string    `json:"staff,omitempty"`
+		Note  string    `json:"note,omitempty"`
+		At    time.Time `json:"at"`
+	}
+	out := struct {
+		dealJSON
+		Tasks  []taskJSON  `json:"tasks"`
+		Events []eventJSON `json:"events"`
+	}{dealJSON: toDealJSON(d.Deal), Tasks: []taskJSON{}, Events: []eventJSON{}}
+	for _, t := range d.Tasks {
+		out.Tasks = append(out.Tasks, toTaskJSON(l, t, now))
+	}
+	for _, e := range d.Events {
+		out.Events = append(out.Events, eventJSON{Kind: e.Kind, From: l.Text(e.FromStage), To: l.Text(e.ToStage), Task: l.Text(e.TaskTitle),
+			Staff: e.StaffName, Note: e.Note, At: e.At})
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) apiCreateDeal(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in struct {
+		Pipeline string `json:"pipeline"`
+		ClientID int64  `json:"client_id"`
+		Title    string `json:"title"`
+		Amount   *struct {
+			Amount   string `json:"amount"`
+			Currency string `json:"currency"`
+		} `json:"amount"`
+		Source          string `json:"source"`
+		ExpectedCloseOn string `json:"expected_close_on"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := pipeline.DealInput{Pipeline: in.Pipeline, ClientID: in.ClientID, Title: in.Title, Source: in.Source, ExpectedCloseOn: in.ExpectedCloseOn}
+	if in.Amount != nil {
+		d.Amount, d.Currency = in.Amount.Amount, in.Amount.Currency
+	}
+	id, err := h.createDeal(r, d, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	created, err := h.deals.Deal(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/deals/"+strconv.FormatInt(id, 10))
+	web.WriteJSON(w, http.StatusCreated, toDealJSON(created.Deal))
+}
+
+func (h *Handler) apiMoveDeal(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in struct {
+		Stage  string `json:"stage"`
+		Reason string `json:"reason"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.deals.MoveDeal(r.Context(), id, in.Stage, in.Reason, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d, err := h.deals.Deal(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, toDealJSON(d.Deal))
+}
