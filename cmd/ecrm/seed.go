@@ -14,6 +14,7 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
+	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -56,11 +57,14 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
 		return fmt.Errorf("load demo product catalogue: %w", err)
 	}
+	if _, err := pipeline.SeedDemo(ctx, pool, cfg.BusinessHours, day, demodata.DemoAdvisorEmail, uint64(*seed)); err != nil {
+		return fmt.Errorf("load demo deals: %w", err)
+	}
 	printReport(stdout, rep)
 	return nil
 }
 
-func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time) error {
+func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time, hours pipeline.BusinessHours) error {
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
 		return fmt.Errorf("load demo product catalogue: %w", err)
 	}
@@ -79,6 +83,11 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 	if _, err := compliance.SeedDemoHistory(ctx, pool, compliance.DemoHistoryOptions{AsOf: now, Seed: 1, Log: log}); err != nil {
 		return fmt.Errorf("load demo offer history: %w", err)
 	}
+	deals, err := pipeline.SeedDemo(ctx, pool, hours, now, demodata.DemoAdvisorEmail, 1)
+	if err != nil {
+		return fmt.Errorf("load demo deals: %w", err)
+	}
+	log.Info("demo deals loaded", "deals", deals)
 	return nil
 }
 
