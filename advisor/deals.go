@@ -80,6 +80,9 @@ func pathID(r *http.Request) (int64, error) {
 // today's, then later ones.
 type tasksPage struct {
 	Sections []taskSection
+	// Shown and Total differ when there are more open tasks than a page
+	// lists (the most urgent are shown).
+	Shown, Total int
 	Done     bool
 	Zone     *time.Location
 }
@@ -104,7 +107,7 @@ func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	list, err := h.deals.MyTasks(r.Context(), v.StaffID)
+	list, total, err := h.deals.MyTasks(r.Context(), v.StaffID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -113,7 +116,7 @@ func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request) {
 	y, m, d := now.In(h.store.loc).Date()
 	endOfDay := time.Date(y, m, d+1, 0, 0, 0, 0, h.store.loc)
 	data := tasksPage{Zone: h.store.loc, Done: r.URL.Query().Get("done") == "1",
-		Sections: []taskSection{newTaskSection("overdue"), newTaskSection("today"), newTaskSection("later")}}
+		Sections: []taskSection{newTaskSection("overdue"), newTaskSection("today"), newTaskSection("later")}, Shown: len(list), Total: total}
 	for _, t := range list {
 		i := 2
 		switch {
@@ -396,15 +399,16 @@ func (h *Handler) apiTasks(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	list, err := h.deals.MyTasks(r.Context(), v.StaffID)
+	list, total, err := h.deals.MyTasks(r.Context(), v.StaffID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	l, now := i18n.FromContext(r.Context()), h.store.now()
 	out := struct {
+		Total int        `json:"total"`
 		Tasks []taskJSON `json:"tasks"`
-	}{Tasks: []taskJSON{}}
+	}{Total: total, Tasks: []taskJSON{}}
 	for _, t := range list {
 		out.Tasks = append(out.Tasks, toTaskJSON(l, t, now))
 	}

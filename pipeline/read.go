@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,7 +88,7 @@ const taskColumns = `t.id, coalesce(t.deal_id, 0), coalesce(d.title, ''), coales
 func (s *Store) tasks(ctx context.Context, where string, args []any, order string) ([]Task, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks t LEFT JOIN deals d ON d.id = t.deal_id
 		LEFT JOIN clients c ON c.id = t.client_id JOIN staff_users su ON su.id = t.assignee_staff_id
-		WHERE `+where+` ORDER BY `+order+` LIMIT 500`, args...)
+		WHERE `+where+` ORDER BY `+order+` LIMIT `+strconv.Itoa(MaxTasksListed), args...)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: %w", err)
 	}
@@ -102,10 +103,24 @@ func (s *Store) tasks(ctx context.Context, where string, args []any, order strin
 	return list, nil
 }
 
-// MyTasks are the staff member's open tasks, the most urgent first: those
-// overdue, then by deadline. Through tasks_assignee_idx.
-func (s *Store) MyTasks(ctx context.Context, staffID int64) ([]Task, error) {
-	return s.tasks(ctx, `t.assignee_staff_id = $1 AND t.status = 'open'`, []any{staffID}, "t.due_at, t.id")
+// MaxTasksListed bounds a list of tasks; MyTasks says how many there are.
+const MaxTasksListed = 200
+
+// MyTasks are the staff member's open tasks, the most urgent first (by
+// deadline), at most MaxTasksListed of them, and how many are open in
+// all. Both read tasks_assignee_idx.
+func (s *Store) MyTasks(ctx context.Context, staffID int64) ([]Task, int, error) {
+	list, err := s.tasks(ctx, `t.assignee_staff_id = $1 AND t.status = 'open'`, []any{staffID}, "t.due_at, t.id")
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(list)
+	if total == MaxTasksListed {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE assignee_staff_id = $1 AND status = 'open'`, staffID).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count tasks: %w", err)
+		}
+	}
+	return list, total, nil
 }
 
 // ClientWork is a client's open deals and open tasks, for the 360.

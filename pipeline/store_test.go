@@ -193,7 +193,7 @@ func TestSweepTellsOnceAndEscalates(t *testing.T) {
 	if err := f.pool.QueryRow(ctx, `SELECT subject, body FROM outbox_messages WHERE to_address = 'maria@bank.test'`).Scan(&subject, &body); err != nil {
 		t.Fatal(err)
 	}
-	if subject != "Overdue: Call the client back" || !strings.Contains(body, "was due at 25 Nov 2026, 10:15") || !strings.Contains(body, "https://crm.test/console/deals/") {
+	if subject != "Overdue: Call the client back" || !strings.Contains(body, "(Ana Popescu), due 25 Nov 2026, 10:15") || !strings.Contains(body, "https://crm.test/console/deals/") {
 		t.Errorf("Maria's e-mail: %q %q", subject, body)
 	}
 	// 11:20: past the escalation (60 business minutes after 10:15): Maria's

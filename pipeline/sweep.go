@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,9 +14,12 @@ import (
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
 
-// sweepBatch bounds one transaction of the sweep: 5,000 tasks, their
+// sweepBatch bounds one transaction of the sweep: 25,000 tasks, their
 // notifications and their e-mails are written together or not at all.
-const sweepBatch = 5000
+const sweepBatch = 25_000
+
+// digestTasks is how many tasks an e-mail names; it counts the rest.
+const digestTasks = 20
 
 // SweepResult says what a sweep did.
 type SweepResult struct {
@@ -55,10 +59,9 @@ func (s *Store) Sweep(ctx context.Context, mail *outbox.Outbox, baseURL string) 
 var sweepSQL = map[string]string{
 	"task_overdue": `
 WITH due AS (
-    SELECT id FROM tasks WHERE status = 'open' AND overdue_at IS NULL AND due_at <= $1
-    ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    SELECT id FROM tasks WHERE status = 'open' AND overdue_at IS NULL AND due_at <= $1 LIMIT $2
 ), marked AS (
-    UPDATE tasks t SET overdue_at = $1 FROM due WHERE t.id = due.id
+    UPDATE tasks t SET overdue_at = $1 FROM due WHERE t.id = due.id AND t.status = 'open' AND t.overdue_at IS NULL
     RETURNING t.id, t.assignee_staff_id AS staff_id, t.title_en, t.title_ro, t.due_at, t.deal_id, t.client_id
 )
 SELECT m.id, m.staff_id, su.email, su.display_name, su.language, m.title_en, m.title_ro, m.due_at, coalesce(m.deal_id, 0),
@@ -66,10 +69,10 @@ SELECT m.id, m.staff_id, su.email, su.display_name, su.language, m.title_en, m.t
 FROM marked m JOIN staff_users su ON su.id = m.staff_id LEFT JOIN clients c ON c.id = m.client_id`,
 	"task_escalated": `
 WITH due AS (
-    SELECT id FROM tasks WHERE status = 'open' AND escalated_at IS NULL AND escalate_at <= $1
-    ORDER BY escalate_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    SELECT id FROM tasks WHERE status = 'open' AND escalated_at IS NULL AND escalate_at <= $1 LIMIT $2
 ), marked AS (
-    UPDATE tasks t SET escalated_at = $1, overdue_at = coalesce(t.overdue_at, $1) FROM due WHERE t.id = due.id
+    UPDATE tasks t SET escalated_at = $1, overdue_at = coalesce(t.overdue_at, $1) FROM due
+    WHERE t.id = due.id AND t.status = 'open' AND t.escalated_at IS NULL
     RETURNING t.id, t.assignee_staff_id, t.title_en, t.title_ro, t.due_at, t.deal_id, t.client_id
 )
 SELECT m.id, coalesce(lead.id, 0), coalesce(lead.email, ''), coalesce(lead.display_name, ''), coalesce(lead.language, 'en'),
@@ -102,26 +105,52 @@ func (s *Store) sweepBatch(ctx context.Context, mail *outbox.Outbox, baseURL, ki
 			return err
 		}
 		marked = len(list)
+		// One notification per task in the console; one e-mail per person
+		// told, naming her tasks (a desk with 250 late tasks gets one
+		// message, not 250).
 		tasks, staff := make([]int64, 0, len(list)), make([]int64, 0, len(list))
-		msgs := make([]outbox.Message, 0, len(list))
+		byStaff := map[int64][]told{}
+		var order []int64
 		for _, t := range list {
 			if t.staff == 0 {
 				continue // no team lead to tell
 			}
 			tasks, staff = append(tasks, t.task), append(staff, t.staff)
-			tag, _ := i18n.ParseLanguage(t.lang)
+			if _, seen := byStaff[t.staff]; !seen {
+				order = append(order, t.staff)
+			}
+			byStaff[t.staff] = append(byStaff[t.staff], t)
+		}
+		msgs := make([]outbox.Message, 0, len(order))
+		for _, id := range order {
+			mine := byStaff[id]
+			first := mine[0]
+			tag, _ := i18n.ParseLanguage(first.lang)
 			l := i18n.NewLocalizer(tag)
-			title := t.titleEN
-			if t.lang == "ro" {
-				title = t.titleRO
+			title := func(t told) string {
+				if first.lang == "ro" {
+					return t.titleRO
+				}
+				return t.titleEN
 			}
-			link := baseURL + "/console/tasks"
-			if t.deal != 0 {
-				link = fmt.Sprintf("%s/console/deals/%d", baseURL, t.deal)
+			var lines strings.Builder
+			for i, t := range mine {
+				if i == digestTasks {
+					lines.WriteString(l.T("pipeline.mail.more", len(mine)-digestTasks) + "\n")
+					break
+				}
+				link := baseURL + "/console/tasks"
+				if t.deal != 0 {
+					link = fmt.Sprintf("%s/console/deals/%d", baseURL, t.deal)
+				}
+				lines.WriteString(l.T("pipeline.mail.line", title(t), t.about, l.DateTime(t.due, s.hours.Zone), link) + "\n")
 			}
-			msgs = append(msgs, outbox.Message{Kind: outbox.Transactional, To: t.email, ToName: t.name, StaffID: t.staff, Language: l.Lang().String(),
-				Subject: l.T("pipeline.mail."+kind+".subject", title),
-				Body:    l.T("pipeline.mail."+kind+".body", t.name, title, t.about, l.DateTime(t.due, s.hours.Zone), link)})
+			subject := l.T("pipeline.mail."+kind+".subject", title(first))
+			if len(mine) > 1 {
+				subject = l.TN("pipeline.mail."+kind+".subject_many", len(mine), len(mine))
+			}
+			msgs = append(msgs, outbox.Message{Kind: outbox.Transactional, To: first.email, ToName: first.name, StaffID: id,
+				Language: l.Lang().String(), Subject: subject, Body: l.T("pipeline.mail."+kind+".body", first.name, lines.String())})
 		}
 		if len(tasks) == 0 {
 			return nil

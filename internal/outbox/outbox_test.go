@@ -75,7 +75,7 @@ func (x *session) Data(r io.Reader) error {
 	return nil
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test SMTP"},
@@ -93,7 +93,7 @@ func newTestServer(t *testing.T) *testServer {
 	return s
 }
 
-func (s *testServer) start(t *testing.T, addr string) {
+func (s *testServer) start(t testing.TB, addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -120,7 +120,7 @@ func (s *testServer) received() []received {
 	return append([]received(nil), s.mail...)
 }
 
-func (s *testServer) smtp(t *testing.T) *SMTP {
+func (s *testServer) smtp(t testing.TB) *SMTP {
 	t.Helper()
 	c, err := ParseSMTP("smtp://"+s.addr, "ecrm Bank <no-reply@bank.example>")
 	if err != nil {
@@ -150,7 +150,7 @@ func enqueue(t *testing.T, pool *pgxpool.Pool, o *Outbox, m Message, commit bool
 	return id
 }
 
-func startQueue(t *testing.T, pool *pgxpool.Pool, o *Outbox) {
+func startQueue(t testing.TB, pool *pgxpool.Pool, o *Outbox) {
 	t.Helper()
 	reg := jobs.NewRegistry()
 	o.Register(reg)
