@@ -83,8 +83,8 @@ type tasksPage struct {
 	// Shown and Total differ when there are more open tasks than a page
 	// lists (the most urgent are shown).
 	Shown, Total int
-	Done     bool
-	Zone     *time.Location
+	Done         bool
+	Zone         *time.Location
 }
 
 // taskSection is "overdue", "today" or "later" with its tasks.
