@@ -29,10 +29,12 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## test-deps: install what the tests need that Go does not bring (Debian's chromium)
+## test-deps: install what the tests need that Go does not bring (Debian's chromium, and
+## poppler-utils' pdftotext, which reads the text back from the PDF documents)
 test-deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  scripts/apt-install chromium
+	@command -v pdftotext >/dev/null 2>&1 || scripts/apt-install poppler-utils
 
 ## bench: Go benchmarks (no database writes beyond per-test databases)
 bench:
