@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -120,4 +121,17 @@ func (m Money) MarshalJSON() ([]byte, error) {
 		Amount   string `json:"amount"`
 		Currency string `json:"currency"`
 	}{amount.String(), m.Currency})
+}
+
+// GroupIBAN writes an IBAN in groups of four, as printed on statements and
+// cards, so that it can be read out and checked.
+func GroupIBAN(iban string) string {
+	var b strings.Builder
+	for i, r := range iban {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

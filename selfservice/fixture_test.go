@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
@@ -219,6 +220,11 @@ func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 	mail := outbox.New(pool, nil)
 	mail.SetQueue(queue)
 	h.svc.SetMailer(mail, "https://portal.test")
+	docs, err := document.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.SetDocuments(docs, "ecrm Bank")
 	return h
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -24,6 +25,9 @@ type Handler struct {
 	pages *page.Renderer
 	// offers is the client's side of the offer log (My offers, Messages).
 	offers *compliance.Portal
+	// documents make the PDF statements; firm heads them.
+	documents *document.Renderer
+	firm      string
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
@@ -43,6 +47,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/portal", h.page(h.showOverviewPage))
 	r.Get("/portal/accounts/{id}", h.page(h.showAccountPage))
 	r.Get("/portal/accounts/{id}/transactions.csv", h.page(h.downloadTransactions))
+	r.Get("/portal/accounts/{id}/statement.pdf", h.page(h.downloadStatement))
 	r.Get("/portal/profile", h.page(h.showProfilePage))
 	r.Post("/portal/profile", h.page(h.saveProfileForm))
 	r.Get("/portal/profile/email", h.page(h.showEmailConfirmation))

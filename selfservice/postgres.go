@@ -632,3 +632,14 @@ func decimalOf(v pgtype.Numeric) (*decimal.Decimal, error) {
 	}
 	return &d, nil
 }
+
+// bookedSince sums the account's transactions booked from since on.
+func (s *Service) bookedSince(ctx context.Context, clientID, accountID int64, since time.Time) (decimal.Decimal, error) {
+	var sum decimal.Decimal
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(amount), 0) FROM account_transactions
+		WHERE client_id = $1 AND account_id = $2 AND booked_at >= $3`, clientID, accountID, since).Scan(&sum)
+	if err != nil {
+		return decimal.Zero, fmt.Errorf("transactions of account %d since %s: %w", accountID, since, err)
+	}
+	return sum, nil
+}

@@ -470,3 +470,14 @@ func diffProfiles(old, updated *Profile, at time.Time) []ProfileChange {
 	}
 	return changes
 }
+
+// postalAddress is the profile's address on one line, for documents.
+func (p *Profile) postalAddress() string {
+	var parts []string
+	for _, v := range []*string{p.AddressLine1, p.AddressLine2, p.PostalCode, p.City, p.Country} {
+		if v != nil && *v != "" {
+			parts = append(parts, *v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -29,6 +29,7 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/portal", path: "/portal"},
 	{method: "GET", pattern: "/portal/accounts/{id}", path: "/portal/accounts/11"},
 	{method: "GET", pattern: "/portal/accounts/{id}/transactions.csv", path: "/portal/accounts/11/transactions.csv"},
+	{method: "GET", pattern: "/portal/accounts/{id}/statement.pdf", path: "/portal/accounts/11/statement.pdf?month=2026-10"},
 	{method: "GET", pattern: "/portal/profile", path: "/portal/profile"},
 	{method: "POST", pattern: "/portal/profile", path: "/portal/profile", body: "city=Brașov", contentType: formType},
 	{method: "GET", pattern: "/portal/profile/email", path: "/portal/profile/email?token=" + anaLinkToken},

@@ -22,23 +22,9 @@ func (h *Handler) downloadTransactions(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	q := r.URL.Query()
-	f := TransactionFilter{Counterparty: q.Get("counterparty"), From: q.Get("from"), To: q.Get("to"), Limit: MaxPageSize}
-	var all []Transaction
-	var account Account
-	for {
-		page, err := h.svc.AccountTransactions(r.Context(), clientID, accountID, f, false)
-		if err != nil {
-			return err
-		}
-		account = page.Account
-		all = append(all, page.Transactions...)
-		if len(all) > MaxCSVTransactions {
-			return ecrm.FieldErrorf("from", "%s", i18n.FromContext(r.Context()).T("portal.account.error.too_many", MaxCSVTransactions))
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Before = page.NextCursor
+	account, all, err := h.allTransactions(r, clientID, accountID, TransactionFilter{Counterparty: q.Get("counterparty"), From: q.Get("from"), To: q.Get("to")})
+	if err != nil {
+		return err
 	}
 	l := i18n.FromContext(r.Context())
 	name := "transactions-" + strconv.FormatInt(account.ID, 10) + "-" + h.svc.now().In(h.svc.zone).Format("2006-01-02") + ".csv"
@@ -62,4 +48,27 @@ func (h *Handler) downloadTransactions(w http.ResponseWriter, r *http.Request, c
 		}
 	}
 	return out.Close()
+}
+
+// allTransactions reads every page of an account's transactions the filter
+// keeps (newest first), refusing more than MaxCSVTransactions.
+func (h *Handler) allTransactions(r *http.Request, clientID, accountID int64, f TransactionFilter) (Account, []Transaction, error) {
+	f.Limit = MaxPageSize
+	var all []Transaction
+	var account Account
+	for {
+		page, err := h.svc.AccountTransactions(r.Context(), clientID, accountID, f, false)
+		if err != nil {
+			return Account{}, nil, err
+		}
+		account = page.Account
+		all = append(all, page.Transactions...)
+		if len(all) > MaxCSVTransactions {
+			return Account{}, nil, ecrm.FieldErrorf("from", "%s", i18n.FromContext(r.Context()).T("portal.account.error.too_many", MaxCSVTransactions))
+		}
+		if page.NextCursor == "" {
+			return account, all, nil
+		}
+		f.Before = page.NextCursor
+	}
 }

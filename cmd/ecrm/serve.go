@@ -18,6 +18,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/advisor"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/jobs"
@@ -176,6 +177,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	a.outbox.SetQueue(a.queue)
 	a.selfservice.Service().SetMailer(a.outbox, cfg.BaseURL)
+	docs, err := document.New()
+	if err != nil {
+		return nil, err
+	}
+	a.selfservice.SetDocuments(docs, cfg.Firm)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)

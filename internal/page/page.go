@@ -264,18 +264,9 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		"hasPrefix": strings.HasPrefix,
 		// ibanGroups writes an IBAN in groups of four, as printed on
 		// statements and cards, so it can be read out and checked.
-		"ibanGroups": func(iban string) string {
-			var b strings.Builder
-			for i, r := range iban {
-				if i > 0 && i%4 == 0 {
-					b.WriteByte(' ')
-				}
-				b.WriteRune(r)
-			}
-			return b.String()
-		},
-		"datetime": l.DateTime,
-		"asset":    r.assets.url,
+		"ibanGroups": ecrm.GroupIBAN,
+		"datetime":   l.DateTime,
+		"asset":      r.assets.url,
 	}
 }
 
