@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
@@ -189,13 +190,18 @@ func (h *Handler) showBoard(w http.ResponseWriter, r *http.Request) {
 // dealPage is console_deal.html.
 type dealPage struct {
 	*pipeline.DealView
-	Zone    *time.Location
-	CanWork bool
-	Moved   bool
-	Done    bool
-	Form    formErrors
-	Reason  string
-	Now     time.Time
+	// Documents are the deal's documents; Kinds the ones it can make.
+	Documents    []pipeline.DocumentInfo
+	Kinds        []string
+	DocumentMade bool
+	Sent         bool
+	Zone         *time.Location
+	CanWork      bool
+	Moved        bool
+	Done         bool
+	Form         formErrors
+	Reason       string
+	Now          time.Time
 }
 
 func (h *Handler) showDeal(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +229,13 @@ func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, status int,
 	}
 	_, writeErr := writeViewer(r)
 	q := r.URL.Query()
-	h.render(w, r, status, "console_deal", dealPage{DealView: d, Zone: h.store.loc, CanWork: writeErr == nil,
+	docs, err := h.deals.DealDocuments(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, status, "console_deal", dealPage{DealView: d, Documents: docs, Kinds: pipeline.DealDocumentKinds,
+		DocumentMade: q.Get("document") == "1", Sent: q.Get("sent") == "1", Zone: h.store.loc, CanWork: writeErr == nil,
 		Moved: q.Get("moved") == "1", Done: q.Get("done") == "1", Form: form, Reason: reason, Now: h.store.now()})
 }
 
@@ -653,4 +665,99 @@ func (h *Handler) apiMoveDeal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, toDealJSON(d.Deal))
+}
+
+// SetDocuments gives the console the PDF documents, the firm's name and
+// the IBAN payments go to.
+func (h *Handler) SetDocuments(d *document.Renderer, firm, iban string) {
+	h.documents, h.firm, h.firmIBAN = d, firm, iban
+}
+
+func (h *Handler) documentRoutes(r chi.Router) {
+	r.Post("/console/deals/{id}/documents", h.makeDocumentForm)
+	r.Get("/console/documents/{id}", h.downloadDocument)
+	r.Post("/console/documents/{id}/send", h.sendDocumentForm)
+}
+
+func (h *Handler) makeDocumentForm(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) || h.documents == nil {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	_, err = h.deals.MakeDealDocument(r.Context(), h.documents, id, r.PostFormValue("kind"), r.PostFormValue("language"), h.firm, h.firmIBAN, v)
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		h.renderDeal(w, r, http.StatusUnprocessableEntity, newFormErrors(r, err), "")
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10)+"?document=1#documents", http.StatusSeeOther)
+}
+
+func (h *Handler) downloadDocument(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := readViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	info, pdf, err := h.deals.DealDocument(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writePDF(w, info, pdf)
+}
+
+// writePDF sends a kept document as a download named by kind and number.
+func writePDF(w http.ResponseWriter, info pipeline.DocumentInfo, pdf []byte) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/pdf")
+	hdr.Set("Content-Disposition", `attachment; filename="`+info.Kind+"-"+strconv.FormatInt(info.ID, 10)+`.pdf"`)
+	hdr.Set("Cache-Control", "no-store")
+	w.Write(pdf)
+}
+
+func (h *Handler) sendDocumentForm(w http.ResponseWriter, r *http.Request) {
+	if h.noDeals(w, r) {
+		return
+	}
+	v, err := writeViewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.deals.SendDocument(r.Context(), id, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	info, _, err := h.deals.DealDocument(r.Context(), id, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(info.DealID, 10)+"?sent=1#documents", http.StatusSeeOther)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -39,6 +40,10 @@ type Handler struct {
 	pages *page.Renderer
 	// deals are the pipelines, deals and tasks (nil: not wired).
 	deals *pipeline.Store
+	// documents make a deal's PDF documents, headed by firm, paid to
+	// firmIBAN.
+	documents      *document.Renderer
+	firm, firmIBAN string
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -74,6 +79,7 @@ func (h *Handler) Routes(r chi.Router) {
 
 	h.reviewRoutes(r)
 	h.dealRoutes(r)
+	h.documentRoutes(r)
 }
 
 // ---------------------------------------------------------------------------

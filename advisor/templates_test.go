@@ -68,6 +68,8 @@ var dynamicKeys = map[string][]string{
 	"console.deal.status.":        {"open", "won", "lost"},
 	"console.tasks.status.":       {"open", "done", "cancelled"},
 	"console.deal.event.":         {"created", "stage", "won", "lost", "reopened", "task_done", "note"},
+	"console.deal.document.":      {"offer_letter", "payment_instructions", "meeting_summary"},
+	"console.deal.document.lang_": {"en", "ro"},
 	"console.review.offer_state.": {"open", "accepted", "declined", "expired", "review_requested"},
 	"lang.":                       {"en", "ro"},
 	"date.month_short.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},

@@ -23,6 +23,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 // The fixture: two clients, Ana (1), who holds a bit of everything, and
@@ -183,6 +184,13 @@ INSERT INTO profile_changes (client_id, field, old_value, new_value, actor_kind,
 
 INSERT INTO email_verifications (client_id, email, token_hash, requested_at, expires_at)
 VALUES (1, 'ana.new@example.com', '\x9f0d2b8cb97284ac453ee0ab1cd731483cc5631bce143d4336848c60bfe2ada7', '2026-11-26 09:00+00', '2026-11-27 09:00+00');
+
+-- A letter sent to Ana (9001) and one her advisor has not sent (9002).
+INSERT INTO staff_users (id, email, display_name, roles) VALUES (501, 'maria@bank.test', 'Maria Advisor', '{advisor}');
+INSERT INTO documents (id, client_id, kind, language, template_version, sha256, pdf, created_by, created_at, sent_at, sent_by)
+OVERRIDING SYSTEM VALUE VALUES
+  (9001, 1, 'offer_letter', 'en', 1, repeat('a', 64), '%PDF-1.4 sent', 501, '2026-11-20 10:00Z', '2026-11-20 11:00Z', 501),
+  (9002, 1, 'meeting_summary', 'en', 1, repeat('b', 64), '%PDF-1.4 draft', 501, '2026-11-21 10:00Z', NULL, NULL);
 `
 
 // newFixture returns a fresh database holding the fixture.
@@ -225,6 +233,7 @@ func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 		tb.Fatal(err)
 	}
 	h.SetDocuments(docs, "ecrm Bank")
+	h.SetDealDocuments(pipeline.NewStore(pool, pipeline.DefaultBusinessHours(time.UTC)))
 	return h
 }
 

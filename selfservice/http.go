@@ -17,6 +17,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 // Handler serves the portal's pages and its JSON API.
@@ -28,6 +29,8 @@ type Handler struct {
 	// documents make the PDF statements; firm heads them.
 	documents *document.Renderer
 	firm      string
+	// deals hold the documents staff sent the client.
+	deals *pipeline.Store
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
@@ -48,6 +51,8 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/portal/accounts/{id}", h.page(h.showAccountPage))
 	r.Get("/portal/accounts/{id}/transactions.csv", h.page(h.downloadTransactions))
 	r.Get("/portal/accounts/{id}/statement.pdf", h.page(h.downloadStatement))
+	r.Get("/portal/documents", h.page(h.showDocuments))
+	r.Get("/portal/documents/{id}", h.page(h.downloadDocument))
 	r.Get("/portal/profile", h.page(h.showProfilePage))
 	r.Post("/portal/profile", h.page(h.saveProfileForm))
 	r.Get("/portal/profile/email", h.page(h.showEmailConfirmation))

@@ -35,6 +35,8 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/portal/profile/email", path: "/portal/profile/email?token=" + anaLinkToken},
 	{method: "POST", pattern: "/portal/profile/email", path: "/portal/profile/email", body: "token=" + anaLinkToken, contentType: formType},
 	{method: "POST", pattern: "/portal/consents/{purpose}/{channel}", path: "/portal/consents/marketing/sms", body: "granted=true", contentType: formType},
+	{method: "GET", pattern: "/portal/documents", path: "/portal/documents"},
+	{method: "GET", pattern: "/portal/documents/{id}", path: "/portal/documents/9001"},
 	{method: "GET", pattern: "/portal/data", path: "/portal/data"},
 	{method: "GET", pattern: "/portal/data/view", path: "/portal/data/view"},
 	{method: "GET", pattern: "/api/v1/me", path: "/api/v1/me"},

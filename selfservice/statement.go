@@ -10,6 +10,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/pipeline"
 )
 
 // SetDocuments gives the portal the PDF documents and the firm's name for
@@ -85,5 +86,46 @@ func (h *Handler) downloadStatement(w http.ResponseWriter, r *http.Request, clie
 	hdr.Set("Content-Disposition", `attachment; filename="statement-`+strconv.FormatInt(account.ID, 10)+"-"+first.Format("2006-01")+`.pdf"`)
 	hdr.Set("Cache-Control", "no-store")
 	_, err = w.Write(doc.PDF)
+	return err
+}
+
+// SetDealDocuments gives the portal the documents staff send to clients.
+func (h *Handler) SetDealDocuments(p *pipeline.Store) { h.deals = p }
+
+// documentsPage is portal_documents.html: what the firm sent her.
+type documentsPage struct {
+	Documents []pipeline.DocumentInfo
+	Zone      *time.Location
+}
+
+func (h *Handler) showDocuments(w http.ResponseWriter, r *http.Request, clientID int64) error {
+	if h.deals == nil {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "There is no such page.")
+	}
+	docs, err := h.deals.ClientDocuments(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	h.pages.Render(w, r, http.StatusOK, "portal_documents", documentsPage{Documents: docs, Zone: h.svc.zone})
+	return nil
+}
+
+func (h *Handler) downloadDocument(w http.ResponseWriter, r *http.Request, clientID int64) error {
+	if h.deals == nil {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "There is no such page.")
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	info, pdf, err := h.deals.ClientDocument(r.Context(), clientID, id)
+	if err != nil {
+		return err
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/pdf")
+	hdr.Set("Content-Disposition", `attachment; filename="`+info.Kind+"-"+strconv.FormatInt(info.ID, 10)+`.pdf"`)
+	hdr.Set("Cache-Control", "no-store")
+	_, err = w.Write(pdf)
 	return err
 }

@@ -69,3 +69,27 @@ func TestMonthlyStatementPDF(t *testing.T) {
 		t.Errorf("a month to come: %d", rec.Code)
 	}
 }
+
+// TestDocumentsSentToTheClient: Ana lists and downloads what her advisor
+// sent her, not the draft he kept; Bogdan gets neither.
+func TestDocumentsSentToTheClient(t *testing.T) {
+	pool := newFixture(t)
+	srv := newRouter(newTestHandler(t, pool), testPrincipal)
+	rec := do(t, srv, request{path: "/portal/documents", client: asClient(ana)})
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `<a href="/portal/documents/9001" download>Offer letter</a>`) || strings.Contains(body, "9002") {
+		t.Errorf("Ana's documents: %d %s", rec.Code, body)
+	}
+	rec = do(t, srv, request{path: "/portal/documents/9001", client: asClient(ana)})
+	if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 sent" || rec.Header().Get("Content-Type") != "application/pdf" {
+		t.Errorf("download: %d %q", rec.Code, rec.Body)
+	}
+	for _, path := range []string{"/portal/documents/9002"} {
+		if rec := do(t, srv, request{path: path, client: asClient(ana)}); rec.Code != http.StatusNotFound {
+			t.Errorf("the unsent document: %d", rec.Code)
+		}
+	}
+	if rec := do(t, srv, request{path: "/portal/documents/9001", client: asClient(bogdan)}); rec.Code != http.StatusNotFound {
+		t.Errorf("Bogdan downloads Ana's letter: %d", rec.Code)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ type config struct {
 	// Firm is the name of the firm running ecrm: the portal's header, and
 	// the provider name of its own products (no commission disclosed).
 	Firm string // ECRM_FIRM_NAME
+	// FirmIBAN is where clients pay (the payment instructions document).
+	FirmIBAN string // ECRM_FIRM_IBAN
 	// MetricsAddr serves /metrics on a private address when set, and no
 	// longer on the public one: metrics tell the Go version, per-route
 	// counts and the pool's state, which the public need not see.
@@ -164,6 +167,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Sprintf("ECRM_DEV_MODE=%q is not true or false", v))
 	}
 	cfg.DevOIDCAddr = envOr(getenv, "ECRM_DEV_OIDC_ADDR", "127.0.0.1:8081")
+	cfg.FirmIBAN = strings.ToUpper(strings.ReplaceAll(envOr(getenv, "ECRM_FIRM_IBAN", "RO49AAAA1B31007593840000"), " ", ""))
+	if !ibanPattern.MatchString(cfg.FirmIBAN) {
+		errs = append(errs, fmt.Sprintf("ECRM_FIRM_IBAN=%q is not an IBAN (two letters, two check digits, up to 30 letters and digits)", cfg.FirmIBAN))
+	}
 	if u := getenv("ECRM_SMTP_URL"); u != "" {
 		if cfg.SMTP, err = outbox.ParseSMTP(u, envOr(getenv, "ECRM_MAIL_FROM", "ecrm <no-reply@localhost>")); err != nil {
 			errs = append(errs, ecrm.ErrorMessage(err))
@@ -246,3 +253,5 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
+
+var ibanPattern = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$`)

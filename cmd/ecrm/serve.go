@@ -182,6 +182,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	a.selfservice.SetDocuments(docs, cfg.Firm)
+	a.selfservice.SetDealDocuments(deals)
+	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
