@@ -26,6 +26,7 @@ func (h *Handler) SetPipeline(p *pipeline.Store) { h.deals = p }
 
 func (h *Handler) dealRoutes(r chi.Router) {
 	r.Get("/console/tasks", h.showTasks)
+	r.Get("/console/reports", h.showReports)
 	r.Post("/console/tasks/{id}/done", h.completeTaskForm)
 	r.Get("/console/pipelines/{code}", h.showBoard)
 	r.Get("/console/deals/new", h.showNewDeal)

@@ -70,6 +70,7 @@ var dynamicKeys = map[string][]string{
 	"console.deal.event.":         {"created", "stage", "won", "lost", "reopened", "task_done", "note"},
 	"console.deal.document.":      {"offer_letter", "payment_instructions", "meeting_summary"},
 	"console.deal.document.lang_": {"en", "ro"},
+	"console.reports.":            {"deals_by_month.title", "deals_by_month.caption", "deals_by_month.label", "conversion.title", "conversion.caption", "conversion.label", "tasks.title", "tasks.caption", "tasks.label", "segments.title", "segments.caption", "segments.label"},
 	"console.review.offer_state.": {"open", "accepted", "declined", "expired", "review_requested"},
 	"lang.":                       {"en", "ro"},
 	"date.month_short.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},

@@ -36,6 +36,7 @@ var consoleNav = []NavItem{
 	{Href: "/console/clients", LabelKey: "nav.clients", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/tasks", LabelKey: "nav.tasks", Roles: []string{"advisor"}},
 	{Href: "/console/pipelines/sales", LabelKey: "nav.pipelines", Roles: []string{"advisor", "compliance", "admin"}},
+	{Href: "/console/reports", LabelKey: "nav.reports", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
 	{Href: "/console/outbox", LabelKey: "outbox.title", Roles: []string{"admin"}},
 	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
