@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/chart"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -489,6 +491,8 @@ type statsPage struct {
 	Zone       *time.Location
 	// LastDay is the period's last day, To being exclusive.
 	LastDay time.Time
+	// Charts draw each dimension's table, and the blocking checks.
+	Charts map[string]template.HTML
 }
 
 func (h *ConsoleHandler) showStats(w http.ResponseWriter, r *http.Request) {
@@ -510,6 +514,7 @@ func (h *ConsoleHandler) showStats(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	} else {
 		data.LastDay = st.To.In(h.console.loc).AddDate(0, 0, -1)
+		data.Charts = statsCharts(i18n.FromContext(r.Context()), st)
 	}
 	h.render(w, r, status, "compliance_stats", data)
 }
@@ -770,3 +775,35 @@ func newFormErrors(r *http.Request, err error) formErrors {
 
 // Any reports whether the form was refused.
 func (f formErrors) Any() bool { return len(f.List) > 0 }
+
+// statsCharts draws, per dimension, the shown, blocked, interested and
+// accepted offers of each group, and the offers each check blocked.
+func statsCharts(l *i18n.Localizer, st *Stats) map[string]template.HTML {
+	count := func(d decimal.Decimal) string { return l.Decimal(d, 0) }
+	charts := map[string]template.HTML{}
+	for _, dim := range Dimensions {
+		var labels []string
+		series := []chart.Series{{Name: l.T("compliance.stats.shown")}, {Name: l.T("compliance.stats.blocked")},
+			{Name: l.T("compliance.stats.interested")}, {Name: l.T("compliance.stats.accepted")}}
+		for _, g := range st.By[dim] {
+			label := g.Key
+			switch dim {
+			case "segment", "age_band", "channel":
+				label = l.T("compliance." + dim + "." + g.Key)
+			}
+			labels = append(labels, label)
+			for i, v := range []int64{g.Shown, g.Blocked, g.Interested, g.Accepted} {
+				series[i].Values = append(series[i].Values, decimal.NewFromInt(v))
+			}
+		}
+		charts[dim] = chart.Bars{Title: l.T("compliance.stats.by." + dim), Categories: labels, Series: series, Format: count}.SVG()
+	}
+	var checks []string
+	blocked := chart.Series{Name: l.T("compliance.stats.blocked")}
+	for _, c := range st.BlockedBy {
+		checks = append(checks, l.T(checkKey(c.Check, "title")))
+		blocked.Values = append(blocked.Values, decimal.NewFromInt(c.Count))
+	}
+	charts["blocked_by"] = chart.Bars{Title: l.T("compliance.stats.blocked_by"), Categories: checks, Series: []chart.Series{blocked}, Format: count}.SVG()
+	return charts
+}

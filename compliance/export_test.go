@@ -97,10 +97,16 @@ func TestStatsExactCounts(t *testing.T) {
 		t.Errorf("from after to: %d %+v", w.Code, p)
 	}
 	page := f.do(t, req{path: "/console/compliance/stats?from=2026-11-01&to=2026-11-30", as: asCompliance, lang: "ro"}).Body.String()
-	for _, s := range []string{"50,0\u00a0%", "65 și peste", "<code>consent</code>", "1 nov. 2026", "30 nov. 2026"} {
+	for _, s := range []string{"50,0\u00a0%", "65 și peste", "<code>consent</code>", "1 nov. 2026", "30 nov. 2026",
+		// The charts: one per dimension and one of the blocking checks,
+		// each bar titled with its group and value.
+		`role="img" aria-label="Pe segment"`, `<title>65 și peste · Afișate: 1</title>`, `role="img" aria-label="Oferte blocate, pe verificarea picată"`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("Romanian statistics page lacks %q", s)
 		}
+	}
+	if n := strings.Count(page, `<svg class="chart"`); n != len(Dimensions)+1 {
+		t.Errorf("%d charts, want %d", n, len(Dimensions)+1)
 	}
 }
 
