@@ -141,7 +141,7 @@ func (h *Handler) reports(ctx context.Context, l *i18n.Localizer, sc Scope, from
 	rows, err := h.store.pool.Query(ctx, `SELECT to_char(d.closed_at AT TIME ZONE $4, 'YYYY-MM'), count(*) FILTER (WHERE d.status = 'won'),
 			count(*) FILTER (WHERE d.status = 'lost'), coalesce(sum(d.amount) FILTER (WHERE d.status = 'won' AND d.currency = 'RON'), 0)
 		FROM deals d
-		WHERE d.closed_at >= $1 AND d.closed_at < $2 AND `+dealScope + `
+		WHERE d.closed_at >= $1 AND d.closed_at < $2 AND `+dealScope+`
 		GROUP BY 1 ORDER BY 1`, from, end, advisor, h.store.loc.String())
 	if err != nil {
 		return nil, fmt.Errorf("report deals by month: %w", err)
@@ -171,7 +171,7 @@ func (h *Handler) reports(ctx context.Context, l *i18n.Localizer, sc Scope, from
 	// Conversion by lead source, of the deals closed in the period.
 	rows, err = h.store.pool.Query(ctx, `SELECT d.source, count(*) FILTER (WHERE d.status = 'won'), count(*) FILTER (WHERE d.status = 'lost')
 		FROM deals d
-		WHERE d.closed_at >= $1 AND d.closed_at < $2 AND `+dealScope + `
+		WHERE d.closed_at >= $1 AND d.closed_at < $2 AND `+dealScope+`
 		GROUP BY 1 ORDER BY 1`, from, end, advisor)
 	if err != nil {
 		return nil, fmt.Errorf("report conversion: %w", err)
