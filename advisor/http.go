@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"embed"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -329,6 +330,10 @@ type creditHistoryPage struct {
 	// Explanation is the summary in a sentence.
 	Explanation string
 	Form        formErrors
+	// Score is the internal credit score with its factors; Timeline the
+	// payments month by month as a chart.
+	Score    CreditScoreView
+	Timeline template.HTML
 }
 
 // Name is the client's name.
@@ -363,6 +368,7 @@ func (h *Handler) showCreditHistory(w http.ResponseWriter, r *http.Request) {
 		ClientID: hist.ClientID, GivenName: hist.GivenName, FamilyName: hist.FamilyName,
 		Purposes: Purposes, Purpose: string(purpose), History: hist,
 		Explanation: explain(i18n.FromContext(r.Context()), hist.Summary),
+		Score:       creditScore(hist), Timeline: timelineChart(i18n.FromContext(r.Context()), hist),
 	})
 }
 
