@@ -68,6 +68,7 @@ Usage:
   ecrm migrate up|down|status     manage the database schema
   ecrm seed --clients N --seed S  write a synthetic population (--reset to replace existing data)
   ecrm audit keygen|checkpoint|verify   sign and verify the tamper-evident offer log
+  ecrm import bureau FILE         apply a credit bureau report (CSV or JSON); bad rows named by line
   ecrm version                    print the version
 
 Configuration is read from the environment; see the README.
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedCommand(ctx, cfg, log, args[1:], stdout)
 	case "audit":
 		return auditCommand(ctx, cfg, args[1:], stdout)
+	case "import":
+		return importCommand(ctx, cfg, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "ecrm", version)
 		return nil
