@@ -417,6 +417,7 @@ type creditHistoryJSON struct {
 	Explanation string                  `json:"explanation"`
 	Months      []monthJSONValue        `json:"months"`
 	CreditLines []creditLineHistoryJSON `json:"credit_lines"`
+	Score       creditScoreJSON         `json:"score"`
 }
 
 type summaryJSON struct {
@@ -460,7 +461,7 @@ func toMonthsJSON(months []MonthStatus) []monthJSONValue {
 func toCreditHistoryJSON(h *CreditHistory, explanation string) creditHistoryJSON {
 	out := creditHistoryJSON{ClientID: h.ClientID, GivenName: h.GivenName, FamilyName: h.FamilyName,
 		Purpose: string(h.Purpose), From: monthJSON(h.From), To: monthJSON(h.To), Summary: toSummaryJSON(h.Summary),
-		Explanation: explanation, Months: toMonthsJSON(h.Months),
+		Explanation: explanation, Months: toMonthsJSON(h.Months), Score: toCreditScoreJSON(h),
 		CreditLines: make([]creditLineHistoryJSON, 0, len(h.Lines))}
 	for _, l := range h.Lines {
 		out.CreditLines = append(out.CreditLines, creditLineHistoryJSON{creditLineJSON: toCreditLineJSON(l.CreditLine),

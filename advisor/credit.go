@@ -143,6 +143,9 @@ type CreditHistory struct {
 	// which any line was late.
 	Months  []MonthStatus
 	Summary DelinquencySummary
+	// Score is the internal credit score as of To, its history by month
+	// and the stored score the eligibility rules read.
+	Score creditScoreData
 }
 
 // Name is the client's name.

@@ -1,22 +1,30 @@
 package advisor
 
 import (
+	"context"
 	"html/template"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm/internal/chart"
 	"github.com/ecrm-project/ecrm/internal/i18n"
-	"github.com/ecrm-project/ecrm/products"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
-// CreditScoreView is the internal credit score as the eligibility rules
-// use it (products.CreditScore, 300–850), with each factor's part, so the
-// advisor can say why it is what it is.
+// CreditScoreView is the internal credit score (risk's scorecard, 300–850)
+// as it stands at the end of the history's window, with each factor's
+// part so the advisor can say why it is what it is, its score at each of
+// the last 24 month-ends as a chart and a table, and the score the
+// eligibility rules read (Stored, nil when the client has no credit file).
 type CreditScoreView struct {
 	Score   int
+	Version string
 	Factors []ScoreFactor
+	Months  []risk.MonthScore
+	Chart   template.HTML
+	Stored  *risk.StoredScore
 }
 
 // ScoreFactor is one line of the score: what it counts and its points.
@@ -26,56 +34,61 @@ type ScoreFactor struct {
 	Points int
 }
 
-// creditScore counts the last 24 months of every line as the scorecard
-// does and says what each count is worth.
-func creditScore(h *CreditHistory) CreditScoreView {
-	var c products.CreditHistory
-	c.Lines = len(h.Lines)
-	since := h.To.AddDate(0, -23, 0)
-	for _, line := range h.Lines {
-		if line.Status == "defaulted" || line.Status == "written_off" {
-			c.BadLines++
-		}
-		for _, m := range line.Months {
-			if m.Month.Before(since) {
-				continue
-			}
-			switch m.Status {
-			case StatusOnTime:
-				c.OnTime++
-			case StatusLate30:
-				c.Late30++
-			case StatusLate60:
-				c.Late60++
-			case StatusLate90Plus:
-				c.Late90Plus++
-			case StatusDefault:
-				c.Defaulted++
-			}
-		}
+// factorKeys are the catalogue keys of the scorecard's factors.
+var factorKeys = map[string]string{
+	risk.FactorThinFile: "console.credit.score.thin_file",
+	risk.FactorBase:     "console.credit.score.base",
+	risk.FactorOnTime:   "console.credit.score.on_time",
+	risk.FactorLate30:   "console.credit.score.late_30",
+	risk.FactorLate60:   "console.credit.score.late_60",
+	risk.FactorLate90:   "console.credit.score.late_90",
+	risk.FactorDefault:  "console.credit.score.default",
+	risk.FactorBadLines: "console.credit.score.bad_lines",
+}
+
+// creditScoreData is what the history reads for the score: computed by
+// risk from the client's record as of the history's last month, and the
+// stored row.
+type creditScoreData struct {
+	History risk.ScoreHistory
+	Stored  *risk.StoredScore
+}
+
+// loadCreditScore reads the score's history and the stored score in the
+// credit history's transaction.
+func loadCreditScore(ctx context.Context, tx pgx.Tx, clientID int64, asOf time.Time) (creditScoreData, error) {
+	var d creditScoreData
+	var err error
+	if d.History, err = risk.LoadScoreHistory(ctx, tx, clientID, asOf); err != nil {
+		return d, err
 	}
-	v := CreditScoreView{Score: products.CreditScore(c)}
-	if c.Lines == 0 && c.OnTime+c.Late30+c.Late60+c.Late90Plus+c.Defaulted == 0 {
-		return CreditScoreView{Score: v.Score, Factors: []ScoreFactor{{Key: "console.credit.score.thin_file", Points: 650}}}
+	d.Stored, err = risk.LoadStoredScore(ctx, tx, clientID)
+	return d, err
+}
+
+// creditScore explains the score and draws its history.
+func creditScore(l *i18n.Localizer, h *CreditHistory) CreditScoreView {
+	s := h.Score.History.Current
+	v := CreditScoreView{Score: s.Score, Version: s.Version, Months: h.Score.History.Months, Stored: h.Score.Stored}
+	for _, f := range s.Factors {
+		v.Factors = append(v.Factors, ScoreFactor{Key: factorKeys[f.Factor], Count: f.Count, Points: f.Points})
 	}
-	v.Factors = []ScoreFactor{{Key: "console.credit.score.base", Points: 680}}
-	add := func(key string, n, each, cap int) {
-		if n == 0 {
-			return
-		}
-		p := n * each
-		if cap != 0 && p > cap {
-			p = cap
-		}
-		v.Factors = append(v.Factors, ScoreFactor{Key: key, Count: n, Points: p})
+	if l != nil {
+		v.Chart = scoreChart(l, v.Months)
 	}
-	add("console.credit.score.on_time", c.OnTime, 3, 120)
-	add("console.credit.score.late_30", c.Late30, -20, 0)
-	add("console.credit.score.late_60", c.Late60, -45, 0)
-	add("console.credit.score.late_90", c.Late90Plus, -90, 0)
-	add("console.credit.score.default", c.Defaulted, -150, 0)
-	add("console.credit.score.bad_lines", c.BadLines, -200, 0)
 	return v
+}
+
+// scoreChart draws the score at each month-end.
+func scoreChart(l *i18n.Localizer, months []risk.MonthScore) template.HTML {
+	s := chart.Series{Name: l.T("console.credit.score.chart_series")}
+	var labels []string
+	for _, m := range months {
+		labels = append(labels, m.Month.Format("2006-01"))
+		s.Values = append(s.Values, decimal.NewFromInt(int64(m.Score)))
+	}
+	return chart.Bars{Title: l.T("console.credit.score.chart_title"), Categories: labels, Series: []chart.Series{s},
+		Format: func(d decimal.Decimal) string { return l.Decimal(d, 0) }}.SVG()
 }
 
 // timelineChart draws, month by month, how many lines were paid on time
@@ -106,4 +119,39 @@ func timelineChart(l *i18n.Localizer, h *CreditHistory) template.HTML {
 	}
 	return chart.Bars{Title: l.T("console.credit.chart.title"), Categories: months, Series: []chart.Series{onTime, late},
 		Format: func(d decimal.Decimal) string { return l.Decimal(d, 0) }}.SVG()
+}
+
+// creditScoreJSON is the score in the credit history's JSON.
+type creditScoreJSON struct {
+	Value   int                `json:"value"`
+	Version string             `json:"version"`
+	AsOf    string             `json:"as_of"`
+	Factors []risk.ScoreFactor `json:"factors"`
+	History []monthScoreJSON   `json:"history"`
+	Stored  *storedScoreJSON   `json:"stored"`
+}
+
+type monthScoreJSON struct {
+	Month string `json:"month"`
+	Score int    `json:"score"`
+}
+
+type storedScoreJSON struct {
+	Value      int       `json:"value"`
+	Version    string    `json:"version"`
+	AsOf       string    `json:"as_of"`
+	ComputedAt time.Time `json:"computed_at"`
+}
+
+func toCreditScoreJSON(h *CreditHistory) creditScoreJSON {
+	s := h.Score.History.Current
+	out := creditScoreJSON{Value: s.Score, Version: s.Version, AsOf: monthJSON(h.To), Factors: s.Factors,
+		History: make([]monthScoreJSON, 0, len(h.Score.History.Months))}
+	for _, m := range h.Score.History.Months {
+		out.History = append(out.History, monthScoreJSON{Month: monthJSON(m.Month), Score: m.Score})
+	}
+	if st := h.Score.Stored; st != nil {
+		out.Stored = &storedScoreJSON{Value: st.Score, Version: st.Version, AsOf: monthJSON(st.AsOf), ComputedAt: st.ComputedAt}
+	}
+	return out
 }

@@ -1,12 +1,16 @@
 package advisor
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // timelineOf builds a timeline from one letter per month, oldest first,
@@ -178,5 +182,88 @@ func TestBuildTimelines(t *testing.T) {
 	}
 	if newest := histories[1].NewestFirst(); !newest[0].Month.Equal(*month(2026, time.November)) || newest[0].Status != StatusOnTime {
 		t.Errorf("NewestFirst()[0] = %+v", newest[0])
+	}
+}
+
+// TestCreditScoreOnTheCreditHistory: the page shows the internal score as
+// of November 2026 (the fixture's clock) with its factors, its history by
+// month as a chart and a table, and the score the eligibility rules read;
+// the JSON API gives the same. Maria (101), worked out by hand from the
+// fixture: 2 lines; her mortgage is on time every month of the window
+// Nov 2024–Nov 2026 but 30 days late in Feb 2025 (24 on time, 1 late);
+// her card since June 2026 was on time 3 times, 30 days late once and 60
+// days late twice. 680 + 27×3 − 2×20 − 2×45 = 631.
+//
+//	Dec 2024: mortgage only, Dec 2022–Dec 2024: default Nov 2023, 60 days
+//	          late Mar 2024, 12 on time: 680 + 36 − 150 − 45 = 521
+//	Nov 2025: Nov 2023–Nov 2025: the default, 60 and 30 days late, 22 on
+//	          time: 680 + 66 − 150 − 45 − 20 = 531
+//	Dec 2025: the default is out: 680 + 69 − 45 − 20 = 684
+//	Oct 2026: 27 on time, 30 days late twice, 60 days once: 676
+func TestCreditScoreOnTheCreditHistory(t *testing.T) {
+	f := newFixture(t)
+	path := "/console/clients/101/credit-history?purpose=account_review"
+	body := f.do(t, request{path: path, as: asAdvisorA}).Body.String()
+	for _, want := range []string{
+		`<p id="credit-score"><strong class="score">631</strong>`,
+		`27 payments on time (3 points each, at most 120)</th><td class="numeric">+81</td>`,
+		`2 payments 30 days late</th><td class="numeric">-40</td>`,
+		`2 payments 60 days late</th><td class="numeric">-90</td>`,
+		`Scorecard: scorecard-v1`,
+		`No stored score: the client has no credit file`,
+		`role="img" aria-label="Internal credit score at the end of each month"`,
+		`<th scope="row">Dec 2024</th><td class="numeric">521</td>`,
+		`<th scope="row">Nov 2025</th><td class="numeric">531</td>`,
+		`<th scope="row">Dec 2025</th><td class="numeric">684</td>`,
+		`<th scope="row">Oct 2026</th><td class="numeric">676</td>`,
+		`<th scope="row">Nov 2026</th><td class="numeric">631</td>`,
+		`role="img" aria-label="Payments month by month: lines paid on time and late"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if n := strings.Count(body, `<tr><th scope="row">`); n < 24 {
+		t.Errorf("%d rows", n)
+	}
+	// Once risk stored the score, the page says what eligibility reads.
+	if err := risk.RefreshScores(t.Context(), f.pool, testNow, 101); err != nil {
+		t.Fatal(err)
+	}
+	body = f.do(t, request{path: path, as: asAdvisorA, acceptLanguage: "ro"}).Body.String()
+	if want := `Regulile de eligibilitate citesc scorul stocat: 631 (scorecard-v1, la nov. 2026).`; !strings.Contains(body, want) {
+		t.Errorf("the Romanian page lacks %s", want)
+	}
+
+	w := f.do(t, request{path: "/api/v1/clients/101/credit-history?purpose=account_review", as: asAdvisorA})
+	var got struct {
+		Score struct {
+			Value   int    `json:"value"`
+			Version string `json:"version"`
+			AsOf    string `json:"as_of"`
+			Factors []struct {
+				Factor string `json:"factor"`
+				Count  int    `json:"count"`
+				Points int    `json:"points"`
+			} `json:"factors"`
+			History []struct {
+				Month string `json:"month"`
+				Score int    `json:"score"`
+			} `json:"history"`
+			Stored *struct {
+				Value int    `json:"value"`
+				AsOf  string `json:"as_of"`
+			} `json:"stored"`
+		} `json:"score"`
+	}
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &got) != nil {
+		t.Fatalf("API: %d %s", w.Code, w.Body)
+	}
+	s := got.Score
+	factors := fmt.Sprint(s.Factors)
+	if s.Value != 631 || s.Version != "scorecard-v1" || s.AsOf != "2026-11" || len(s.History) != 24 ||
+		s.History[0].Month != "2024-12" || s.History[0].Score != 521 || s.History[23].Month != "2026-11" || s.History[23].Score != 631 ||
+		factors != "[{base 0 680} {on_time 27 81} {late_30 2 -40} {late_60 2 -90}]" || s.Stored == nil || s.Stored.Value != 631 || s.Stored.AsOf != "2026-11" {
+		t.Errorf("API score: %+v (factors %s)", s, factors)
 	}
 }

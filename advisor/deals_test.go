@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ecrm-project/ecrm/pipeline"
-	"github.com/ecrm-project/ecrm/products"
 )
 
 // dealFixture is the console with pipelines; the clock is Sunday 15
@@ -186,34 +185,5 @@ func TestDealsAreScoped(t *testing.T) {
 	}
 	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &lost) != nil || lost.Status != "lost" || lost.LostReason != "Chose another bank" {
 		t.Errorf("lost: %d %s", w.Code, w.Body)
-	}
-}
-
-// TestCreditScoreOnTheCreditHistory: the page shows the internal score the
-// eligibility rules use, computed from the last 24 months of payments (the
-// counts made here by the database), each factor with its points, and the
-// payment timeline as a chart.
-func TestCreditScoreOnTheCreditHistory(t *testing.T) {
-	f := newFixture(t)
-	var c products.CreditHistory
-	if err := f.pool.QueryRow(t.Context(), `SELECT
-		(SELECT count(*) FROM credit_lines WHERE client_id = 101),
-		count(*) FILTER (WHERE status = 'on_time'), count(*) FILTER (WHERE status = 'late_30'), count(*) FILTER (WHERE status = 'late_60'),
-		count(*) FILTER (WHERE status = 'late_90_plus'), count(*) FILTER (WHERE status = 'default'),
-		(SELECT count(*) FROM credit_lines WHERE client_id = 101 AND status IN ('defaulted', 'written_off'))
-		FROM credit_payments WHERE client_id = 101 AND period > $1::date - interval '24 months' AND period <= $1`, testNow).Scan(
-		&c.Lines, &c.OnTime, &c.Late30, &c.Late60, &c.Late90Plus, &c.Defaulted, &c.BadLines); err != nil {
-		t.Fatal(err)
-	}
-	body := f.do(t, request{path: "/console/clients/101/credit-history?purpose=account_review", as: asAdvisorA}).Body.String()
-	want := products.CreditScore(c)
-	if !strings.Contains(body, `<p id="credit-score"><strong class="score">`+strconv.Itoa(want)+`</strong>`) {
-		t.Errorf("score: want %d (from %+v)", want, c)
-	}
-	if c.OnTime > 0 && !strings.Contains(body, strconv.Itoa(c.OnTime)+" payments on time (3 points each, at most 120)</th><td class=\"numeric\">+"+strconv.Itoa(min(3*c.OnTime, 120))) {
-		t.Errorf("the on-time factor is not %d payments", c.OnTime)
-	}
-	if !strings.Contains(body, `role="img" aria-label="Payments month by month: lines paid on time and late"`) {
-		t.Error("no payment timeline chart")
 	}
 }

@@ -368,7 +368,7 @@ func (h *Handler) showCreditHistory(w http.ResponseWriter, r *http.Request) {
 		ClientID: hist.ClientID, GivenName: hist.GivenName, FamilyName: hist.FamilyName,
 		Purposes: Purposes, Purpose: string(purpose), History: hist,
 		Explanation: explain(i18n.FromContext(r.Context()), hist.Summary),
-		Score:       creditScore(hist), Timeline: timelineChart(i18n.FromContext(r.Context()), hist),
+		Score:       creditScore(i18n.FromContext(r.Context()), hist), Timeline: timelineChart(i18n.FromContext(r.Context()), hist),
 	})
 }
 

@@ -1021,6 +1021,9 @@ func (s *Store) CreditHistory(ctx context.Context, sc Scope, id int64, purpose P
 		}
 		h.Lines, h.Months = buildTimelines(window, lines, payments)
 		h.Summary = Summarize(h.Months)
+		if h.Score, err = loadCreditScore(ctx, tx, h.ClientID, h.To); err != nil {
+			return err
+		}
 		out = h
 		return nil
 	})

@@ -16,8 +16,9 @@ import (
 
 // newClient inserts a Romanian resident with a verified identity and the
 // given age, income and monthly credit history (statuses oldest first,
-// ending last month), and returns their id.
-func newClient(t *testing.T, pool *pgxpool.Pool, age int, income, currency, segment string, history []string) int64 {
+// ending last month), stores score as the client's credit score when it is
+// not 0, and returns their id.
+func newClient(t *testing.T, pool *pgxpool.Pool, age int, income, currency, segment string, history []string, score int) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
@@ -27,6 +28,9 @@ func newClient(t *testing.T, pool *pgxpool.Pool, age int, income, currency, segm
 		RETURNING id`, age, income, currency, segment).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if score != 0 {
+		storeScore(t, pool, id, score)
 	}
 	if len(history) == 0 {
 		return id
@@ -114,12 +118,13 @@ func TestMatchLoanForClients(t *testing.T) {
 		ccy     string
 		segment string
 		history []string
+		score   int
 		l       *i18n.Localizer
 		want    string
 	}{
 		{
 			// Score 680 + 3×24 = 752, income 42,000 EUR: every EUR loan.
-			name: "GoodHistory", age: 40, income: "42000", ccy: "EUR", segment: "emerging_affluent", history: repeat("on_time", 24), l: english,
+			name: "GoodHistory", age: 40, income: "42000", ccy: "EUR", segment: "emerging_affluent", history: repeat("on_time", 24), score: 752, l: english,
 			want: `1 LOAN-EUR-PLUS rate=0.069 apr=0.0862 monthly=621.63 EUR cost=2628.60 EUR | Lowest APR among eligible loans | Matches your 36-month term | APR 8.62%, monthly payment €621.63
 2 LOAN-EUR-PERS rate=0.079 apr=0.0893 monthly=625.81 EUR cost=2728.97 EUR | Matches your 36-month term | APR 8.93%, monthly payment €625.81
 3 LOAN-EUR-CARP rate=0.129 apr=0.1369 monthly=672.92 EUR cost=4224.93 EUR | Matches your 36-month term | APR 13.69%, monthly payment €672.92 | No fees
@@ -132,7 +137,7 @@ x MORT-RON-HOME | Offered in RON only
 			// Score 680 + 3×10 − 2×20 − 45 = 625; income 100,000 RON is
 			// 20,000 EUR at the reference rate. Answered in Romanian.
 			name: "LateHistoryLowIncome", age: 30, income: "100000", ccy: "RON", segment: "mass",
-			history: append(repeat("on_time", 10), "late_30", "late_60", "late_30"), l: romanian,
+			history: append(repeat("on_time", 10), "late_30", "late_60", "late_30"), score: 625, l: romanian,
 			want: `1 LOAN-EUR-PERS rate=0.079 apr=0.0893 monthly=625.81 EUR cost=2728.97 EUR | Cea mai mică DAE dintre creditele eligibile | Se potrivește perioadei dorite: 36 luni | DAE 8,93 %, rată lunară 625,81 EUR
 2 LOAN-EUR-CARP rate=0.129 apr=0.1369 monthly=672.92 EUR cost=4224.93 EUR | Se potrivește perioadei dorite: 36 luni | DAE 13,69 %, rată lunară 672,92 EUR | Fără comisioane
 x LOAN-EUR-PLUS | Venit sub 30.000 EUR pe an | Scor de credit sub 700
@@ -144,7 +149,7 @@ x MORT-RON-HOME | Oferit doar în RON
 		{
 			// A default and 90-day arrears: 680 + 30 − 90 − 150 = 470.
 			name: "Arrears", age: 50, income: "60000", ccy: "EUR", segment: "affluent",
-			history: append(repeat("on_time", 10), "late_90_plus", "default"), l: english,
+			history: append(repeat("on_time", 10), "late_90_plus", "default"), score: 470, l: english,
 			want: `x LOAN-EUR-CARP | Credit score below 550
 x LOAN-EUR-PERS | Credit score below 600
 x LOAN-EUR-PLUS | Credit score below 700
@@ -155,7 +160,7 @@ x MORT-RON-HOME | Offered in RON only
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id := newClient(t, pool, tc.age, tc.income, tc.ccy, tc.segment, tc.history)
+			id := newClient(t, pool, tc.age, tc.income, tc.ccy, tc.segment, tc.history, tc.score)
 			res, err := eng.Match(ctx, &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: id}, loan, tc.l)
 			if err != nil {
 				t.Fatal(err)
@@ -175,7 +180,7 @@ x MORT-RON-HOME | Offered in RON only
 func TestMatchOtherGoals(t *testing.T) {
 	ctx := context.Background()
 	eng, pool := demoEngine(t)
-	id := newClient(t, pool, 40, "42000", "EUR", "affluent", nil)
+	id := newClient(t, pool, 40, "42000", "EUR", "affluent", nil, 0)
 	client := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: id}
 	for _, tc := range []struct {
 		req  MatchRequest

@@ -12,44 +12,23 @@ import (
 	"github.com/ecrm-project/ecrm"
 )
 
-// CreditHistory is the summary of a client's credit record that the credit
-// score is computed from: payment statuses of the last 24 months across all
-// credit lines (internal and bureau), and lines in default.
-type CreditHistory struct {
-	Lines      int // credit lines ever held
-	OnTime     int
-	Late30     int
-	Late60     int
-	Late90Plus int
-	Defaulted  int // monthly payments recorded as default
-	BadLines   int // lines defaulted or written off
-}
-
-// CreditScore is a simple, explainable score on the familiar 300–850 scale.
-// It is deliberately plain so that a client and an advisor can follow it;
-// the risk package is to own a calibrated model later.
+// NoCreditFileScore is the credit score of someone without a credit file:
+// a prospect, or a client with no credit line and no payment record. It is
+// the thin-file score of the risk package's scorecard (risk.ThinFileScore;
+// a test in risk checks that the two agree).
 //
-//	no credit history at all                   650 ("thin file")
-//	otherwise start at                         680
-//	+ 3 per on-time monthly payment (24 months) up to +120
-//	- 20 per payment 30 days late
-//	- 45 per payment 60 days late
-//	- 90 per payment 90+ days late
-//	- 150 per payment in default
-//	- 200 per credit line defaulted or written off
-//	clamped to 300–850
-func CreditScore(h CreditHistory) int {
-	if h.Lines == 0 && h.OnTime+h.Late30+h.Late60+h.Late90Plus+h.Defaulted == 0 {
-		return 650
-	}
-	s := 680 + min(3*h.OnTime, 120) - 20*h.Late30 - 45*h.Late60 - 90*h.Late90Plus - 150*h.Defaulted - 200*h.BadLines
-	return max(300, min(850, s))
-}
+// The score itself is computed by risk, which owns the scorecard, and
+// stored in credit_scores; products only reads it, since products sits
+// below risk. risk keeps a row for every client with a credit file (a
+// bureau import rewrites its clients' rows in its transaction, the seed
+// and the demo load write them all, a daily job recomputes them all), so
+// a client without a row has no credit file and gets this score.
+const NoCreditFileScore = 650
 
 // LoadProfile reads what matching needs about a client in one query: the
 // client record, the kinds of product held, instalments on active credit,
-// the credit history of the last 24 months, and instrument kinds held (from
-// which knowledge and experience is inferred).
+// the stored credit score (NoCreditFileScore without a row), and instrument
+// kinds held (from which knowledge and experience is inferred).
 func LoadProfile(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, clientID int64) (Profile, error) {
@@ -64,14 +43,8 @@ SELECT c.kind = 'prospect',
        array(SELECT DISTINCT i.kind FROM positions p JOIN instruments i ON i.id = p.instrument_id WHERE p.client_id = c.id),
        array(SELECT l.currency || ' ' || sum(l.monthly_payment)::text FROM credit_lines l
              WHERE l.client_id = c.id AND l.status = 'active' AND l.monthly_payment IS NOT NULL GROUP BY l.currency),
-       (SELECT count(*) FROM credit_lines l WHERE l.client_id = c.id),
-       (SELECT count(*) FROM credit_lines l WHERE l.client_id = c.id AND l.status IN ('defaulted', 'written_off')),
-       cp.on_time, cp.late_30, cp.late_60, cp.late_90, cp.dflt
-FROM clients c,
-LATERAL (SELECT count(*) FILTER (WHERE status = 'on_time') AS on_time, count(*) FILTER (WHERE status = 'late_30') AS late_30,
-                count(*) FILTER (WHERE status = 'late_60') AS late_60, count(*) FILTER (WHERE status = 'late_90_plus') AS late_90,
-                count(*) FILTER (WHERE status = 'default') AS dflt
-         FROM credit_payments WHERE client_id = c.id AND period >= date_trunc('month', current_date) - interval '24 months') cp
+       coalesce((SELECT s.score FROM credit_scores s WHERE s.client_id = c.id), $2)
+FROM clients c
 WHERE c.id = $1`
 	var (
 		p          = Profile{ClientID: clientID, ClientType: "retail"}
@@ -79,11 +52,10 @@ WHERE c.id = $1`
 		incomeCcy  string
 		instrument []string
 		debts      []string
-		h          CreditHistory
 	)
-	err := q.QueryRow(ctx, query, clientID).Scan(&p.Prospect, &p.Age, &p.ResidenceCountry, &income, &incomeCcy,
+	err := q.QueryRow(ctx, query, clientID, NoCreditFileScore).Scan(&p.Prospect, &p.Age, &p.ResidenceCountry, &income, &incomeCcy,
 		&p.EmploymentStatus, &p.KYCStatus, &p.Segment, &p.Vulnerable, &p.ExistingProducts, &instrument, &debts,
-		&h.Lines, &h.BadLines, &h.OnTime, &h.Late30, &h.Late60, &h.Late90Plus, &h.Defaulted)
+		&p.CreditScore)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Profile{}, ecrm.Errorf(ecrm.ENOTFOUND, "There is no such client.")
 	}
@@ -105,7 +77,6 @@ WHERE c.id = $1`
 		p.ExistingProducts = append(p.ExistingProducts, "brokerage")
 	}
 	slices.Sort(p.ExistingProducts)
-	p.CreditScore = CreditScore(h)
 	p.Knowledge = knowledgeFromHoldings(instrument)
 	p.LossCapacity = lossCapacityFromSegment(p.Segment)
 	return p, nil
@@ -140,7 +111,7 @@ func lossCapacityFromSegment(segment string) string {
 // ProspectProfileOf builds the profile of someone not (yet) known to the
 // firm from what they entered; nothing is read from the database.
 func ProspectProfileOf(pp *ProspectProfile) Profile {
-	p := Profile{Prospect: true, KYCStatus: "pending", Segment: "prospect", ClientType: "retail", CreditScore: CreditScore(CreditHistory{}),
+	p := Profile{Prospect: true, KYCStatus: "pending", Segment: "prospect", ClientType: "retail", CreditScore: NoCreditFileScore,
 		Knowledge: "none", LossCapacity: "limited"}
 	if pp == nil {
 		return p

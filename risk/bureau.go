@@ -56,12 +56,24 @@ var (
 // BureauRow is one row of a bureau report, as read.
 type BureauRow map[string]string
 
-// RowProblem is a rejected row: its line and what is wrong.
+// RowProblem is a rejected row: its line and what is wrong. Code says
+// which problem it is, for a page to say it in the reader's language:
+// ProblemInvalid (the Fields are missing or malformed), ProblemUnknownClient
+// or ProblemBalance (the balance is above one and a half times the limit);
+// Reason says it in English.
 type RowProblem struct {
 	Line   int      `json:"line"`
+	Code   string   `json:"code"`
 	Fields []string `json:"fields"`
 	Reason string   `json:"reason"`
 }
+
+// Row problem codes.
+const (
+	ProblemInvalid       = "invalid"
+	ProblemUnknownClient = "unknown_client"
+	ProblemBalance       = "balance_above_limit"
+)
 
 // ImportResult says what an import did.
 type ImportResult struct {
@@ -196,17 +208,24 @@ func parseRow(line int, r BureauRow) (parsedRow, *RowProblem) {
 	if len(bad) > 0 {
 		slices.Sort(bad)
 		bad = slices.Compact(bad)
-		return p, &RowProblem{Line: line, Fields: bad, Reason: "invalid " + strings.Join(bad, ", ")}
+		return p, &RowProblem{Line: line, Code: ProblemInvalid, Fields: bad, Reason: "invalid " + strings.Join(bad, ", ")}
 	}
 	if p.balance.GreaterThan(p.limit.Mul(decimal.RequireFromString("1.5"))) {
-		return p, &RowProblem{Line: line, Fields: []string{"balance"}, Reason: "balance above one and a half times the credit limit"}
+		return p, &RowProblem{Line: line, Code: ProblemBalance, Fields: []string{"balance"}, Reason: "balance above one and a half times the credit limit"}
 	}
 	return p, nil
 }
 
 // ImportBureau applies a report's good rows in one transaction and names
-// the bad ones. A row for a client ecrm does not know is a bad row.
+// the bad ones. A row for a client ecrm does not know is a bad row. The
+// credit scores of the clients it names are recomputed in the same
+// transaction, so eligibility sees the new record as soon as it exists.
 func ImportBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow) (ImportResult, error) {
+	return importBureau(ctx, pool, rows, time.Now())
+}
+
+// importBureau is ImportBureau with the scores computed as of asOf.
+func importBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow, asOf time.Time) (ImportResult, error) {
 	res := ImportResult{Rows: len(rows), Rejected: []RowProblem{}}
 	var good []parsedRow
 	for i, r := range rows {
@@ -217,8 +236,10 @@ func ImportBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow) (Im
 		}
 		good = append(good, p)
 	}
+	parseProblems := len(res.Rejected)
 	err := pgdb.Transact(ctx, pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
-		res.Lines, res.Months, res.Applied = 0, 0, 0
+		// A retried transaction starts again from the parsed rows.
+		res.Lines, res.Months, res.Applied, res.Rejected = 0, 0, 0, res.Rejected[:parseProblems]
 		known := map[int64]bool{}
 		lines := map[string]int64{}
 		latest := map[int64]parsedRow{}
@@ -231,7 +252,7 @@ func ImportBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow) (Im
 				known[p.client] = exists
 			}
 			if !exists {
-				res.Rejected = append(res.Rejected, RowProblem{Line: p.line, Fields: []string{"client_id"}, Reason: "no client with this number"})
+				res.Rejected = append(res.Rejected, RowProblem{Line: p.line, Code: ProblemUnknownClient, Fields: []string{"client_id"}, Reason: "no client with this number"})
 				continue
 			}
 			key := fmt.Sprintf("%d\x00%s\x00%s", p.client, p.lender, p.reference)
@@ -274,7 +295,14 @@ func ImportBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow) (Im
 				return err
 			}
 		}
-		return nil
+		var clients []int64
+		for id, exists := range known {
+			if exists {
+				clients = append(clients, id)
+			}
+		}
+		slices.Sort(clients)
+		return RefreshScores(ctx, tx, asOf, clients...)
 	})
 	slices.SortFunc(res.Rejected, func(a, b RowProblem) int { return a.Line - b.Line })
 	return res, err

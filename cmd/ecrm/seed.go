@@ -16,6 +16,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // demoClients is the population make run loads into an empty database.
@@ -52,6 +53,9 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err != nil {
 		return err
 	}
+	if err := refreshScores(ctx, pool, log, day); err != nil {
+		return err
+	}
 	// --reset empties the catalogue too (versions point at staff users);
 	// the demo catalogue goes back in when it is empty.
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
@@ -78,6 +82,11 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo data: %w", err)
 	}
 	log.Info("demo data loaded", "elapsed", rep.Elapsed.Round(time.Millisecond))
+	// The eligibility rules read stored credit scores: score everyone
+	// before the first offer is matched.
+	if err := refreshScores(ctx, pool, log, now); err != nil {
+		return err
+	}
 	// Years of past offers, through the same gate and chain as live ones,
 	// so the compliance console and its statistics have data at once.
 	if _, err := compliance.SeedDemoHistory(ctx, pool, compliance.DemoHistoryOptions{AsOf: now, Seed: 1, Log: log}); err != nil {
@@ -88,6 +97,18 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo deals: %w", err)
 	}
 	log.Info("demo deals loaded", "deals", deals)
+	return nil
+}
+
+// refreshScores stores every client's credit score as of the data's
+// today (risk.RefreshAllScores; it takes two of the pool's connections).
+func refreshScores(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, asOf time.Time) error {
+	rep, err := risk.RefreshAllScores(ctx, pool, asOf)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	log.Info("credit scores stored", "clients", rep.Scored, "changed", rep.Changed, "removed", rep.Removed,
+		"elapsed", rep.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
