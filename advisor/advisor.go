@@ -103,6 +103,9 @@ const (
 	PurposeCollections       Purpose = "collections"
 	PurposeComplaint         Purpose = "complaint"
 	PurposeRegulatoryRequest Purpose = "regulatory_request"
+	// PurposeServiceRequest is answering the client's own request (not
+	// offered for the credit history).
+	PurposeServiceRequest Purpose = "service_request"
 )
 
 // Purposes lists every purpose, in the order the purpose form offers them.

@@ -20,6 +20,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 //go:embed templates/*.html
@@ -45,6 +46,8 @@ type Handler struct {
 	// firmIBAN.
 	documents      *document.Renderer
 	firm, firmIBAN string
+	// desk is the service centre's requests (nil: not wired).
+	desk *servicedesk.Desk
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -81,6 +84,7 @@ func (h *Handler) Routes(r chi.Router) {
 	h.reviewRoutes(r)
 	h.dealRoutes(r)
 	h.documentRoutes(r)
+	h.requestRoutes(r)
 }
 
 // ---------------------------------------------------------------------------
@@ -92,7 +96,10 @@ type homePage struct {
 	// Notifications are the staff member's unread ones (overdue and
 	// escalated tasks).
 	Notifications []pipeline.Notification
-	Zone          *time.Location
+	// Requests and OverdueRequests count the service requests waiting
+	// for the staff member's answer, and those past their deadline.
+	Requests, OverdueRequests int
+	Zone                      *time.Location
 	// OpenReviews counts the open requests for human review in the scope;
 	// Reviews lists the oldest.
 	OpenReviews int
@@ -122,8 +129,15 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.render(w, r, http.StatusOK, "console_home", homePage{Home: home, Zone: h.store.loc, Notifications: notes,
-		OpenReviews: reviews.Open, Reviews: h.reviewRows(r, reviews.Requests)})
+	data := homePage{Home: home, Zone: h.store.loc, Notifications: notes, OpenReviews: reviews.Open, Reviews: h.reviewRows(r, reviews.Requests)}
+	if h.desk != nil {
+		v := servicedesk.Viewer{StaffID: sc.StaffID}
+		if data.Requests, data.OverdueRequests, err = h.desk.Waiting(r.Context(), v); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.render(w, r, http.StatusOK, "console_home", data)
 }
 
 // clientListPage is the data of console_clients.html.
@@ -266,6 +280,8 @@ type clientPage struct {
 	Reviews []reviewRow
 	// Work is the client's open deals and tasks (nil without pipelines).
 	Work *pipeline.ClientWork
+	// Requests are the client's service requests the viewer may read.
+	Requests []servicedesk.Request
 	Now  time.Time
 	// Logged is true right after a contact was logged (?logged=1): the
 	// page confirms it.
@@ -305,7 +321,15 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 		}
 		work = &w
 	}
+	var requests []servicedesk.Request
+	if h.desk != nil {
+		viewer := servicedesk.Viewer{StaffID: sc.StaffID, Compliance: p.HasRole(ecrm.RoleCompliance)}
+		if requests, err = h.desk.ClientRequestsFor(r.Context(), viewer, v.ID); err != nil {
+			return clientPage{}, err
+		}
+	}
 	return clientPage{
+		Requests:   requests,
 		Work:       work,
 		Now:        h.store.now(),
 		Client360:  v,

@@ -59,6 +59,9 @@ const (
 	resourceClient360     = "client_360"
 	resourceCreditHistory = "credit_history"
 	resourceReviewRequest = "review_request"
+	// resourceServiceRequest is the client beside a service request's
+	// thread.
+	resourceServiceRequest = "service_request"
 )
 
 // ---------------------------------------------------------------------------
@@ -749,6 +752,22 @@ LIMIT $2`
 // contacts on that channel. A client outside the scope is ENOTFOUND and
 // leaves no log row.
 func (s *Store) Client360(ctx context.Context, sc Scope, id int64, channel, requestID string) (*Client360, error) {
+	return s.client360(ctx, sc, id, channel, resourceClient360, "", requestID)
+}
+
+// ClientForRequest is the client 360 shown beside a service request to a
+// member of staff the service desk has let read it (a team's queue serves
+// clients outside the reader's book): logged as read for that request, a
+// complaint's with the purpose "complaint".
+func (s *Store) ClientForRequest(ctx context.Context, staffID, clientID int64, complaint bool, requestID string) (*Client360, error) {
+	purpose := PurposeServiceRequest
+	if complaint {
+		purpose = PurposeComplaint
+	}
+	return s.client360(ctx, Scope{StaffID: staffID}, clientID, "", resourceServiceRequest, purpose, requestID)
+}
+
+func (s *Store) client360(ctx context.Context, sc Scope, id int64, channel, resource string, purpose Purpose, requestID string) (*Client360, error) {
 	today := s.today()
 	var out *Client360
 	err := pgdb.Transact(ctx, s.pool, pgx.RepeatableRead, func(tx pgx.Tx) error {
@@ -761,7 +780,7 @@ func (s *Store) Client360(ctx context.Context, sc Scope, id int64, channel, requ
 		if channel != "" && !containsString(Channels, channel) {
 			return invalid(ecrm.FieldError{Field: "channel", Message: "console.interaction.error.channel_unknown"})
 		}
-		if err := logAccess(ctx, tx, sc.StaffID, c.ID, resourceClient360, "", requestID); err != nil {
+		if err := logAccess(ctx, tx, sc.StaffID, c.ID, resource, purpose, requestID); err != nil {
 			return err
 		}
 		v := &Client360{Client: c, InteractionChannel: channel}

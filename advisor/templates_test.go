@@ -16,6 +16,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 func templateTexts(t *testing.T) map[string]string {
@@ -63,6 +64,8 @@ var dynamicKeys = map[string][]string{
 	"console.credit.status.":      {"on_time", "late_30", "late_60", "late_90_plus", "default", "none"},
 	"console.purpose.":            {"credit_application", "account_review", "collections", "complaint", "regulatory_request"},
 	"console.actor.":              {"client", "staff", "system"},
+	"servicedesk.kind.":           servicedesk.Kinds,
+	"servicedesk.status.":         {servicedesk.StatusOpen, servicedesk.StatusAnswered, servicedesk.StatusClosed},
 	"console.notifications.":      {"task_overdue", "task_escalated"},
 	"console.deal.source.":        pipeline.Sources,
 	"console.deal.status.":        {"open", "won", "lost"},
@@ -247,7 +250,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := web.NewOpenAPI(OpenAPI)
+	doc, err := web.NewOpenAPI(OpenAPI, servicedesk.OpenAPI)
 	if err != nil {
 		t.Fatalf("merge fragment: %v", err)
 	}
@@ -258,7 +261,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	var documented []string
 	for _, op := range ops {
 		if strings.Contains(op, " /api/v1/clients") || strings.Contains(op, " /api/v1/review-requests") || strings.Contains(op, " /api/v1/tasks") ||
-			strings.Contains(op, " /api/v1/pipelines") || strings.Contains(op, " /api/v1/deals") {
+			strings.Contains(op, " /api/v1/pipelines") || strings.Contains(op, " /api/v1/deals") || strings.Contains(op, " /api/v1/service-requests") ||
+			strings.Contains(op, " /api/v1/complaints") {
 			documented = append(documented, op)
 		}
 	}

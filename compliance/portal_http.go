@@ -60,7 +60,7 @@ func (h *PortalHandler) Portal() *Portal { return h.portal }
 // clients only; every handler still answers 401 to anyone else.
 func (h *PortalHandler) Routes(r chi.Router) {
 	r.Get("/portal/offers", h.page(h.showOffers))
-	r.Get("/portal/messages", h.page(h.showMessages))
+	r.Get("/portal/offers/questions", h.page(h.showMessages))
 	r.Get("/portal/offers/{seq}", h.page(h.showOffer))
 	r.Post("/portal/offers/{seq}/review", h.page(h.saveReviewRequest))
 	r.Post("/portal/offers/{seq}/response", h.page(h.saveResponse))

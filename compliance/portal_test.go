@@ -492,7 +492,7 @@ func TestPortalMyOffersAndMessages(t *testing.T) {
 	if w := e.do(t, portalRequest{path: "/api/v1/me/messages", client: e.bogdan}); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "card") {
 		t.Errorf("another client's messages = %d %s", w.Code, w.Body)
 	}
-	w = e.do(t, portalRequest{path: "/portal/messages", client: e.clientID, lang: "ro"})
+	w = e.do(t, portalRequest{path: "/portal/offers/questions", client: e.clientID, lang: "ro"})
 	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, "It costs less than a card.") || !strings.Contains(body, ">Nou<") {
 		t.Errorf("messages page = %d without the new answer", w.Code)
 	}

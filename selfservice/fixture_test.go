@@ -24,6 +24,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // The fixture: two clients, Ana (1), who holds a bit of everything, and
@@ -191,6 +192,16 @@ INSERT INTO documents (id, client_id, kind, language, template_version, sha256, 
 OVERRIDING SYSTEM VALUE VALUES
   (9001, 1, 'offer_letter', 'en', 1, repeat('a', 64), '%PDF-1.4 sent', 501, '2026-11-20 10:00Z', '2026-11-20 11:00Z', 501),
   (9002, 1, 'meeting_summary', 'en', 1, repeat('b', 64), '%PDF-1.4 draft', 501, '2026-11-21 10:00Z', NULL, NULL);
+
+-- Ana's question about her card (9101) with a scan (9301), answered by
+-- her advisor.
+INSERT INTO service_requests (id, client_id, kind, subject, status, assignee_staff_id, due_at, created_at, updated_at, first_answer_at)
+OVERRIDING SYSTEM VALUE VALUES (9101, 1, 'question', 'HOME-0031 card limit', 'answered', 501, '2026-11-24 17:00Z', '2026-11-23 10:00Z', '2026-11-23 12:00Z', '2026-11-23 12:00Z');
+INSERT INTO service_messages (id, request_id, author, staff_id, body, created_at) OVERRIDING SYSTEM VALUE VALUES
+  (9201, 9101, 'client', NULL, 'Can I raise my card limit?', '2026-11-23 10:00Z'),
+  (9202, 9101, 'staff', 501, 'Yes, to 5,000 RON.', '2026-11-23 12:00Z');
+INSERT INTO service_attachments (id, message_id, file_name, content_type, size, sha256, content) OVERRIDING SYSTEM VALUE VALUES
+  (9301, 9201, 'scan.txt', 'text/plain', 12, repeat('c', 64), 'HOME-0031 ok');
 `
 
 // newFixture returns a fresh database holding the fixture.
@@ -234,6 +245,9 @@ func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 	}
 	h.SetDocuments(docs, "ecrm Bank")
 	h.SetDealDocuments(pipeline.NewStore(pool, pipeline.DefaultBusinessHours(time.UTC)))
+	desk := servicedesk.New(pool, mail, pipeline.DefaultBusinessHours(time.UTC), servicedesk.Config{BaseURL: "https://portal.test"})
+	desk.SetClock(func() time.Time { return testNow })
+	h.SetServiceDesk(desk)
 	return h
 }
 

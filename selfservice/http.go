@@ -18,6 +18,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // Handler serves the portal's pages and its JSON API.
@@ -31,6 +32,8 @@ type Handler struct {
 	firm      string
 	// deals hold the documents staff sent the client.
 	deals *pipeline.Store
+	// desk is the service centre: the client's secure messages.
+	desk *servicedesk.Desk
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
@@ -69,6 +72,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/api/v1/me/consents", h.api(h.listConsents))
 	r.Put("/api/v1/me/consents/{purpose}/{channel}", h.api(h.putConsent))
 	r.Get("/api/v1/me/export", h.api(h.exportMyData))
+	h.messageRoutes(r)
 }
 
 // clientHandler is a portal handler for an authenticated client; an error
@@ -148,8 +152,11 @@ type overviewPage struct {
 	Overview *Overview
 	Zone     *time.Location
 	// UnreadAnswers counts the advisor's answers the client has not
-	// read (a notice leads to Messages).
+	// read (a notice leads to the questions about offers).
 	UnreadAnswers int
+	// UnreadReplies counts the firm's messages in her requests she has
+	// not read (a notice leads to Messages).
+	UnreadReplies int
 }
 
 func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -161,8 +168,14 @@ func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
+	var replies int
+	if h.desk != nil {
+		if replies, err = h.desk.UnreadForClient(r.Context(), clientID); err != nil {
+			return err
+		}
+	}
 	h.pages.Render(w, r, http.StatusOK, "portal_overview", overviewPage{
-		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone, UnreadAnswers: unread,
+		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone, UnreadAnswers: unread, UnreadReplies: replies,
 	})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // routeCase is one request to every route the portal registers.
@@ -47,6 +48,19 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/api/v1/me/consents", path: "/api/v1/me/consents"},
 	{method: "PUT", pattern: "/api/v1/me/consents/{purpose}/{channel}", path: "/api/v1/me/consents/marketing/sms", body: `{"granted":true}`, contentType: "application/json"},
 	{method: "GET", pattern: "/api/v1/me/export", path: "/api/v1/me/export"},
+	{method: "GET", pattern: "/portal/messages", path: "/portal/messages"},
+	{method: "GET", pattern: "/portal/messages/new", path: "/portal/messages/new"},
+	{method: "POST", pattern: "/portal/messages", path: "/portal/messages", body: "kind=question&subject=Hello&body=A+question", contentType: formType},
+	{method: "GET", pattern: "/portal/messages/{id}", path: "/portal/messages/9101"},
+	{method: "POST", pattern: "/portal/messages/{id}/replies", path: "/portal/messages/9101/replies", body: "body=Mine+now", contentType: formType},
+	{method: "POST", pattern: "/portal/messages/{id}/close", path: "/portal/messages/9101/close", contentType: formType},
+	{method: "GET", pattern: "/portal/messages/{id}/attachments/{file}", path: "/portal/messages/9101/attachments/9301"},
+	{method: "GET", pattern: "/api/v1/me/service-requests", path: "/api/v1/me/service-requests"},
+	{method: "POST", pattern: "/api/v1/me/service-requests", path: "/api/v1/me/service-requests", body: `{"kind":"question","subject":"Hello","body":"A question"}`, contentType: "application/json"},
+	{method: "GET", pattern: "/api/v1/me/service-requests/{id}", path: "/api/v1/me/service-requests/9101"},
+	{method: "POST", pattern: "/api/v1/me/service-requests/{id}/messages", path: "/api/v1/me/service-requests/9101/messages", body: `{"body":"Mine now"}`, contentType: "application/json"},
+	{method: "POST", pattern: "/api/v1/me/service-requests/{id}/close", path: "/api/v1/me/service-requests/9101/close", contentType: "application/json"},
+	{method: "GET", pattern: "/api/v1/me/service-requests/{id}/attachments/{file}", path: "/api/v1/me/service-requests/9101/attachments/9301"},
 }
 
 // registeredRoutes lists "METHOD pattern" of everything Routes registers.
@@ -88,7 +102,7 @@ func TestEveryRouteIsCovered(t *testing.T) {
 func counts(t *testing.T, pool *pgxpool.Pool) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"profile_changes", "consents", "portal_actions"} {
+	for _, table := range []string{"profile_changes", "consents", "portal_actions", "service_requests", "service_messages"} {
 		var n int
 		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -191,6 +205,11 @@ func TestAnotherClientSeesOnlyTheirOwnData(t *testing.T) {
 	if anaRows != 0 {
 		t.Errorf("Bogdan's requests wrote %d profile or consent rows for Ana", anaRows)
 	}
+	var anaMessages int
+	var anaStatus string
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM service_messages WHERE request_id = 9101), status FROM service_requests WHERE id = 9101`).Scan(&anaMessages, &anaStatus); err != nil || anaMessages != 2 || anaStatus != "answered" {
+		t.Errorf("Ana's request after Bogdan's replies and closing: %d messages, %s, %v", anaMessages, anaStatus, err)
+	}
 	if anaActionsOnAccount != 0 {
 		t.Errorf("Bogdan's look at Ana's account was recorded %d times", anaActionsOnAccount)
 	}
@@ -220,7 +239,7 @@ func TestAccountIDsThatAreNotNumbersAreNotFound(t *testing.T) {
 // package alone, and checks that the fragment merges into the base
 // document.
 func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
-	doc, err := web.NewOpenAPI(OpenAPI)
+	doc, err := web.NewOpenAPI(OpenAPI, servicedesk.OpenAPI)
 	if err != nil {
 		t.Fatalf("merge the fragment: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // config is everything ecrm reads from the environment. Each field names its
@@ -74,6 +75,11 @@ type config struct {
 	// BusinessHours count task deadlines (ECRM_BUSINESS_HOURS, default
 	// "Mon-Fri 09:00-18:00" in ECRM_TIME_ZONE, Romanian public holidays).
 	BusinessHours pipeline.BusinessHours
+
+	// ServiceDesk sets the deadline of complaints (ECRM_COMPLAINT_DAYS
+	// business days, default 15) and the largest attachment
+	// (ECRM_ATTACHMENT_MAX_BYTES, default 5 MiB).
+	ServiceDesk servicedesk.Config
 
 	// SMTP is where the outbox sends e-mail; nil (ECRM_SMTP_URL unset)
 	// holds messages on the admin's outbox page instead.
@@ -195,6 +201,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Sprintf("ECRM_TIME_ZONE=%q is not an IANA time zone such as Europe/Bucharest", zone))
 	}
 	if cfg.BusinessHours, err = pipeline.ParseBusinessHours(envOr(getenv, "ECRM_BUSINESS_HOURS", "Mon-Fri 09:00-18:00"), cfg.TimeZone); err != nil {
+		errs = append(errs, err.Error())
+	}
+	cfg.ServiceDesk = servicedesk.DefaultConfig()
+	cfg.ServiceDesk.BaseURL = cfg.BaseURL
+	if days, err := envInt(getenv, "ECRM_COMPLAINT_DAYS", int64(cfg.ServiceDesk.ComplaintDays), 1, 90); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		cfg.ServiceDesk.ComplaintDays = int(days)
+	}
+	if cfg.ServiceDesk.Attachments.MaxBytes, err = envInt(getenv, "ECRM_ATTACHMENT_MAX_BYTES", cfg.ServiceDesk.Attachments.MaxBytes, 1<<10, 100<<20); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/risk"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // demoClients is the population make run loads into an empty database.
@@ -64,6 +65,9 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if _, err := pipeline.SeedDemo(ctx, pool, cfg.BusinessHours, day, demodata.DemoAdvisorEmail, uint64(*seed)); err != nil {
 		return fmt.Errorf("load demo deals: %w", err)
 	}
+	if err := seedDemoDesk(ctx, pool, day, cfg.BusinessHours); err != nil {
+		return err
+	}
 	printReport(stdout, rep)
 	return nil
 }
@@ -73,8 +77,13 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo product catalogue: %w", err)
 	}
 	empty, err := demodata.IsEmpty(ctx, pool)
-	if err != nil || !empty {
+	if err != nil {
 		return err
+	}
+	if !empty {
+		// A database loaded before the service centre existed gets its
+		// queues and demo conversation too.
+		return seedDemoDesk(ctx, pool, now, hours)
 	}
 	log.Info("database is empty: loading demo data", "clients", demoClients)
 	rep, err := demodata.Seed(ctx, pool, demodata.Options{Clients: demoClients, Seed: 1, AsOf: now, Log: log})
@@ -97,6 +106,16 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo deals: %w", err)
 	}
 	log.Info("demo deals loaded", "deals", deals)
+	return seedDemoDesk(ctx, pool, now, hours)
+}
+
+// seedDemoDesk staffs the service centre's queues and gives the demo
+// client a conversation with her advisor (once).
+func seedDemoDesk(ctx context.Context, pool *pgxpool.Pool, now time.Time, hours pipeline.BusinessHours) error {
+	desk := servicedesk.New(pool, nil, hours, servicedesk.DefaultConfig())
+	if err := servicedesk.SeedDemo(ctx, pool, desk, now, demodata.DemoClientEmail, demodata.DemoAdvisorEmail, demodata.DemoComplianceEmail); err != nil {
+		return fmt.Errorf("load demo service requests: %w", err)
+	}
 	return nil
 }
 

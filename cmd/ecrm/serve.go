@@ -29,6 +29,7 @@ import (
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/selfservice"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // app is everything the HTTP handlers need, built once in serve.
@@ -138,7 +139,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +184,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	a.selfservice.SetDocuments(docs, cfg.Firm)
 	a.selfservice.SetDealDocuments(deals)
+	desk := servicedesk.New(pool, a.outbox, cfg.BusinessHours, cfg.ServiceDesk)
+	a.selfservice.SetServiceDesk(desk)
+	a.advisor.SetServiceDesk(desk)
 	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
 	a.advisor.SetLocation(cfg.TimeZone)

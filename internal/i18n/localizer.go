@@ -270,3 +270,26 @@ func (l *Localizer) digits(d decimal.Decimal, places int32) (negative bool, s st
 	}
 	return negative, b.String()
 }
+
+// FileSize writes a size of bytes as people read file sizes, in units of
+// 1,024: "830 KB" (whole kilobytes, rounded up, at least 1), "2.5 MB" (one
+// decimal place, none when whole: "5 MB").
+func (l *Localizer) FileSize(bytes int64) string {
+	const kb, mb = 1 << 10, 1 << 20
+	if bytes < mb {
+		return l.T("size.kb", l.Decimal(decimal.NewFromInt((bytes+kb-1)/kb).Add(decimal.NewFromInt(boolInt(bytes == 0))), 0))
+	}
+	m := decimal.NewFromInt(bytes).Div(decimal.NewFromInt(mb)).Round(1)
+	places := int32(1)
+	if m.Equal(m.Truncate(0)) {
+		places = 0
+	}
+	return l.T("size.mb", l.Decimal(m, places))
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,6 +1,14 @@
 package page
 
-import "strings"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+)
 
 // FormField is one labelled form control as the "form-field" template in
 // layout.html draws it: the label, an optional hint, the error message at
@@ -46,4 +54,43 @@ func (f FormField) DescribedBy() string {
 		ids = append(ids, f.ID+"-error")
 	}
 	return strings.Join(ids, " ")
+}
+
+// FormErrors are a refused form's messages in the reader's language: in
+// the form's order for the summary at the top, and by field for the
+// message at each field.
+type FormErrors struct {
+	List    []ecrm.FieldError
+	ByField map[string]string
+}
+
+// NewFormErrors reads the field errors of err (none when err is not an
+// application error); messages that are catalogue keys are translated,
+// others are kept as they are.
+func NewFormErrors(l *i18n.Localizer, err error) FormErrors {
+	fe := FormErrors{ByField: map[string]string{}}
+	var appErr *ecrm.Error
+	if !errors.As(err, &appErr) {
+		return fe
+	}
+	for _, f := range appErr.Fields {
+		msg := l.T(f.Message)
+		fe.List = append(fe.List, ecrm.FieldError{Field: f.Field, Message: msg})
+		if _, seen := fe.ByField[f.Field]; !seen {
+			fe.ByField[f.Field] = msg
+		}
+	}
+	return fe
+}
+
+// Any reports whether the form was refused.
+func (f FormErrors) Any() bool { return len(f.List) > 0 }
+
+// NewFormKey is a fresh idempotency key for a form that sends something
+// once (a message): the form carries it in a hidden field, so a double
+// click or a resend after a lost answer does not send it twice.
+func NewFormKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

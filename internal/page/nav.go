@@ -35,12 +35,14 @@ var consoleNav = []NavItem{
 	{Href: consoleHome, LabelKey: "nav.overview"},
 	{Href: "/console/clients", LabelKey: "nav.clients", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/tasks", LabelKey: "nav.tasks", Roles: []string{"advisor"}},
+	{Href: "/console/requests", LabelKey: "nav.requests", Roles: []string{"advisor", "compliance"}},
 	{Href: "/console/pipelines/sales", LabelKey: "nav.pipelines", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/reports", LabelKey: "nav.reports", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
 	{Href: "/console/outbox", LabelKey: "outbox.title", Roles: []string{"admin"}},
 	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
 	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
+	{Href: "/console/complaints", LabelKey: "nav.complaints", Roles: []string{"compliance"}},
 }
 
 // navigationFor returns a fresh copy of the area's navigation with the

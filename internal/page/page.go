@@ -266,6 +266,7 @@ func (r *Renderer) funcs(l *i18n.Localizer) template.FuncMap {
 		// statements and cards, so it can be read out and checked.
 		"ibanGroups": ecrm.GroupIBAN,
 		"datetime":   l.DateTime,
+		"filesize":   l.FileSize,
 		"asset":      r.assets.url,
 	}
 }
