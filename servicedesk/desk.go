@@ -370,8 +370,12 @@ func (d *Desk) ClientReply(ctx context.Context, clientID, id int64, body string,
 	}
 	now := d.now()
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE service_requests SET status = 'open', closed_at = NULL, updated_at = $3
-			WHERE id = $1 AND client_id = $2`, id, clientID, now)
+		// Writing again after an answer opens the request with a new
+		// deadline; an unanswered complaint keeps its regulatory one.
+		tag, err := tx.Exec(ctx, `UPDATE service_requests SET status = 'open', closed_at = NULL, updated_at = $3,
+				due_at = CASE WHEN status <> 'open' AND NOT (kind = 'complaint' AND first_answer_at IS NULL) THEN $4 ELSE due_at END,
+				overdue_told_at = CASE WHEN status <> 'open' THEN NULL ELSE overdue_told_at END
+			WHERE id = $1 AND client_id = $2`, id, clientID, now, d.hours.Add(now, d.cfg.AnswerHours*60))
 		if err != nil {
 			return err
 		}

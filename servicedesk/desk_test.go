@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -313,5 +314,64 @@ func TestBadInputNamesEveryField(t *testing.T) {
 	var n int
 	if err := f.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM service_requests) + (SELECT count(*) FROM service_messages) + (SELECT count(*) FROM outbox_messages)`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows written for refused input: %d, %v", n, err)
+	}
+}
+
+// TestSweepTellsOfLateRequestsOnce: past its deadline, an unanswered
+// request is told to its assignee or its queue's members, one e-mail per
+// person in her language, once; answered requests are not; the client
+// writing again after an answer starts a new deadline.
+func TestSweepTellsOfLateRequestsOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	question, err := f.desk.Open(ctx, 10, NewRequest{Kind: "question", Subject: "Card", Body: "Card?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carla, err := f.desk.Open(ctx, 12, NewRequest{Kind: "change_request", Subject: "Address", Body: "New address."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered, err := f.desk.Open(ctx, 11, NewRequest{Kind: "question", Subject: "Fees", Body: "Fees?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.Open(ctx, 11, NewRequest{Kind: "complaint", Subject: "Queue", Body: "Long queue."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.StaffReply(ctx, ion, answered, Reply{Body: "None."}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.mails(t))
+	// Friday 27 November, 09:00: the questions were due Thursday 17:00;
+	// the complaint has until December.
+	f.now = time.Date(2026, 11, 27, 9, 0, 0, 0, f.now.Location())
+	told, err := f.desk.Sweep(ctx)
+	if err != nil || told != 2 {
+		t.Fatalf("sweep told %d, %v; want 2", told, err)
+	}
+	mails := f.mails(t)[before:]
+	if len(mails) != 2 {
+		t.Fatalf("mails = %+v", mails)
+	}
+	if m := mails[0]; m.to != "maria@bank.test" || m.subject != "1 request past its deadline" ||
+		!strings.Contains(m.body, "- "+Number(question)+" (Question), due 26 Nov 2026, 17:00: https://bank.test/console/requests/"+strconv.FormatInt(question, 10)) {
+		t.Errorf("to Maria: %+v", m)
+	}
+	if m := mails[1]; m.to != "ion@bank.test" || m.lang != "ro" || m.subject != "1 solicitare cu termenul depășit" || !strings.Contains(m.body, Number(carla)+" (Cerere de modificare)") {
+		t.Errorf("to Ion (the service centre's queue): %+v", m)
+	}
+	if told, err := f.desk.Sweep(ctx); err != nil || told != 0 {
+		t.Errorf("a second sweep told %d, %v", told, err)
+	}
+	// Bogdan writes again after Ion's answer: a new deadline of 16
+	// business hours, 9 on Friday and 7 on Wednesday (30 November and 1
+	// December are holidays).
+	if err := f.desk.ClientReply(ctx, 11, answered, "And for cards?", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	th, _ := f.desk.StaffThread(ctx, ion, answered)
+	if want := time.Date(2026, 12, 2, 16, 0, 0, 0, f.now.Location()); th.Status != StatusOpen || !th.DueAt.Equal(want) {
+		t.Errorf("reopened: %s due %s, want open due %s", th.Status, th.DueAt, want)
 	}
 }

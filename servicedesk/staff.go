@@ -173,7 +173,8 @@ func (d *Desk) Close(ctx context.Context, v Viewer, id int64) error {
 
 // Reopen puts a closed request back in the work.
 func (d *Desk) Reopen(ctx context.Context, v Viewer, id int64) error {
-	return d.update(ctx, v, id, `status = 'open', closed_at = NULL`)
+	return d.update(ctx, v, id, `status = 'open', closed_at = NULL, due_at = greatest(r.due_at, $4), overdue_told_at = NULL`,
+		d.hours.Add(d.now(), d.cfg.AnswerHours*60))
 }
 
 func (d *Desk) update(ctx context.Context, v Viewer, id int64, set string, args ...any) error {

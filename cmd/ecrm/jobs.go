@@ -14,6 +14,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // deleteExpiredSessionsArgs is the job removing expired sessions.
@@ -23,13 +24,14 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 
 // newQueue registers every domain's jobs and returns the job queue serve
 // starts: e-mail is sent from the outbox, overdue tasks are swept every
-// minute, sessions are cleaned every five
+// minute, service requests past their deadline every five, sessions are cleaned every five
 // minutes, offers expire every hour, and the offer log is checkpointed
 // every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
-func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store) (*jobs.Queue, error) {
+func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
 	deals.RegisterJobs(reg, mail, cfg.BaseURL)
+	desk.RegisterJobs(reg)
 	jobs.Handle(reg, func(ctx context.Context, _ *jobs.Job[deleteExpiredSessionsArgs]) error {
 		n, err := sessions.DeleteExpired(ctx)
 		if err != nil {

@@ -173,7 +173,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.outbox = outbox.New(pool, cfg.SMTP)
 	deals := pipeline.NewStore(pool, cfg.BusinessHours)
 	a.advisor.SetPipeline(deals)
-	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals); err != nil {
+	desk := servicedesk.New(pool, a.outbox, cfg.BusinessHours, cfg.ServiceDesk)
+	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk); err != nil {
 		return nil, err
 	}
 	a.outbox.SetQueue(a.queue)
@@ -184,7 +185,6 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	a.selfservice.SetDocuments(docs, cfg.Firm)
 	a.selfservice.SetDealDocuments(deals)
-	desk := servicedesk.New(pool, a.outbox, cfg.BusinessHours, cfg.ServiceDesk)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
 	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
