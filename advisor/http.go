@@ -282,7 +282,7 @@ type clientPage struct {
 	Work *pipeline.ClientWork
 	// Requests are the client's service requests the viewer may read.
 	Requests []servicedesk.Request
-	Now  time.Time
+	Now      time.Time
 	// Logged is true right after a contact was logged (?logged=1): the
 	// page confirms it.
 	Logged bool
@@ -572,30 +572,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
 }
 
-// formErrors are a refused form's messages, translated: one per field, in
-// the form's order, for the error summary and for each field.
-type formErrors struct {
-	List    []ecrm.FieldError
-	ByField map[string]string
-}
+// formErrors are a refused form's messages in the reader's language, for
+// the error summary and each field (the one kind every form uses).
+type formErrors = page.FormErrors
 
 func newFormErrors(r *http.Request, err error) formErrors {
-	l := i18n.FromContext(r.Context())
-	fe := formErrors{ByField: map[string]string{}}
-	var appErr *ecrm.Error
-	if !errors.As(err, &appErr) {
-		return fe
-	}
-	for _, f := range appErr.Fields {
-		msg := l.T(f.Message)
-		fe.List = append(fe.List, ecrm.FieldError{Field: f.Field, Message: msg})
-		fe.ByField[f.Field] = msg
-	}
-	return fe
+	return page.NewFormErrors(i18n.FromContext(r.Context()), err)
 }
-
-// Any reports whether the form was refused.
-func (f formErrors) Any() bool { return len(f.List) > 0 }
 
 // explain puts a delinquency summary in a sentence.
 func explain(l *i18n.Localizer, d DelinquencySummary) string {

@@ -751,30 +751,13 @@ func (h *ConsoleHandler) fail(w http.ResponseWriter, r *http.Request, err error)
 	h.pages.RenderError(w, r, status, "", detail, web.RequestIDFrom(r.Context()))
 }
 
-// formErrors are a refused form's messages, translated, for the error
-// summary and each field.
-type formErrors struct {
-	List    []ecrm.FieldError
-	ByField map[string]string
-}
+// formErrors are a refused form's messages in the reader's language, for
+// the error summary and each field (the one kind every form uses).
+type formErrors = page.FormErrors
 
 func newFormErrors(r *http.Request, err error) formErrors {
-	fe := formErrors{ByField: map[string]string{}}
-	var appErr *ecrm.Error
-	if !errors.As(err, &appErr) {
-		return fe
-	}
-	l := i18n.FromContext(r.Context())
-	for _, f := range appErr.Fields {
-		msg := l.T(f.Message)
-		fe.List = append(fe.List, ecrm.FieldError{Field: f.Field, Message: msg})
-		fe.ByField[f.Field] = msg
-	}
-	return fe
+	return page.NewFormErrors(i18n.FromContext(r.Context()), err)
 }
-
-// Any reports whether the form was refused.
-func (f formErrors) Any() bool { return len(f.List) > 0 }
 
 // statsCharts draws, per dimension, the shown, blocked, interested and
 // accepted offers of each group, and the offers each check blocked.
