@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -82,6 +83,49 @@ type ImportResult struct {
 	Lines    int          `json:"lines"`    // credit lines created
 	Months   int          `json:"months"`   // monthly records created or changed
 	Rejected []RowProblem `json:"rejected"` // bad rows, by line
+	Clients  int          `json:"clients"`  // clients named by good rows, their credit scores recomputed
+}
+
+// FileProblem is a report that cannot be read at all. Code says which
+// problem, for a page to say it in the reader's language: FileNoHeader,
+// FileMissingColumn (Column names it), FileTooManyRows, FileMalformed
+// (CSV or JSON that does not parse; Line is where, when known).
+type FileProblem struct {
+	Code   string
+	Column string
+	Line   int
+	Err    error
+}
+
+// File problem codes.
+const (
+	FileNoHeader      = "no_header"
+	FileMissingColumn = "missing_column"
+	FileTooManyRows   = "too_many_rows"
+	FileMalformed     = "malformed"
+)
+
+func (p *FileProblem) Error() string {
+	switch p.Code {
+	case FileNoHeader:
+		return fmt.Sprintf("bureau report: no header: %v", p.Err)
+	case FileMissingColumn:
+		return "bureau report: the header lacks the column " + p.Column
+	case FileTooManyRows:
+		return fmt.Sprintf("bureau report: more than %d rows; split the file", maxBureauRows)
+	}
+	return fmt.Sprintf("bureau report: %v", p.Err)
+}
+
+func (p *FileProblem) Unwrap() error { return p.Err }
+
+// ReadBureau reads a report in either layout: JSON when its first
+// character (after white space) is "[", CSV otherwise.
+func ReadBureau(data []byte) ([]BureauRow, error) {
+	if strings.HasPrefix(strings.TrimSpace(string(data)), "[") {
+		return ReadBureauJSON(bytes.NewReader(data))
+	}
+	return ReadBureauCSV(bytes.NewReader(data))
 }
 
 // ReadBureauCSV reads a report in CSV; the header must name the columns.
@@ -90,14 +134,14 @@ func ReadBureauCSV(r io.Reader) ([]BureauRow, error) {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("bureau report: no header: %w", err)
+		return nil, &FileProblem{Code: FileNoHeader, Err: err}
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
 	for _, c := range bureauColumns {
 		if !slices.Contains(header, c) {
-			return nil, fmt.Errorf("bureau report: the header lacks the column %s", c)
+			return nil, &FileProblem{Code: FileMissingColumn, Column: c}
 		}
 	}
 	var rows []BureauRow
@@ -107,10 +151,15 @@ func ReadBureauCSV(r io.Reader) ([]BureauRow, error) {
 			return rows, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bureau report: %w", err)
+			p := &FileProblem{Code: FileMalformed, Err: err}
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				p.Line = pe.Line
+			}
+			return nil, p
 		}
 		if len(rows) >= maxBureauRows {
-			return nil, fmt.Errorf("bureau report: more than %d rows; split the file", maxBureauRows)
+			return nil, &FileProblem{Code: FileTooManyRows}
 		}
 		row := BureauRow{}
 		for i, c := range header {
@@ -128,10 +177,10 @@ func ReadBureauJSON(r io.Reader) ([]BureauRow, error) {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("bureau report: not a JSON array of objects: %w", err)
+		return nil, &FileProblem{Code: FileMalformed, Err: fmt.Errorf("not a JSON array of objects: %w", err)}
 	}
 	if len(raw) > maxBureauRows {
-		return nil, fmt.Errorf("bureau report: more than %d rows; split the file", maxBureauRows)
+		return nil, &FileProblem{Code: FileTooManyRows}
 	}
 	rows := make([]BureauRow, len(raw))
 	for i, obj := range raw {
@@ -302,6 +351,7 @@ func importBureau(ctx context.Context, pool *pgxpool.Pool, rows []BureauRow, asO
 			}
 		}
 		slices.Sort(clients)
+		res.Clients = len(clients)
 		return RefreshScores(ctx, tx, asOf, clients...)
 	})
 	slices.SortFunc(res.Rejected, func(a, b RowProblem) int { return a.Line - b.Line })

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/risk"
 )
 
 // importCommand is `ecrm import bureau FILE`: a credit bureau report, CSV
-// or JSON (by the file's first character), its good rows applied in one
-// transaction, its bad rows named by line. It fails (exit 1) when any row
-// was refused, so a script notices.
+// or JSON (by the file's first character; the layout is risk's
+// bureauColumns), its good rows applied in one transaction with the credit
+// scores of its clients recomputed, its bad rows named by line. It fails
+// (exit 1) when any row was refused, so a script notices.
 func importCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	if len(args) != 2 || args[0] != "bureau" {
 		return fmt.Errorf("import: usage: ecrm import bureau FILE")
@@ -23,12 +23,7 @@ func importCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	var rows []risk.BureauRow
-	if strings.HasPrefix(strings.TrimSpace(string(data)), "[") {
-		rows, err = risk.ReadBureauJSON(strings.NewReader(string(data)))
-	} else {
-		rows, err = risk.ReadBureauCSV(strings.NewReader(string(data)))
-	}
+	rows, err := risk.ReadBureau(data)
 	if err != nil {
 		return fmt.Errorf("import: %s: %w", args[1], err)
 	}
@@ -41,8 +36,8 @@ func importCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	fmt.Fprintf(stdout, "%d rows: %d applied (%d credit lines new, %d months new or changed), %d refused\n",
-		res.Rows, res.Applied, res.Lines, res.Months, len(res.Rejected))
+	fmt.Fprintf(stdout, "%d rows: %d applied (%d credit lines new, %d months new or changed), %d refused; credit scores of %d clients recomputed\n",
+		res.Rows, res.Applied, res.Lines, res.Months, len(res.Rejected), res.Clients)
 	for _, p := range res.Rejected {
 		fmt.Fprintf(stdout, "line %d: %s\n", p.Line, p.Reason)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/selfservice"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
@@ -144,7 +145,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates, compliance.PortalTemplates,
-		outbox.Templates, jobs.Templates)
+		outbox.Templates, jobs.Templates, risk.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +274,7 @@ func (a *app) routes() http.Handler {
 			a.products.AdminRoutes(r)
 			outbox.NewPageHandler(a.outbox, a.pages, a.cfg.TimeZone).Routes(r)
 			jobs.NewPageHandler(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
+			risk.NewBureauPage(a.pool, a.pages).Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleCompliance))

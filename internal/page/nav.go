@@ -41,6 +41,7 @@ var consoleNav = []NavItem{
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
 	{Href: "/console/outbox", LabelKey: "outbox.title", Roles: []string{"admin"}},
 	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
+	{Href: "/console/imports/bureau", LabelKey: "risk.bureau.nav", Roles: []string{"admin"}},
 	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
 	{Href: "/console/complaints", LabelKey: "nav.complaints", Roles: []string{"compliance"}},
 }
