@@ -22,15 +22,16 @@ import (
 func (h *Handler) SetServiceDesk(d *servicedesk.Desk) { h.desk = d }
 
 func (h *Handler) messageRoutes(r chi.Router) {
-	r.Get("/portal/messages", h.page(h.showRequests))
-	r.Get("/portal/messages/new", h.page(h.showNewRequest))
-	r.Post("/portal/messages", h.uploads(h.page(h.createRequestForm)))
-	r.Get("/portal/messages/{id}", h.page(h.showRequest))
-	r.Post("/portal/messages/{id}/replies", h.uploads(h.page(h.replyForm)))
-	r.Post("/portal/messages/{id}/close", h.page(h.closeRequestForm))
-	r.Get("/portal/messages/{id}/attachments/{file}", h.page(h.downloadAttachment))
+	page := func(fn deskHandler) http.HandlerFunc { return h.page(h.onDesk(fn)) }
+	r.Get("/portal/messages", page(h.showRequests))
+	r.Get("/portal/messages/new", page(h.showNewRequest))
+	r.Post("/portal/messages", h.uploads(page(h.createRequestForm)))
+	r.Get("/portal/messages/{id}", page(h.showRequest))
+	r.Post("/portal/messages/{id}/replies", h.uploads(page(h.replyForm)))
+	r.Post("/portal/messages/{id}/close", page(h.closeRequestForm))
+	r.Get("/portal/messages/{id}/attachments/{file}", page(h.downloadAttachment))
 
-	api := func(fn clientHandler) http.HandlerFunc { return h.api(h.translated(fn)) }
+	api := func(fn deskHandler) http.HandlerFunc { return h.api(h.translated(h.onDesk(fn))) }
 	r.Get("/api/v1/me/service-requests", api(h.listRequests))
 	r.Post("/api/v1/me/service-requests", h.uploads(api(h.createRequest)))
 	r.Get("/api/v1/me/service-requests/{id}", api(h.getRequest))
@@ -62,11 +63,34 @@ func (h *Handler) uploads(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (h *Handler) serviceDesk() (*servicedesk.Desk, error) {
-	if h.desk == nil {
-		return nil, notFound()
+// deskCall is a call on the client's messages: the desk, the client and,
+// on a request's routes, the request's id.
+type deskCall struct {
+	desk     *servicedesk.Desk
+	clientID int64
+	id       int64
+}
+
+// deskHandler is a page or API handler of the client's messages.
+type deskHandler func(w http.ResponseWriter, r *http.Request, c deskCall) error
+
+// onDesk adapts a deskHandler: no service desk wired is 404, and a
+// request's id that is not a number is 404.
+func (h *Handler) onDesk(fn deskHandler) clientHandler {
+	return func(w http.ResponseWriter, r *http.Request, clientID int64) error {
+		if h.desk == nil {
+			return notFound()
+		}
+		c := deskCall{desk: h.desk, clientID: clientID}
+		if chi.URLParam(r, "id") != "" {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return err
+			}
+			c.id = id
+		}
+		return fn(w, r, c)
 	}
-	return h.desk, nil
 }
 
 type requestsPage struct {
@@ -79,26 +103,22 @@ type requestsPage struct {
 	Now                time.Time
 }
 
-func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
+func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	list, err := c.desk.ClientRequests(r.Context(), c.clientID)
 	if err != nil {
 		return err
 	}
-	list, err := desk.ClientRequests(r.Context(), clientID)
+	questions, err := h.offers.Messages(r.Context(), c.clientID)
 	if err != nil {
 		return err
 	}
-	questions, err := h.offers.Messages(r.Context(), clientID)
-	if err != nil {
-		return err
-	}
-	unread, err := h.offers.UnreadAnswers(r.Context(), clientID)
+	unread, err := h.offers.UnreadAnswers(r.Context(), c.clientID)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.pages.Render(w, r, http.StatusOK, "portal_requests", requestsPage{Requests: list, OfferQuestions: len(questions),
-		UnreadOfferAnswers: unread, Zone: desk.Zone(), Now: time.Now()})
+		UnreadOfferAnswers: unread, Zone: c.desk.Zone(), Now: time.Now()})
 	return nil
 }
 
@@ -141,25 +161,17 @@ func (h *Handler) requestForm(r *http.Request, desk *servicedesk.Desk, values ur
 	}
 }
 
-func (h *Handler) showNewRequest(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
+func (h *Handler) showNewRequest(w http.ResponseWriter, r *http.Request, c deskCall) error {
 	values := url.Values{"kind": {r.URL.Query().Get("kind")}}
-	h.pages.Render(w, r, http.StatusOK, "portal_request_new", h.requestForm(r, desk, values, nil))
+	h.pages.Render(w, r, http.StatusOK, "portal_request_new", h.requestForm(r, c.desk, values, nil))
 	return nil
 }
 
-func (h *Handler) createRequestForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	s, err := desk.Limits().ReadSubmission(r)
+func (h *Handler) createRequestForm(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	s, err := c.desk.Limits().ReadSubmission(r)
 	if err == nil {
 		var id int64
-		id, err = desk.Open(r.Context(), clientID, servicedesk.NewRequest{Kind: s.Kind, Subject: s.Subject, Body: s.Body, Files: s.Files, IdempotencyKey: s.Key})
+		id, err = c.desk.Open(r.Context(), c.clientID, servicedesk.NewRequest{Kind: s.Kind, Subject: s.Subject, Body: s.Body, Files: s.Files, IdempotencyKey: s.Key})
 		if err == nil {
 			http.Redirect(w, r, fmt.Sprintf("/portal/messages/%d?sent=1", id), http.StatusSeeOther)
 			return nil
@@ -168,9 +180,9 @@ func (h *Handler) createRequestForm(w http.ResponseWriter, r *http.Request, clie
 	if ecrm.ErrorCode(err) != ecrm.EINVALID {
 		return err
 	}
-	err = desk.TranslateError(i18n.FromContext(r.Context()), err)
+	err = c.desk.TranslateError(i18n.FromContext(r.Context()), err)
 	values := url.Values{"kind": {s.Kind}, "subject": {s.Subject}, "body": {s.Body}, "key": {s.Key}}
-	h.pages.Render(w, r, http.StatusUnprocessableEntity, "portal_request_new", h.requestForm(r, desk, values, err))
+	h.pages.Render(w, r, http.StatusUnprocessableEntity, "portal_request_new", h.requestForm(r, c.desk, values, err))
 	return nil
 }
 
@@ -181,20 +193,12 @@ type requestPage struct {
 	Zone   *time.Location
 }
 
-func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	return h.renderRequest(w, r, clientID, http.StatusOK, nil, nil)
+func (h *Handler) showRequest(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	return h.renderRequest(w, r, c, http.StatusOK, nil, nil)
 }
 
-func (h *Handler) renderRequest(w http.ResponseWriter, r *http.Request, clientID int64, status int, values url.Values, formErr error) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	t, err := desk.ClientThread(r.Context(), clientID, id)
+func (h *Handler) renderRequest(w http.ResponseWriter, r *http.Request, c deskCall, status int, values url.Values, formErr error) error {
+	t, err := c.desk.ClientThread(r.Context(), c.clientID, c.id)
 	if err != nil {
 		return err
 	}
@@ -206,63 +210,39 @@ func (h *Handler) renderRequest(w http.ResponseWriter, r *http.Request, clientID
 		notice = "portal.request.closed_notice"
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.pages.Render(w, r, status, "portal_request", requestPage{Thread: t, Reply: h.requestForm(r, desk, values, formErr), Notice: notice, Zone: desk.Zone()})
+	h.pages.Render(w, r, status, "portal_request", requestPage{Thread: t, Reply: h.requestForm(r, c.desk, values, formErr), Notice: notice, Zone: c.desk.Zone()})
 	return nil
 }
 
-func (h *Handler) replyForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	s, err := desk.Limits().ReadSubmission(r)
+func (h *Handler) replyForm(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	s, err := c.desk.Limits().ReadSubmission(r)
 	if err == nil {
-		if err = desk.ClientReply(r.Context(), clientID, id, s.Body, s.Files, s.Key); err == nil {
-			http.Redirect(w, r, fmt.Sprintf("/portal/messages/%d?sent=1", id), http.StatusSeeOther)
+		if err = c.desk.ClientReply(r.Context(), c.clientID, c.id, s.Body, s.Files, s.Key); err == nil {
+			http.Redirect(w, r, fmt.Sprintf("/portal/messages/%d?sent=1", c.id), http.StatusSeeOther)
 			return nil
 		}
 	}
 	if ecrm.ErrorCode(err) != ecrm.EINVALID {
 		return err
 	}
-	err = desk.TranslateError(i18n.FromContext(r.Context()), err)
-	return h.renderRequest(w, r, clientID, http.StatusUnprocessableEntity, url.Values{"body": {s.Body}, "key": {s.Key}}, err)
+	err = c.desk.TranslateError(i18n.FromContext(r.Context()), err)
+	return h.renderRequest(w, r, c, http.StatusUnprocessableEntity, url.Values{"body": {s.Body}, "key": {s.Key}}, err)
 }
 
-func (h *Handler) closeRequestForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
+func (h *Handler) closeRequestForm(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	if err := c.desk.ClientClose(r.Context(), c.clientID, c.id); err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := desk.ClientClose(r.Context(), clientID, id); err != nil {
-		return err
-	}
-	http.Redirect(w, r, fmt.Sprintf("/portal/messages/%d?closed=1", id), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/portal/messages/%d?closed=1", c.id), http.StatusSeeOther)
 	return nil
 }
 
-func (h *Handler) downloadAttachment(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
+func (h *Handler) downloadAttachment(w http.ResponseWriter, r *http.Request, c deskCall) error {
 	fileID, err := pathID(r, "file")
 	if err != nil {
 		return err
 	}
-	f, err := desk.ClientFile(r.Context(), clientID, id, fileID)
+	f, err := c.desk.ClientFile(r.Context(), c.clientID, c.id, fileID)
 	if err != nil {
 		return err
 	}
@@ -272,12 +252,8 @@ func (h *Handler) downloadAttachment(w http.ResponseWriter, r *http.Request, cli
 
 // JSON API ------------------------------------------------------------------
 
-func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	list, err := desk.ClientRequests(r.Context(), clientID)
+func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	list, err := c.desk.ClientRequests(r.Context(), c.clientID)
 	if err != nil {
 		return err
 	}
@@ -288,77 +264,48 @@ func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request, clientID 
 	return nil
 }
 
-func (h *Handler) writeThread(w http.ResponseWriter, r *http.Request, desk *servicedesk.Desk, clientID, id int64, status int) error {
-	t, err := desk.ClientThread(r.Context(), clientID, id)
+func (h *Handler) writeThread(w http.ResponseWriter, r *http.Request, c deskCall, status int) error {
+	t, err := c.desk.ClientThread(r.Context(), c.clientID, c.id)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if status == http.StatusCreated {
-		w.Header().Set("Location", fmt.Sprintf("/api/v1/me/service-requests/%d", id))
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/me/service-requests/%d", c.id))
 	}
 	web.WriteJSON(w, status, t.JSON(false))
 	return nil
 }
 
-func (h *Handler) getRequest(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return h.writeThread(w, r, desk, clientID, id, http.StatusOK)
+func (h *Handler) getRequest(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	return h.writeThread(w, r, c, http.StatusOK)
 }
 
-func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
+func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	s, err := c.desk.Limits().ReadSubmission(r)
 	if err != nil {
 		return err
 	}
-	s, err := desk.Limits().ReadSubmission(r)
-	if err != nil {
+	if c.id, err = c.desk.Open(r.Context(), c.clientID, servicedesk.NewRequest{Kind: s.Kind, Subject: s.Subject, Body: s.Body, Files: s.Files, IdempotencyKey: s.Key}); err != nil {
 		return err
 	}
-	id, err := desk.Open(r.Context(), clientID, servicedesk.NewRequest{Kind: s.Kind, Subject: s.Subject, Body: s.Body, Files: s.Files, IdempotencyKey: s.Key})
-	if err != nil {
-		return err
-	}
-	return h.writeThread(w, r, desk, clientID, id, http.StatusCreated)
+	return h.writeThread(w, r, c, http.StatusCreated)
 }
 
-func (h *Handler) createReply(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	s, err := desk.Limits().ReadSubmission(r)
+func (h *Handler) createReply(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	s, err := c.desk.Limits().ReadSubmission(r)
 	if err == nil {
-		err = desk.ClientReply(r.Context(), clientID, id, s.Body, s.Files, s.Key)
+		err = c.desk.ClientReply(r.Context(), c.clientID, c.id, s.Body, s.Files, s.Key)
 	}
 	if err != nil {
 		return err
 	}
-	return h.writeThread(w, r, desk, clientID, id, http.StatusOK)
+	return h.writeThread(w, r, c, http.StatusOK)
 }
 
-func (h *Handler) closeRequest(w http.ResponseWriter, r *http.Request, clientID int64) error {
-	desk, err := h.serviceDesk()
-	if err != nil {
+func (h *Handler) closeRequest(w http.ResponseWriter, r *http.Request, c deskCall) error {
+	if err := c.desk.ClientClose(r.Context(), c.clientID, c.id); err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := desk.ClientClose(r.Context(), clientID, id); err != nil {
-		return err
-	}
-	return h.writeThread(w, r, desk, clientID, id, http.StatusOK)
+	return h.writeThread(w, r, c, http.StatusOK)
 }
