@@ -25,23 +25,62 @@ import (
 func (h *Handler) SetPipeline(p *pipeline.Store) { h.deals = p }
 
 func (h *Handler) dealRoutes(r chi.Router) {
-	r.Get("/console/tasks", h.showTasks)
+	read := func(fn dealHandler) http.HandlerFunc { return h.onDeals(false, fn) }
+	work := func(fn dealHandler) http.HandlerFunc { return h.onDeals(true, fn) }
+	r.Get("/console/tasks", read(h.showTasks))
 	r.Get("/console/reports", h.showReports)
-	r.Post("/console/tasks/{id}/done", h.completeTaskForm)
-	r.Get("/console/pipelines/{code}", h.showBoard)
-	r.Get("/console/deals/new", h.showNewDeal)
-	r.Post("/console/deals", h.createDealForm)
-	r.Get("/console/deals/{id}", h.showDeal)
-	r.Post("/console/deals/{id}/stage", h.moveDealForm)
-	r.Post("/console/notifications/read", h.readNotifications)
+	r.Post("/console/tasks/{id}/done", work(h.completeTaskForm))
+	r.Get("/console/pipelines/{code}", read(h.showBoard))
+	r.Get("/console/deals/new", work(h.showNewDeal))
+	r.Post("/console/deals", work(h.createDealForm))
+	r.Get("/console/deals/{id}", read(h.showDeal))
+	r.Post("/console/deals/{id}/stage", work(h.moveDealForm))
+	r.Post("/console/notifications/read", read(h.readNotifications))
 
-	r.Get("/api/v1/tasks", h.apiTasks)
-	r.Post("/api/v1/tasks/{id}/done", h.apiCompleteTask)
-	r.Get("/api/v1/pipelines", h.apiPipelines)
-	r.Get("/api/v1/pipelines/{code}/board", h.apiBoard)
-	r.Post("/api/v1/deals", h.apiCreateDeal)
-	r.Get("/api/v1/deals/{id}", h.apiDeal)
-	r.Post("/api/v1/deals/{id}/stage", h.apiMoveDeal)
+	r.Get("/api/v1/tasks", read(h.apiTasks))
+	r.Post("/api/v1/tasks/{id}/done", work(h.apiCompleteTask))
+	r.Get("/api/v1/pipelines", read(h.apiPipelines))
+	r.Get("/api/v1/pipelines/{code}/board", read(h.apiBoard))
+	r.Post("/api/v1/deals", work(h.apiCreateDeal))
+	r.Get("/api/v1/deals/{id}", read(h.apiDeal))
+	r.Post("/api/v1/deals/{id}/stage", work(h.apiMoveDeal))
+}
+
+// dealHandler is a handler of the deal and task routes: it gets the
+// caller as a viewer and the path's {id} (0 on routes without one).
+type dealHandler func(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error
+
+// onDeals adapts a dealHandler: 404 without pipelines; the caller as a
+// reader (advisors their book, compliance and admin everything) or, for
+// work, as an advisor; a path id that is not a number is 404; errors
+// become the error page or a problem document.
+func (h *Handler) onDeals(work bool, fn dealHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h.callDeals(w, r, work, fn); err != nil {
+			h.fail(w, r, err)
+		}
+	}
+}
+
+func (h *Handler) callDeals(w http.ResponseWriter, r *http.Request, work bool, fn dealHandler) error {
+	if h.deals == nil {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found")
+	}
+	viewer := readViewer
+	if work {
+		viewer = writeViewer
+	}
+	v, err := viewer(r)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if chi.URLParam(r, "id") != "" {
+		if id, err = pathID(r); err != nil {
+			return err
+		}
+	}
+	return fn(w, r, v, id)
 }
 
 // readViewer is who reads deals: advisors their book, the others all.
@@ -60,14 +99,6 @@ func writeViewer(r *http.Request) (pipeline.Viewer, error) {
 		return pipeline.Viewer{}, err
 	}
 	return pipeline.Viewer{StaffID: sc.StaffID}, nil
-}
-
-func (h *Handler) noDeals(w http.ResponseWriter, r *http.Request) bool {
-	if h.deals == nil {
-		h.fail(w, r, ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found"))
-		return true
-	}
-	return false
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -100,19 +131,10 @@ func newTaskSection(id string) taskSection {
 	return taskSection{ID: id, HeadingKey: "console.tasks." + id, CaptionKey: "console.tasks." + id + "_caption", EmptyKey: "console.tasks." + id + "_none"}
 }
 
-func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	list, total, err := h.deals.MyTasks(r.Context(), v.StaffID)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	now := h.store.now()
 	y, m, d := now.In(h.store.loc).Date()
@@ -130,22 +152,12 @@ func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request) {
 		data.Sections[i].Tasks = append(data.Sections[i].Tasks, t)
 	}
 	h.render(w, r, http.StatusOK, "console_tasks", data)
+	return nil
 }
 
-func (h *Handler) completeTaskForm(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err == nil {
-		var id int64
-		if id, err = pathID(r); err == nil {
-			err = h.deals.CompleteTask(r.Context(), id, v)
-		}
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
+func (h *Handler) completeTaskForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if err := h.deals.CompleteTask(r.Context(), id, v); err != nil {
+		return err
 	}
 	// Back where the button was: the deal's page or my tasks.
 	back := "/console/tasks?done=1"
@@ -155,6 +167,7 @@ func (h *Handler) completeTaskForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
 }
 
 // boardPage is console_board.html.
@@ -165,27 +178,18 @@ type boardPage struct {
 	CanCreate bool
 }
 
-func (h *Handler) showBoard(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) showBoard(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	p, columns, err := h.deals.Board(r.Context(), chi.URLParam(r, "code"), v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	all, err := h.deals.Pipelines(r.Context())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	_, writeErr := writeViewer(r)
 	h.render(w, r, http.StatusOK, "console_board", boardPage{Pipeline: p, Pipelines: all, Columns: columns, CanCreate: writeErr == nil})
+	return nil
 }
 
 // dealPage is console_deal.html.
@@ -205,66 +209,38 @@ type dealPage struct {
 	Now          time.Time
 }
 
-func (h *Handler) showDeal(w http.ResponseWriter, r *http.Request) {
-	h.renderDeal(w, r, http.StatusOK, formErrors{ByField: map[string]string{}}, "")
+func (h *Handler) showDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	return h.renderDeal(w, r, v, id, http.StatusOK, formErrors{ByField: map[string]string{}}, "")
 }
 
-func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, status int, form formErrors, reason string) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64, status int, form formErrors, reason string) error {
 	d, err := h.deals.Deal(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	_, writeErr := writeViewer(r)
 	q := r.URL.Query()
 	docs, err := h.deals.DealDocuments(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	h.render(w, r, status, "console_deal", dealPage{DealView: d, Documents: docs, Kinds: pipeline.DealDocumentKinds,
 		DocumentMade: q.Get("document") == "1", Sent: q.Get("sent") == "1", Zone: h.store.loc, CanWork: writeErr == nil,
 		Moved: q.Get("moved") == "1", Done: q.Get("done") == "1", Form: form, Reason: reason, Now: h.store.now()})
+	return nil
 }
 
-func (h *Handler) moveDealForm(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) moveDealForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	reason := r.PostFormValue("reason")
-	err = h.deals.MoveDeal(r.Context(), id, r.PostFormValue("stage"), reason, v)
+	err := h.deals.MoveDeal(r.Context(), id, r.PostFormValue("stage"), reason, v)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		h.renderDeal(w, r, http.StatusUnprocessableEntity, newFormErrors(r, err), reason)
-		return
+		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), reason)
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10)+"?moved=1", http.StatusSeeOther)
+	return nil
 }
 
 // newDealPage is console_deal_new.html: the form, as typed when refused.
@@ -282,23 +258,14 @@ type newDealPage struct {
 
 var dealCurrencies = []string{"RON", "EUR", "USD", "GBP", "CHF"}
 
-func (h *Handler) showNewDeal(w http.ResponseWriter, r *http.Request) {
-	h.renderNewDeal(w, r, http.StatusOK, r.URL.Query(), formErrors{ByField: map[string]string{}})
+func (h *Handler) showNewDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, _ int64) error {
+	return h.renderNewDeal(w, r, v, http.StatusOK, r.URL.Query(), formErrors{ByField: map[string]string{}})
 }
 
-func (h *Handler) renderNewDeal(w http.ResponseWriter, r *http.Request, status int, values url.Values, form formErrors) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) renderNewDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, status int, values url.Values, form formErrors) error {
 	all, err := h.deals.Pipelines(r.Context())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	data := newDealPage{Pipelines: all, Sources: pipeline.Sources, Currencies: dealCurrencies, Values: values, Form: form}
 	if id, err := strconv.ParseInt(values.Get("client"), 10, 64); err == nil && id > 0 {
@@ -309,6 +276,7 @@ func (h *Handler) renderNewDeal(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	h.render(w, r, status, "console_deal_new", data)
+	return nil
 }
 
 // dealInput reads a deal from a form or JSON values; the amount is read
@@ -325,29 +293,20 @@ func dealInput(l *i18n.Localizer, get func(string) string) pipeline.DealInput {
 		Currency: strings.TrimSpace(get("currency")), Source: get("source"), ExpectedCloseOn: strings.TrimSpace(get("expected_close_on"))}
 }
 
-func (h *Handler) createDealForm(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) createDealForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	in := dealInput(i18n.FromContext(r.Context()), r.PostFormValue)
 	if in.Amount == "" {
 		in.Currency = ""
 	}
 	id, err := h.createDeal(r, in, v)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		h.renderNewDeal(w, r, http.StatusUnprocessableEntity, r.PostForm, newFormErrors(r, err))
-		return
+		return h.renderNewDeal(w, r, v, http.StatusUnprocessableEntity, r.PostForm, newFormErrors(r, err))
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
 }
 
 // createDeal opens a deal for a client of the advisor's book only.
@@ -363,19 +322,12 @@ func (h *Handler) createDeal(r *http.Request, in pipeline.DealInput, v pipeline.
 	return h.deals.CreateDeal(r.Context(), in, v.StaffID)
 }
 
-func (h *Handler) readNotifications(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err == nil {
-		err = h.deals.MarkNotificationsRead(r.Context(), v.StaffID)
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
+func (h *Handler) readNotifications(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if err := h.deals.MarkNotificationsRead(r.Context(), v.StaffID); err != nil {
+		return err
 	}
 	http.Redirect(w, r, "/console", http.StatusSeeOther)
+	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -403,19 +355,10 @@ func toTaskJSON(l *i18n.Localizer, t pipeline.Task, now time.Time) taskJSON {
 	return j
 }
 
-func (h *Handler) apiTasks(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiTasks(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	list, total, err := h.deals.MyTasks(r.Context(), v.StaffID)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	l, now := i18n.FromContext(r.Context()), h.store.now()
 	out := struct {
@@ -426,24 +369,15 @@ func (h *Handler) apiTasks(w http.ResponseWriter, r *http.Request) {
 		out.Tasks = append(out.Tasks, toTaskJSON(l, t, now))
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (h *Handler) apiCompleteTask(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err == nil {
-		var id int64
-		if id, err = pathID(r); err == nil {
-			err = h.deals.CompleteTask(r.Context(), id, v)
-		}
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
+func (h *Handler) apiCompleteTask(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if err := h.deals.CompleteTask(r.Context(), id, v); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 type stageJSON struct {
@@ -458,18 +392,10 @@ type pipelineJSON struct {
 	Stages []stageJSON `json:"stages"`
 }
 
-func (h *Handler) apiPipelines(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	if _, err := readViewer(r); err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiPipelines(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	all, err := h.deals.Pipelines(r.Context())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	l := i18n.FromContext(r.Context())
 	out := struct {
@@ -483,6 +409,7 @@ func (h *Handler) apiPipelines(w http.ResponseWriter, r *http.Request) {
 		out.Pipelines = append(out.Pipelines, j)
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
 type dealJSON struct {
@@ -517,19 +444,10 @@ func toDealJSON(d pipeline.Deal) dealJSON {
 	return j
 }
 
-func (h *Handler) apiBoard(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiBoard(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	_, columns, err := h.deals.Board(r.Context(), chi.URLParam(r, "code"), v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	type columnJSON struct {
 		Stage string     `json:"stage"`
@@ -546,26 +464,13 @@ func (h *Handler) apiBoard(w http.ResponseWriter, r *http.Request) {
 		out.Columns = append(out.Columns, col)
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (h *Handler) apiDeal(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	d, err := h.deals.Deal(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	l, now := i18n.FromContext(r.Context()), h.store.now()
 	type eventJSON struct {
@@ -590,17 +495,10 @@ func (h *Handler) apiDeal(w http.ResponseWriter, r *http.Request) {
 			Staff: e.StaffName, Note: e.Note, At: e.At})
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (h *Handler) apiCreateDeal(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiCreateDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	var in struct {
 		Pipeline string `json:"pipeline"`
 		ClientID int64  `json:"client_id"`
@@ -613,8 +511,7 @@ func (h *Handler) apiCreateDeal(w http.ResponseWriter, r *http.Request) {
 		ExpectedCloseOn string `json:"expected_close_on"`
 	}
 	if err := web.DecodeJSON(r, &in); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	d := pipeline.DealInput{Pipeline: in.Pipeline, ClientID: in.ClientID, Title: in.Title, Source: in.Source, ExpectedCloseOn: in.ExpectedCloseOn}
 	if in.Amount != nil {
@@ -622,50 +519,34 @@ func (h *Handler) apiCreateDeal(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := h.createDeal(r, d, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	created, err := h.deals.Deal(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/deals/"+strconv.FormatInt(id, 10))
 	web.WriteJSON(w, http.StatusCreated, toDealJSON(created.Deal))
+	return nil
 }
 
-func (h *Handler) apiMoveDeal(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) apiMoveDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	var in struct {
 		Stage  string `json:"stage"`
 		Reason string `json:"reason"`
 	}
 	if err := web.DecodeJSON(r, &in); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	if err := h.deals.MoveDeal(r.Context(), id, in.Stage, in.Reason, v); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	d, err := h.deals.Deal(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	web.WriteJSON(w, http.StatusOK, toDealJSON(d.Deal))
+	return nil
 }
 
 // SetDocuments gives the console the PDF documents, the firm's name and
@@ -675,57 +556,33 @@ func (h *Handler) SetDocuments(d *document.Renderer, firm, iban string) {
 }
 
 func (h *Handler) documentRoutes(r chi.Router) {
-	r.Post("/console/deals/{id}/documents", h.makeDocumentForm)
-	r.Get("/console/documents/{id}", h.downloadDocument)
-	r.Post("/console/documents/{id}/send", h.sendDocumentForm)
+	r.Post("/console/deals/{id}/documents", h.onDeals(true, h.makeDocumentForm))
+	r.Get("/console/documents/{id}", h.onDeals(false, h.downloadDocument))
+	r.Post("/console/documents/{id}/send", h.onDeals(true, h.sendDocumentForm))
 }
 
-func (h *Handler) makeDocumentForm(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) || h.documents == nil {
-		return
+func (h *Handler) makeDocumentForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if h.documents == nil {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found")
 	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	_, err = h.deals.MakeDealDocument(r.Context(), h.documents, id, r.PostFormValue("kind"), r.PostFormValue("language"), h.firm, h.firmIBAN, v)
+	_, err := h.deals.MakeDealDocument(r.Context(), h.documents, id, r.PostFormValue("kind"), r.PostFormValue("language"), h.firm, h.firmIBAN, v)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		h.renderDeal(w, r, http.StatusUnprocessableEntity, newFormErrors(r, err), "")
-		return
+		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), "")
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(id, 10)+"?document=1#documents", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handler) downloadDocument(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := readViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) downloadDocument(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	info, pdf, err := h.deals.DealDocument(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	writePDF(w, info, pdf)
+	return nil
 }
 
 // writePDF sends a kept document as a download named by kind and number.
@@ -737,28 +594,14 @@ func writePDF(w http.ResponseWriter, info pipeline.DocumentInfo, pdf []byte) {
 	w.Write(pdf)
 }
 
-func (h *Handler) sendDocumentForm(w http.ResponseWriter, r *http.Request) {
-	if h.noDeals(w, r) {
-		return
-	}
-	v, err := writeViewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) sendDocumentForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
 	if err := h.deals.SendDocument(r.Context(), id, v); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	info, _, err := h.deals.DealDocument(r.Context(), id, v)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/console/deals/"+strconv.FormatInt(info.DealID, 10)+"?sent=1#documents", http.StatusSeeOther)
+	return nil
 }
