@@ -559,6 +559,63 @@ func (h *Handler) documentRoutes(r chi.Router) {
 	r.Post("/console/deals/{id}/documents", h.onDeals(true, h.makeDocumentForm))
 	r.Get("/console/documents/{id}", h.onDeals(false, h.downloadDocument))
 	r.Post("/console/documents/{id}/send", h.onDeals(true, h.sendDocumentForm))
+
+	r.Get("/api/v1/deals/{id}/documents", h.onDeals(false, h.apiDealDocuments))
+	r.Post("/api/v1/deals/{id}/documents", h.onDeals(true, h.apiMakeDocument))
+	r.Get("/api/v1/documents/{id}", h.onDeals(false, h.downloadDocument))
+	r.Post("/api/v1/documents/{id}/send", h.onDeals(true, h.apiSendDocument))
+}
+
+const staffDocumentHref = "/api/v1/documents/"
+
+func (h *Handler) apiDealDocuments(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if _, err := h.deals.Deal(r.Context(), id, v); err != nil {
+		return err // a deal out of reach is not found, not an empty list
+	}
+	docs, err := h.deals.DealDocuments(r.Context(), id, v)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Documents []pipeline.DocumentJSON `json:"documents"`
+	}{pipeline.DocumentsJSON(docs, staffDocumentHref)})
+	return nil
+}
+
+func (h *Handler) apiMakeDocument(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if h.documents == nil {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "console.error.not_found")
+	}
+	var in struct {
+		Kind     string `json:"kind"`
+		Language string `json:"language"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	docID, err := h.deals.MakeDealDocument(r.Context(), h.documents, id, in.Kind, in.Language, h.firm, h.firmIBAN, v)
+	if err != nil {
+		return err
+	}
+	info, _, err := h.deals.DealDocument(r.Context(), docID, v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", staffDocumentHref+strconv.FormatInt(docID, 10))
+	web.WriteJSON(w, http.StatusCreated, info.JSON(staffDocumentHref))
+	return nil
+}
+
+func (h *Handler) apiSendDocument(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+	if err := h.deals.SendDocument(r.Context(), id, v); err != nil {
+		return err
+	}
+	info, _, err := h.deals.DealDocument(r.Context(), id, v)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, info.JSON(staffDocumentHref))
+	return nil
 }
 
 func (h *Handler) makeDocumentForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {

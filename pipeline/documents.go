@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,4 +156,38 @@ func (s *Store) ClientDocument(ctx context.Context, clientID, id int64) (Documen
 		return DocumentInfo{}, nil, ecrm.Errorf(ecrm.ENOTFOUND, "There is no document %d.", id)
 	}
 	return info, pdf, err
+}
+
+// DocumentJSON is a kept document as the JSON API gives it (to staff and,
+// once sent, to its client).
+type DocumentJSON struct {
+	ID              int64      `json:"id"`
+	DealID          int64      `json:"deal_id,omitempty"`
+	Kind            string     `json:"kind"`
+	Language        string     `json:"language"`
+	TemplateVersion int        `json:"template_version"`
+	SHA256          string     `json:"sha256"`
+	Size            int        `json:"size"`
+	CreatedBy       string     `json:"created_by"`
+	CreatedAt       time.Time  `json:"created_at"`
+	SentAt          *time.Time `json:"sent_at"`
+	// Href downloads the PDF.
+	Href string `json:"href"`
+}
+
+// JSON is the document for the API; hrefPrefix is where its PDF is
+// downloaded ("/api/v1/documents/" for staff, "/api/v1/me/documents/"
+// for its client).
+func (i DocumentInfo) JSON(hrefPrefix string) DocumentJSON {
+	return DocumentJSON{ID: i.ID, DealID: i.DealID, Kind: i.Kind, Language: i.Language, TemplateVersion: i.TemplateVersion, SHA256: i.SHA256,
+		Size: i.Size, CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, SentAt: i.SentAt, Href: hrefPrefix + strconv.FormatInt(i.ID, 10)}
+}
+
+// DocumentsJSON is a list of documents for the API.
+func DocumentsJSON(list []DocumentInfo, hrefPrefix string) []DocumentJSON {
+	out := make([]DocumentJSON, 0, len(list))
+	for _, i := range list {
+		out = append(out, i.JSON(hrefPrefix))
+	}
+	return out
 }

@@ -72,6 +72,8 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/api/v1/me/consents", h.api(h.listConsents))
 	r.Put("/api/v1/me/consents/{purpose}/{channel}", h.api(h.putConsent))
 	r.Get("/api/v1/me/export", h.api(h.exportMyData))
+	r.Get("/api/v1/me/documents", h.api(h.listDocuments))
+	r.Get("/api/v1/me/documents/{id}", h.api(h.downloadDocument))
 	h.messageRoutes(r)
 }
 

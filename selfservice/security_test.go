@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -48,6 +49,8 @@ var everyRoute = []routeCase{
 	{method: "GET", pattern: "/api/v1/me/consents", path: "/api/v1/me/consents"},
 	{method: "PUT", pattern: "/api/v1/me/consents/{purpose}/{channel}", path: "/api/v1/me/consents/marketing/sms", body: `{"granted":true}`, contentType: "application/json"},
 	{method: "GET", pattern: "/api/v1/me/export", path: "/api/v1/me/export"},
+	{method: "GET", pattern: "/api/v1/me/documents", path: "/api/v1/me/documents"},
+	{method: "GET", pattern: "/api/v1/me/documents/{id}", path: "/api/v1/me/documents/9001"},
 	{method: "GET", pattern: "/portal/messages", path: "/portal/messages"},
 	{method: "GET", pattern: "/portal/messages/new", path: "/portal/messages/new"},
 	{method: "POST", pattern: "/portal/messages", path: "/portal/messages", body: "kind=question&subject=Hello&body=A+question", contentType: formType},
@@ -239,7 +242,7 @@ func TestAccountIDsThatAreNotNumbersAreNotFound(t *testing.T) {
 // package alone, and checks that the fragment merges into the base
 // document.
 func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
-	doc, err := web.NewOpenAPI(OpenAPI, servicedesk.OpenAPI)
+	doc, err := web.NewOpenAPI(OpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI)
 	if err != nil {
 		t.Fatalf("merge the fragment: %v", err)
 	}

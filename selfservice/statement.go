@@ -10,6 +10,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
 )
 
@@ -107,6 +108,21 @@ func (h *Handler) showDocuments(w http.ResponseWriter, r *http.Request, clientID
 		return err
 	}
 	h.pages.Render(w, r, http.StatusOK, "portal_documents", documentsPage{Documents: docs, Zone: h.svc.zone})
+	return nil
+}
+
+func (h *Handler) listDocuments(w http.ResponseWriter, r *http.Request, clientID int64) error {
+	if h.deals == nil {
+		return notFound()
+	}
+	docs, err := h.deals.ClientDocuments(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, struct {
+		Documents []pipeline.DocumentJSON `json:"documents"`
+	}{pipeline.DocumentsJSON(docs, "/api/v1/me/documents/")})
 	return nil
 }
 

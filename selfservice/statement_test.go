@@ -84,7 +84,16 @@ func TestDocumentsSentToTheClient(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 sent" || rec.Header().Get("Content-Type") != "application/pdf" {
 		t.Errorf("download: %d %q", rec.Code, rec.Body)
 	}
-	for _, path := range []string{"/portal/documents/9002"} {
+	rec = do(t, srv, request{path: "/api/v1/me/documents", client: asClient(ana)})
+	if want := `{"documents":[{"id":9001,"kind":"offer_letter","language":"en","template_version":1,"sha256":"` + strings.Repeat("a", 64) +
+		`","size":13,"created_by":"Maria Advisor","created_at":"2026-11-20T10:00:00Z","sent_at":"2026-11-20T11:00:00Z","href":"/api/v1/me/documents/9001"}]}`; strings.TrimSpace(rec.Body.String()) != want {
+		t.Errorf("API list:\n%s\nwant\n%s", rec.Body, want)
+	}
+	rec = do(t, srv, request{path: "/api/v1/me/documents/9001", client: asClient(ana)})
+	if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 sent" {
+		t.Errorf("API download: %d %q", rec.Code, rec.Body)
+	}
+	for _, path := range []string{"/portal/documents/9002", "/api/v1/me/documents/9002"} {
 		if rec := do(t, srv, request{path: path, client: asClient(ana)}); rec.Code != http.StatusNotFound {
 			t.Errorf("the unsent document: %d", rec.Code)
 		}

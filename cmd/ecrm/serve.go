@@ -140,7 +140,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
