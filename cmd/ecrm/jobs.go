@@ -14,6 +14,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -25,8 +26,9 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 // newQueue registers every domain's jobs and returns the job queue serve
 // starts: e-mail is sent from the outbox, overdue tasks are swept every
 // minute, service requests past their deadline every five, sessions are cleaned every five
-// minutes, offers expire every hour, and the offer log is checkpointed
-// every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
+// minutes, offers expire every hour, every client's credit score is
+// recomputed daily (and when serve starts), and the offer log is
+// checkpointed every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
 func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
@@ -51,5 +53,6 @@ func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identi
 		}
 	}
 	compliance.RegisterJobs(reg, pool, key, cfg.AuditCheckpointEvery, log)
+	risk.RegisterJobs(reg, pool, log.With("component", "credit_scores"))
 	return jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})
 }
