@@ -32,7 +32,7 @@ import (
 //	client.type string               (retail, professional)
 //	client.is_prospect bool
 //	client.vulnerable bool
-//	client.credit_score int          (300–850, see CreditScore)
+//	client.credit_score int          (300–850, risk's scorecard as stored; see NoCreditFileScore)
 //	client.monthly_debt_eur int      (instalments on active credit lines)
 //	client.existing_products list<string> (kinds held: current, savings, term_deposit,
 //	                                  consumer_loan, mortgage, credit_card, brokerage, life, home, …)
