@@ -15,7 +15,9 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/browsertest"
 	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // englishWords are common English words that are not Romanian words: one
@@ -59,6 +61,10 @@ func TestEveryPageInRomanian(t *testing.T) {
 	if _, err := compliance.SeedDemoHistory(ctx, e.pool, compliance.DemoHistoryOptions{AsOf: now, Seed: 1, Years: 1, Clients: 20}); err != nil {
 		t.Fatal(err)
 	}
+	desk := servicedesk.New(e.pool, nil, pipeline.DefaultBusinessHours(time.UTC), servicedesk.DefaultConfig())
+	if err := servicedesk.SeedDemo(ctx, e.pool, desk, now, demodata.DemoClientEmail, demodata.DemoAdvisorEmail, demodata.DemoComplianceEmail); err != nil {
+		t.Fatal(err)
+	}
 	// Names and free text people typed are data, shown as stored:
 	// instrument names, providers, contact notes. They are removed from the
 	// pages before the check. Product and account names are not: they have
@@ -70,7 +76,8 @@ func TestEveryPageInRomanian(t *testing.T) {
 		UNION SELECT provider FROM products UNION SELECT code FROM products UNION SELECT lender FROM credit_lines
 		UNION SELECT coalesce(description, '') FROM account_transactions UNION SELECT coalesce(counterparty_name, '') FROM account_transactions
 		UNION SELECT description FROM claims
-		UNION SELECT coalesce(occupation, '') FROM clients UNION SELECT coalesce(employer, '') FROM clients`)
+		UNION SELECT coalesce(occupation, '') FROM clients UNION SELECT coalesce(employer, '') FROM clients
+		UNION SELECT subject FROM service_requests UNION SELECT body FROM service_messages`)
 	if err != nil {
 		t.Fatal(err)
 	}
