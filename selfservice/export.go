@@ -25,7 +25,8 @@ const ExportFormat = "ecrm.personal-data.v1"
 // profile changes and portal actions, every offer decision about her (shown
 // or blocked, with its reasons, checks and inputs) and her answers, her
 // requests for review with the advisor's answers, her risk assessments and
-// objections (GDPR article 15). It records the download as a portal action.
+// objections, her credit score as stored, her messages with the bank
+// (attachments by name) and the documents sent to her (GDPR article 15). It records the download as a portal action.
 //
 // Rows are written as PostgreSQL stores them (column names as keys,
 // timestamps in RFC 3339). Decimal values (amounts, rates, prices,

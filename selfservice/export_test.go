@@ -68,9 +68,9 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 			sections = append(sections, k)
 		}
 		slices.Sort(sections)
-		want := "account_transactions accounts claims client consents credit_lines credit_payments exported_at format identities " +
+		want := "account_transactions accounts claims client consents credit_lines credit_payments credit_scores documents exported_at format identities " +
 			"insurance_policies interactions objections offer_decisions portal_actions positions premium_instalments premium_payments " +
-			"profile_changes relationships review_requests risk_assessments"
+			"profile_changes relationships review_requests risk_assessments service_requests"
 		if strings.Join(sections, " ") != want {
 			t.Errorf("sections = %s\nwant %s", strings.Join(sections, " "), want)
 		}
@@ -80,6 +80,7 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 			"premium_instalments": 10, "premium_payments": 2, "claims": 1, "credit_lines": 3, "credit_payments": 2,
 			"interactions": 6, "consents": 4, "identities": 1, "relationships": 0, "profile_changes": 0,
 			"offer_decisions": 2, "review_requests": 0, "risk_assessments": 1, "objections": 1,
+			"credit_scores": 0, "service_requests": 1, "documents": 1,
 		} {
 			if got := count(section); got != n {
 				t.Errorf("%s: %d rows, want %d", section, got, n)
@@ -220,7 +221,7 @@ func TestMyDataColumnsNamed(t *testing.T) {
 		SELECT a.attname::text, pg_get_constraintdef(c.oid)
 		FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
 		WHERE c.contype = 'c' AND cardinality(c.conkey) = 1 AND pg_get_constraintdef(c.oid) LIKE '%= ANY (ARRAY[%'
-		  AND c.conrelid::regclass::text = ANY ($1)`, append(tables, "decision_records", "human_review_requests"))
+		  AND c.conrelid::regclass::text = ANY ($1)`, append(tables, "decision_records", "human_review_requests", "service_requests", "service_messages", "documents"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,8 @@ import (
 // the page shows them; their titles are portal.data.section.<name>.
 var dataSections = []string{"client", "relationships", "identities", "consents", "objections", "profile_changes",
 	"accounts", "account_transactions", "positions", "insurance_policies", "premium_instalments", "premium_payments", "claims",
-	"credit_lines", "credit_payments", "risk_assessments", "interactions", "offer_decisions", "review_requests", "portal_actions"}
+	"credit_lines", "credit_payments", "credit_scores", "risk_assessments", "interactions", "offer_decisions", "review_requests",
+	"service_requests", "documents", "portal_actions"}
 
 // dataTable is one section as a table; its column headings are
 // portal.data.column.<name> (the JSON download keeps the names).

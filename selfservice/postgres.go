@@ -587,7 +587,22 @@ SELECT jsonb_build_object(
   'risk_assessments', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.assessed_at, r.id)
       FROM risk_assessments r WHERE r.client_id = $1), '[]'),
   'objections', coalesce((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.recorded_at, o.id)
-      FROM objections o WHERE o.client_id = $1), '[]')
+      FROM objections o WHERE o.client_id = $1), '[]'),
+  'credit_scores', coalesce((SELECT jsonb_agg(to_jsonb(cs))
+      FROM credit_scores cs WHERE cs.client_id = $1), '[]'),
+  'service_requests', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'kind', r.kind, 'subject', r.subject,
+          'status', r.status, 'created_at', r.created_at, 'due_at', r.due_at, 'first_answer_at', r.first_answer_at,
+          'closed_at', r.closed_at, 'messages', (
+            SELECT jsonb_agg(jsonb_build_object('author', m.author, 'staff', s.display_name, 'body', m.body,
+                     'created_at', m.created_at, 'attachments', (SELECT jsonb_agg(a.file_name ORDER BY a.id)
+                       FROM service_attachments a WHERE a.message_id = m.id)) ORDER BY m.created_at, m.id)
+            FROM service_messages m LEFT JOIN staff_users s ON s.id = m.staff_id WHERE m.request_id = r.id))
+          ORDER BY r.created_at, r.id)
+      FROM service_requests r WHERE r.client_id = $1), '[]'),
+  'documents', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'kind', d.kind, 'language', d.language,
+          'template_version', d.template_version, 'sha256', d.sha256, 'created_at', d.created_at, 'sent_at', d.sent_at)
+          ORDER BY d.sent_at, d.id)
+      FROM documents d WHERE d.client_id = $1 AND d.sent_at IS NOT NULL), '[]')
 )::text
 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1)`
 
