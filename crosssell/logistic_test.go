@@ -1,0 +1,138 @@
+package crosssell
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// synthetic writes a labelled file whose true model is known: log-odds
+// −2 + 1.5 × (income − 50)/10 + 2 × [channel = branch], so income and the
+// branch raise take-up and the web channel does nothing.
+func synthetic(n int, seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	b.WriteString("income,channel,y\n")
+	channels := []string{"web", "phone", "branch"}
+	for range n {
+		income := 50 + 10*r.NormFloat64()
+		ch := channels[r.IntN(3)]
+		z := -2 + 1.5*(income-50)/10
+		if ch == "branch" {
+			z += 2
+		}
+		y := "no"
+		if r.Float64() < 1/(1+math.Exp(-z)) {
+			y = "yes"
+		}
+		fmt.Fprintf(&b, "%.1f,%s,%s\n", income, ch, y)
+	}
+	return b.String()
+}
+
+func trainSynthetic(t *testing.T) *Trained {
+	t.Helper()
+	ds, err := ReadDataset(strings.NewReader(synthetic(4000, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Train(ds, TrainOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestTrainLearnsAndExplains(t *testing.T) {
+	tr := trainSynthetic(t)
+	m := tr.Metrics
+	if m.Holdout.AUC < 0.8 || m.Holdout.Rows != 800 || m.Train.Rows != 3200 {
+		t.Fatalf("holdout %+v, train %+v", m.Holdout, m.Train)
+	}
+	if m.Baseline.Column != "income" || m.Baseline.AUC >= m.Holdout.AUC {
+		t.Fatalf("baseline %+v should be income and below the model's %.3f", m.Baseline, m.Holdout.AUC)
+	}
+	rich := map[string]string{"income": "75", "channel": "branch"}
+	s, err := tr.Model.ScoreRecord(rich, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Probability < 0.9 {
+		t.Fatalf("a rich client at the branch: %.3f", s.Probability)
+	}
+	if len(s.Reasons) != 2 || s.Reasons[0].Feature != "income" || s.Reasons[0].Effect <= 0 ||
+		math.Abs(s.Reasons[0].Effect) < math.Abs(s.Reasons[1].Effect) {
+		t.Fatalf("reasons %+v: want income first, the largest and positive", s.Reasons)
+	}
+	// A channel never seen in training is no level: the client is scored
+	// as the average of that column, with no reason from it.
+	unseen, err := tr.Model.ScoreRecord(map[string]string{"income": "50", "channel": "carrier pigeon"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range unseen.Reasons {
+		if strings.HasPrefix(r.Feature, "channel=") {
+			t.Fatalf("an unseen level gave a reason: %+v", r)
+		}
+	}
+	if _, err := tr.Model.ScoreRecord(map[string]string{"income": "50"}, 3); err == nil ||
+		err.Error() != `no value for column "channel", which the model uses` {
+		t.Fatalf("record without channel: %v", err)
+	}
+}
+
+func TestPredictChecksLayout(t *testing.T) {
+	tr := trainSynthetic(t)
+	other, err := ReadDataset(strings.NewReader("income,region,y\n50,north,yes\n60,south,no\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Model.Predict(other)
+	var le *LayoutError
+	if !errors.As(err, &le) || err.Error() != `the file has no column "channel", which the model uses` {
+		t.Fatalf("error = %v", err)
+	}
+	text, err := ReadDataset(strings.NewReader("channel,income,y\nweb,50,yes\nweb,high,no\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Model.Predict(text); err == nil || err.Error() != `line 3: column "income" is "high", but the model reads it as a number` {
+		t.Fatalf("error = %v", err)
+	}
+	// Columns in another order, and columns the model does not use, are fine.
+	same, err := ReadDataset(strings.NewReader("note;channel;y;income\nx;web;yes;50\ny;branch;no;60\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Model.Predict(same); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFitConverges: without penalty, on a toy set that no line separates,
+// the gradient of the log-loss at the fitted point is zero: L-BFGS found
+// the minimum, not just a stopping point.
+func TestFitConverges(t *testing.T) {
+	x := []float64{-1, -0.5, 0, 0.5, 1, -1, 0.2, 0.7}
+	y := []float64{0, 0, 1, 0, 1, 1, 0, 1}
+	rows := &sparseRows{}
+	for _, v := range x {
+		rows.add([]float64{v})
+	}
+	theta, _, err := fit(rows, y, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gw, gb float64
+	for i := range y {
+		r := sigmoid(theta[1]+theta[0]*x[i]) - y[i]
+		gw += r * x[i]
+		gb += r
+	}
+	if math.Abs(gw) > 1e-6 || math.Abs(gb) > 1e-6 {
+		t.Fatalf("gradient (%g, %g) at the fit %v", gw, gb, theta)
+	}
+}
