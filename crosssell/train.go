@@ -27,10 +27,16 @@ type TrainOptions struct {
 
 // Metrics are a model's figures on its own holdout, stored with it.
 type Metrics struct {
-	// Split says how the holdout was drawn. The files this reads carry no
-	// date, so a time-based split cannot be made from them: the holdout
-	// is a stratified random one (the same share of yes rows as the
-	// file), seeded and reproducible.
+	// Split says how the holdout was drawn: stratified random (the same
+	// share of yes rows as the file), seeded and reproducible. The files
+	// this reads carry no date, so no split by date can be made. The bank
+	// file's rows do keep their calendar order, but it is a random 80% of
+	// the original, and its last fifth is another economy (31% yes
+	// against 11%): holding out the last 20% of rows gives this model AUC
+	// 0.754 and the best single column 0.36, because the month-by-month
+	// features it learns do not carry over to months it has not seen.
+	// The models trained on the CRM's own history will split by date
+	// (issue 14), and be retrained as months pass.
 	Split    string      `json:"split"`
 	Seed     uint64      `json:"seed"`
 	Fraction float64     `json:"holdout_fraction"`
