@@ -69,6 +69,7 @@ Usage:
   ecrm seed --clients N --seed S  write a synthetic population (--reset to replace existing data)
   ecrm audit keygen|checkpoint|verify   sign and verify the tamper-evident offer log
   ecrm import bureau FILE         apply a credit bureau report (CSV or JSON); bad rows named by line
+  ecrm model train|evaluate|activate|list   propensity models (train --data FILE.csv learns from a labelled file)
   ecrm version                    print the version
 
 Configuration is read from the environment; see the README.
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return auditCommand(ctx, cfg, args[1:], stdout)
 	case "import":
 		return importCommand(ctx, cfg, args[1:], stdout)
+	case "model":
+		return modelCommand(ctx, cfg, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "ecrm", version)
 		return nil

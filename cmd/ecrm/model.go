@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ecrm-project/ecrm/crosssell"
+	"github.com/ecrm-project/ecrm/internal/pgdb"
+)
+
+// modelCommand runs the operator commands of the propensity models
+// (issue 14, item 2):
+//
+//	ecrm model train --data FILE.csv [--exclude NAME]... [--include-duration] [--holdout 0.2] [--seed 1] [--family F]
+//	ecrm model evaluate [--model VERSION] [--data FILE.csv] [--family F] [--explain N]
+//	ecrm model activate VERSION [--reason TEXT]
+//	ecrm model list
+//
+// train stores a new version but never activates it: which model scores
+// clients is an operator's explicit, audited choice, made after reading
+// the figures train prints beside the baseline's.
+func modelCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: ecrm model train|evaluate|activate|list [flags]")
+	}
+	switch args[0] {
+	case "train":
+		return modelTrain(ctx, cfg, args[1:], stdout)
+	case "evaluate":
+		return modelEvaluate(ctx, cfg, args[1:], stdout)
+	case "activate":
+		return modelActivate(ctx, cfg, args[1:], stdout)
+	case "list":
+		return modelList(ctx, cfg, args[1:], stdout)
+	}
+	return fmt.Errorf("model: unknown command %q (train, evaluate, activate, list)", args[0])
+}
+
+// names is a repeatable string flag (--exclude a --exclude b).
+type names []string
+
+func (n *names) String() string     { return strings.Join(*n, ",") }
+func (n *names) Set(v string) error { *n = append(*n, v); return nil }
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (ecrm model activate V --reason R), which the flag
+// package alone stops at.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("model train", flag.ContinueOnError)
+	data := fs.String("data", "", "labelled CSV file: one row per contacted client, outcome column y (yes/no)")
+	var exclude names
+	fs.Var(&exclude, "exclude", "leave a column out of the model (repeatable)")
+	includeDuration := fs.Bool("include-duration", false, "bank telemarketing layout: use the call's duration, known only after the call (for comparison only)")
+	holdout := fs.Float64("holdout", 0.2, "fraction of the rows held out to judge the model")
+	seed := fs.Uint64("seed", 1, "seed of the holdout draw: the same seed gives the same split")
+	family := fs.String("family", "", "product family of the model (default: the layout's, else the file's name)")
+	lambda := fs.Float64("lambda", crosssell.DefaultLambda, "L2 penalty on the mean log-loss")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("model train: unexpected argument %q", pos[0])
+	}
+	if *data == "" {
+		return errors.New("model train: --data FILE.csv is required (training on the CRM's own history is not available yet)")
+	}
+	if *family != "" {
+		if err := crosssell.CheckFamily(*family); err != nil {
+			return fmt.Errorf("model train: --family: %w", err)
+		}
+	}
+	start := time.Now()
+	ds, sum, err := readDataset(*data)
+	if err != nil {
+		return fmt.Errorf("model train: %w", err)
+	}
+	read := time.Since(start)
+	opt := crosssell.TrainOptions{Exclude: exclude, Holdout: *holdout, Seed: *seed, Lambda: *lambda}
+	if *includeDuration {
+		opt.Include = []string{"duration"}
+	}
+	t, err := crosssell.Train(ds, opt)
+	if err != nil {
+		return fmt.Errorf("model train: %s: %w", *data, err)
+	}
+	total := time.Since(start)
+	m := t.Metrics
+	fmt.Fprintf(stdout, "read %s: %d rows (%d yes), %d columns, %q-separated, in %s\n",
+		filepath.Base(*data), len(ds.Rows), ds.Positives(), len(ds.Columns), ds.Separator, read.Round(time.Millisecond))
+	for _, n := range t.Notes {
+		if strings.HasPrefix(n, "duration excluded") {
+			n += " (--include-duration to use it, for comparison only)"
+		}
+		fmt.Fprintln(stdout, n)
+	}
+	if len(t.Model.Layout.Excluded) > 0 {
+		fmt.Fprintf(stdout, "excluded: %s\n", strings.Join(t.Model.Layout.Excluded, ", "))
+	}
+	fmt.Fprintf(stdout, "split: %s\n", m.Split)
+	fmt.Fprintf(stdout, "training: %d rows (%d yes); holdout: %d rows (%d yes)\n", m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives)
+	fmt.Fprintf(stdout, "fitted %d features in %.2f s (L2 logistic regression, L-BFGS, %d iterations, lambda %g); %.2f s in all with reading and scoring\n",
+		m.Features, m.Seconds, m.Iterations, m.Lambda, total.Seconds())
+	printComparison(stdout, "new model", m)
+	if t.Model.Layout.Known == "bank-telemarketing" {
+		fmt.Fprintln(stdout, "for reference: Moro, Cortez and Rita (2014) report AUC 0.794 for their best model without duration, on their own time-ordered test set")
+	}
+
+	fam := *family
+	if fam == "" {
+		fam = crosssell.FamilyOf(t, *data)
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	version, err := crosssell.NewStore(pool).Save(ctx, crosssell.NewVersion{
+		Family: fam, Source: crosssell.SourceCSV, SourceName: filepath.Base(*data), SourceSHA256: sum,
+		TrainedBy: operator(), Trained: t, Rows: len(ds.Rows),
+	})
+	if err != nil {
+		return fmt.Errorf("model train: %w", err)
+	}
+	fmt.Fprintf(stdout, "stored model %s (family %s); not active until `ecrm model activate %s`\n", version, fam, version)
+	return nil
+}
+
+// printComparison prints a model's holdout figures beside the baselines'.
+func printComparison(w io.Writer, name string, m crosssell.Metrics) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "on the holdout\tAUC\tlift at top decile\n")
+	fmt.Fprintf(tw, "%s\t%.4f\t%.2f\n", name, m.Holdout.AUC, m.Holdout.Lift)
+	fmt.Fprintf(tw, "best single column: %s (take-up rate of its level or interval)\t%.4f\t%.2f\n", m.Baseline.Column, m.Baseline.AUC, m.Baseline.Lift)
+	fmt.Fprintf(tw, "popularity baseline (everyone the base rate, %.1f%%)\t%.4f\t%.2f\n", 100*m.BaseRate, 0.5, 1.0)
+	tw.Flush()
+}
+
+func modelEvaluate(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("model evaluate", flag.ContinueOnError)
+	version := fs.String("model", "", "model version (default: the active version of --family)")
+	data := fs.String("data", "", "labelled CSV file of the model's layout to score (default: print the stored holdout figures)")
+	family := fs.String("family", "", "without --model: the family whose active version to evaluate (default: the only family with an active version)")
+	explain := fs.Int("explain", 0, "with --data: print the N highest-scored clients with their top reasons")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("model evaluate: unexpected argument %q (the version goes after --model)", pos[0])
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := crosssell.NewStore(pool)
+	v, err := findModel(ctx, store, *version, *family)
+	if err != nil {
+		return fmt.Errorf("model evaluate: %w", err)
+	}
+	state := "not active"
+	if v.Active {
+		state = "active"
+	}
+	fmt.Fprintf(stdout, "model %s (family %s, %s): trained %s by %s on %s, %d rows\n", v.Version, v.Family, state,
+		v.TrainedAt.UTC().Format(time.RFC3339), v.TrainedBy, v.SourceName, v.Rows)
+	if *data == "" {
+		m := v.Metrics
+		fmt.Fprintf(stdout, "split: %s\n", m.Split)
+		fmt.Fprintf(stdout, "holdout: %d rows (%d yes)\n", m.Holdout.Rows, m.Holdout.Positives)
+		fmt.Fprintf(stdout, "AUC %.4f\nlift at top decile %.2f\n", m.Holdout.AUC, m.Holdout.Lift)
+		printComparison(stdout, v.Version, m)
+		return nil
+	}
+	ds, _, err := readDataset(*data)
+	if err != nil {
+		return fmt.Errorf("model evaluate: %w", err)
+	}
+	scores, err := v.Model.Predict(ds)
+	var le *crosssell.LayoutError
+	if errors.As(err, &le) {
+		return fmt.Errorf("model evaluate: %s is not of model %s's layout: %w", filepath.Base(*data), v.Version, err)
+	}
+	if err != nil {
+		return fmt.Errorf("model evaluate: %s: %w", *data, err)
+	}
+	auc := crosssell.AUC(scores, ds.Labels)
+	if math.IsNaN(auc) {
+		return fmt.Errorf("model evaluate: %s has only %s rows: AUC needs both yes and no", filepath.Base(*data), map[bool]string{true: "yes", false: "no"}[ds.Positives() > 0])
+	}
+	lift := crosssell.Lift(scores, ds.Labels, crosssell.TopFraction)
+	fmt.Fprintf(stdout, "scored %s: %d rows (%d yes, %.1f%%)\n", filepath.Base(*data), len(ds.Rows), ds.Positives(), 100*float64(ds.Positives())/float64(len(ds.Rows)))
+	fmt.Fprintf(stdout, "AUC %.4f\nlift at top decile %.2f\n", auc, lift)
+	fmt.Fprintf(stdout, "(on its own holdout: AUC %.4f, lift %.2f)\n", v.Metrics.Holdout.AUC, v.Metrics.Holdout.Lift)
+	if *explain > 0 {
+		return printExplanations(stdout, v.Model, ds, scores, *explain)
+	}
+	return nil
+}
+
+// printExplanations prints the n highest-scored rows with their reasons.
+func printExplanations(w io.Writer, m *crosssell.Model, ds *crosssell.Dataset, scores []float64, n int) error {
+	exp, err := m.Explain(ds, 3)
+	if err != nil {
+		return err
+	}
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] }) // ties by line
+	for _, i := range order[:min(n, len(order))] {
+		var rs []string
+		for _, r := range exp[i].Reasons {
+			rs = append(rs, fmt.Sprintf("%s (%+.2f)", r.Feature, r.Effect))
+		}
+		fmt.Fprintf(w, "line %d: %.1f%%: %s\n", ds.Lines[i], 100*exp[i].Probability, strings.Join(rs, ", "))
+	}
+	return nil
+}
+
+// findModel is --model VERSION, or the active version of --family, or the
+// active version of the only family that has one.
+func findModel(ctx context.Context, store *crosssell.Store, version, family string) (*crosssell.Version, error) {
+	if version != "" {
+		return store.Model(ctx, version)
+	}
+	if family != "" {
+		return store.Active(ctx, family)
+	}
+	all, err := store.Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var active []string
+	for _, s := range all {
+		if s.Active {
+			active = append(active, s.Version)
+		}
+	}
+	switch len(active) {
+	case 0:
+		return nil, errors.New("no model is active: give --model VERSION (ecrm model list shows the versions)")
+	case 1:
+		return store.Model(ctx, active[0])
+	}
+	return nil, fmt.Errorf("several families have an active model (%s): give --model VERSION or --family", strings.Join(active, ", "))
+}
+
+func modelActivate(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("model activate", flag.ContinueOnError)
+	reason := fs.String("reason", "", "why this version, for the audit (e.g. \"AUC 0.80 vs 0.78 of v2\")")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: ecrm model activate VERSION [--reason TEXT]")
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	a, err := crosssell.NewStore(pool).Activate(ctx, pos[0], operator(), *reason)
+	if err != nil {
+		return fmt.Errorf("model activate: %w", err)
+	}
+	switch a.Previous {
+	case a.Version:
+		fmt.Fprintf(stdout, "model %s is already the active %s model (since %s, by %s); nothing recorded\n", a.Version, a.Family, a.ActivatedAt.UTC().Format(time.RFC3339), a.ActivatedBy)
+	case "":
+		fmt.Fprintf(stdout, "model %s is now the active %s model (activation %d by %s)\n", a.Version, a.Family, a.ID, a.ActivatedBy)
+	default:
+		fmt.Fprintf(stdout, "model %s is now the active %s model, replacing %s (activation %d by %s)\n", a.Version, a.Family, a.Previous, a.ID, a.ActivatedBy)
+	}
+	return nil
+}
+
+func modelList(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return errors.New("usage: ecrm model list")
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	all, err := crosssell.NewStore(pool).Versions(ctx)
+	if err != nil {
+		return fmt.Errorf("model list: %w", err)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(stdout, "no models yet: ecrm model train --data FILE.csv")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tFAMILY\tTRAINED\tSOURCE\tROWS\tAUC\tLIFT\t")
+	for _, s := range all {
+		active := ""
+		if s.Active {
+			active = "active"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.4f\t%.2f\t%s\n", s.Version, s.Family, s.TrainedAt.UTC().Format(time.RFC3339), s.SourceName, s.Rows, s.AUC, s.Lift, active)
+	}
+	return tw.Flush()
+}
+
+// readDataset reads a labelled file and its SHA-256, stored with a model
+// so that its figures can be traced to the exact data.
+func readDataset(path string) (*crosssell.Dataset, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	ds, err := crosssell.ReadDataset(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	sum := sha256.Sum256(data)
+	return ds, hex.EncodeToString(sum[:]), nil
+}
+
+// operator names who runs the command, for the model's and the
+// activation's rows: the machine's login, as ecrm's operator commands run
+// on the server by someone with its shell.
+func operator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if n := os.Getenv("USER"); n != "" {
+		return n
+	}
+	return "unknown operator"
+}
