@@ -48,7 +48,11 @@ type Metrics struct {
 	Baseline   Baseline `json:"baseline"`
 	Lambda     float64  `json:"lambda"`
 	Iterations int      `json:"iterations"`
-	Features   int      `json:"features"`
+	// Stopped says why the optimiser stopped: GradientThreshold (the
+	// gradient vanished: the minimum) or FunctionConvergence (the loss no
+	// longer moved) are converged; IterationLimit is not.
+	Stopped  string `json:"optimizer_status"`
+	Features int    `json:"features"`
 	// Seconds is the time the fit took (reading the file not counted).
 	Seconds float64 `json:"seconds"`
 }
@@ -179,7 +183,7 @@ func Train(ds *Dataset, opt TrainOptions) (*Trained, error) {
 		Holdout:  performance(hs, hold.Labels),
 		BaseRate: float64(trainPos) / float64(len(train)),
 		Baseline: bestSingleColumn(ds, layout, train, holdout),
-		Lambda:   opt.Lambda, Iterations: res.Iterations, Features: width,
+		Lambda:   opt.Lambda, Iterations: res.Iterations, Stopped: res.Status, Features: width,
 		Seconds: elapsed.Seconds(),
 	}
 	return t, nil

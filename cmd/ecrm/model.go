@@ -127,8 +127,8 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 	}
 	fmt.Fprintf(stdout, "split: %s\n", m.Split)
 	fmt.Fprintf(stdout, "training: %d rows (%d yes); holdout: %d rows (%d yes)\n", m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives)
-	fmt.Fprintf(stdout, "fitted %d features in %.2f s (L2 logistic regression, L-BFGS, %d iterations, lambda %g); %.2f s in all with reading and scoring\n",
-		m.Features, m.Seconds, m.Iterations, m.Lambda, total.Seconds())
+	fmt.Fprintf(stdout, "fitted %d features in %.2f s (L2 logistic regression, L-BFGS, %d iterations, stopped by %s, lambda %g); %.2f s in all with reading and scoring\n",
+		m.Features, m.Seconds, m.Iterations, m.Stopped, m.Lambda, total.Seconds())
 	printComparison(stdout, "new model", m)
 	if t.Model.Layout.Known == "bank-telemarketing" {
 		fmt.Fprintln(stdout, "for reference: Moro, Cortez and Rita (2014) report AUC 0.794 for their best model without duration, on their own time-ordered test set")
