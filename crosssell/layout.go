@@ -133,10 +133,10 @@ func detectLayout(columns []string) *knownLayout {
 const maxCuts = 19
 
 // maxLevels: a numeric column with at most this many distinct values gets
-// one interval per value instead of deciles. In the bank file these are
+// one interval per value instead of quantiles. In the bank file these are
 // the monthly economic indicators, whose values name the month of the
 // campaign; the take-up rate moved from one month to the next far more
-// than any straight line or decile step can follow.
+// than any straight line or quantile step can follow.
 const maxLevels = 32
 
 // buildLayout decides each column's kind, levels and scaling from the

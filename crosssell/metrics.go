@@ -113,7 +113,7 @@ func performance(scores []float64, labels []bool) Performance {
 // but not computed; the stronger comparison is the column that alone
 // ranks the training rows best, each client scored with the training
 // take-up rate of her level (a categorical column) or of her interval
-// (a numeric column: the model's deciles, the never value and empty
+// (a numeric column: the model's intervals, the never value and empty
 // fields each a group of their own). The column is chosen on the
 // training rows and judged on the holdout, like the model.
 type Baseline struct {
