@@ -361,7 +361,9 @@ func (f ReportFilter) clientOf(column string, args *queryArgs) string {
 func dealsByMonthReport(rc *reportContext) ([]Report, error) {
 	l := rc.l
 	args := queryArgs{rc.loc.String()}
-	rows, err := rc.tx.Query(rc.ctx, `SELECT to_char(d.closed_at AT TIME ZONE $1, 'YYYY-MM'), count(*) FILTER (WHERE d.status = 'won'),
+	// Months from date_trunc (written as 2026-10 here): to_char over
+	// 200,000 deals costs a third of the query.
+	rows, err := rc.tx.Query(rc.ctx, `SELECT date_trunc('month', d.closed_at AT TIME ZONE $1), count(*) FILTER (WHERE d.status = 'won'),
 			count(*) FILTER (WHERE d.status = 'lost'), coalesce(sum(d.amount) FILTER (WHERE d.status = 'won' AND d.currency = 'RON'), 0)
 		FROM deals d
 		WHERE `+rc.f.dealConditions(&args)+`
@@ -373,12 +375,13 @@ func dealsByMonthReport(rc *reportContext) ([]Report, error) {
 	var months []string
 	var wonN, lostN []decimal.Decimal
 	if err := scanEach(rows, func(r pgx.Rows) error {
-		var month string
+		var start time.Time
 		var w, lo int64
 		var amount decimal.Decimal
-		if err := r.Scan(&month, &w, &lo, &amount); err != nil {
+		if err := r.Scan(&start, &w, &lo, &amount); err != nil {
 			return err
 		}
+		month := start.Format("2006-01")
 		months = append(months, month)
 		wonN, lostN = append(wonN, decimal.NewFromInt(w)), append(lostN, decimal.NewFromInt(lo))
 		rep.Rows = append(rep.Rows, ReportRow{Label: month, Values: []string{rc.count(w), rc.count(lo),
@@ -709,28 +712,61 @@ func topClientsReport(rc *reportContext) ([]Report, error) {
 // LifeStages are the life stages in the order the reports list them.
 var LifeStages = []string{LifeStageStartingOut, LifeStageSingle, LifeStageCouple, LifeStageFamily, LifeStagePreRetirement, LifeStageRetired, LifeStageUnknown}
 
-// lifeStageFacts are what LifeStage reads of clients c, grouped by a
-// report: an age class (-1 for no birth date, else 65, 55 or 24 for aged
-// at least 65, at least 55 or under 25 today, 25 for anyone between),
-// marital status, whether there are dependants, and employment. $1, $2
-// and $3 are the latest birth dates of a client aged 65, 55 and 25 today
-// (ageThreshold), so that no age is computed row by row. A class's age
-// stands for every age in it: LifeStage compares ages with 65, 55 and 25
-// only (TestLifeStageFacts holds the two together).
-const lifeStageFacts = `CASE WHEN c.birth_date IS NULL THEN -1 WHEN c.birth_date <= $1 THEN 65 WHEN c.birth_date <= $2 THEN 55
-		WHEN c.birth_date > $3 THEN 24 ELSE 25 END, coalesce(c.marital_status, ''), c.dependants > 0, coalesce(c.employment_status, '')`
+// lifeStageFacts are what LifeStage asks of clients c, as nine yes-or-no
+// answers a report groups by: birth date unknown; aged at least 65, at
+// least 55, under 25 today ($1, $2 and $3 are the latest birth dates of a
+// client aged 65, 55 and 25 today: see ageThreshold, so that no age is
+// computed row by row); married or in a partnership; marital status
+// known; dependants; retired; student. PostgreSQL estimates a grouping by
+// yes-or-no answers at a few thousand groups and counts a million
+// clients in parallel (grouped by the columns themselves it expects
+// 200,000 groups and does not). TestLifeStageFacts holds lifeStageOf to
+// LifeStage.
+const lifeStageFacts = `c.birth_date IS NULL, coalesce(c.birth_date <= $1, false), coalesce(c.birth_date <= $2, false),
+		coalesce(c.birth_date > $3, false), coalesce(c.marital_status IN ('married', 'partnership'), false), c.marital_status IS NOT NULL,
+		c.dependants > 0, coalesce(c.employment_status = 'retired', false), coalesce(c.employment_status = 'student', false)`
 
-// lifeStageOf is LifeStage of a lifeStageFacts row.
-func lifeStageOf(ageClass int, marital string, dependants bool, employment string) string {
+// lifeStageFacts' answers.
+type lifeFacts struct {
+	noBirthDate, aged65, aged55, under25, couple, maritalKnown, dependants, retired, student bool
+}
+
+// lifeStageOf is LifeStage of a client of whom only the lifeStageFacts
+// are known: an age that answers the age questions the same way, and a
+// marital status and employment that do.
+func lifeStageOf(f lifeFacts) string {
 	var age *int
-	if ageClass >= 0 {
-		age = &ageClass
+	if !f.noBirthDate {
+		a := 30
+		switch {
+		case f.aged65:
+			a = 65
+		case f.aged55:
+			a = 55
+		case f.under25:
+			a = 24
+		}
+		age = &a
 	}
-	n := 0
-	if dependants {
-		n = 1
+	marital := ""
+	switch {
+	case f.couple:
+		marital = "married"
+	case f.maritalKnown:
+		marital = "single"
 	}
-	return LifeStage(age, marital, n, employment)
+	employment := ""
+	switch {
+	case f.retired:
+		employment = "retired"
+	case f.student:
+		employment = "student"
+	}
+	dependants := 0
+	if f.dependants {
+		dependants = 1
+	}
+	return LifeStage(age, marital, dependants, employment)
 }
 
 // ageThreshold is the latest birth date of someone aged at least years on
@@ -752,34 +788,25 @@ func clientsReports(rc *reportContext) ([]Report, error) {
 	l := rc.l
 	today := rc.now.In(rc.loc)
 	args := queryArgs{ageThreshold(today, 65), ageThreshold(today, 55), ageThreshold(today, 25)}
-	// A few hundred groups at most, which PostgreSQL would sort by
-	// its estimate of many thousands: hashed, a million clients take half
-	// the time.
-	if _, err := rc.tx.Exec(rc.ctx, "SELECT set_config('enable_sort', 'off', true)"); err != nil {
-		return nil, err
-	}
 	rows, err := rc.tx.Query(rc.ctx, `SELECT c.segment, `+lifeStageFacts+`, count(*)
-		FROM clients c WHERE `+rc.f.clientConditions(&args)+` GROUP BY 1, 2, 3, 4, 5`, args...)
+		FROM clients c WHERE `+rc.f.clientConditions(&args)+` GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report clients: %w", err)
 	}
 	counts := map[[2]string]int64{}
 	bySegment := map[string]int64{}
 	if err := scanEach(rows, func(r pgx.Rows) error {
-		var segment, marital, employment string
-		var age int
-		var dependants bool
+		var segment string
+		var f lifeFacts
 		var n int64
-		if err := r.Scan(&segment, &age, &marital, &dependants, &employment, &n); err != nil {
+		if err := r.Scan(&segment, &f.noBirthDate, &f.aged65, &f.aged55, &f.under25, &f.couple, &f.maritalKnown, &f.dependants,
+			&f.retired, &f.student, &n); err != nil {
 			return err
 		}
-		counts[[2]string{lifeStageOf(age, marital, dependants, employment), segment}] += n
+		counts[[2]string{lifeStageOf(f), segment}] += n
 		bySegment[segment] += n
 		return nil
 	}); err != nil {
-		return nil, err
-	}
-	if _, err := rc.tx.Exec(rc.ctx, "SELECT set_config('enable_sort', 'on', true)"); err != nil {
 		return nil, err
 	}
 

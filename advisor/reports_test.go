@@ -439,14 +439,15 @@ INSERT INTO clients (id, given_name, family_name, birth_date, marital_status, de
 		if err := scanEach(rows, func(r pgx.Rows) error {
 			var id int64
 			var birth *time.Time
-			var marital, employment, marital2, employment2 string
-			var dependants, age int
-			var hasDependants bool
-			if err := r.Scan(&id, &birth, &marital, &dependants, &employment, &age, &marital2, &hasDependants, &employment2); err != nil {
+			var marital, employment string
+			var dependants int
+			var f lifeFacts
+			if err := r.Scan(&id, &birth, &marital, &dependants, &employment, &f.noBirthDate, &f.aged65, &f.aged55, &f.under25,
+				&f.couple, &f.maritalKnown, &f.dependants, &f.retired, &f.student); err != nil {
 				return err
 			}
 			n++
-			got, want := lifeStageOf(age, marital2, hasDependants, employment2), LifeStage(ageOn(birth, today), marital, dependants, employment)
+			got, want := lifeStageOf(f), LifeStage(ageOn(birth, today), marital, dependants, employment)
 			if got != want {
 				t.Errorf("on %s client %d (born %v): the report says %s, LifeStage %s", today.Format(time.DateOnly), id, birth, got, want)
 			}
