@@ -174,7 +174,7 @@ func (h *Handler) replyForm(w http.ResponseWriter, r *http.Request, desk *servic
 			return nil
 		}
 	}
-	if ecrm.ErrorCode(err) != ecrm.EINVALID {
+	if err = servicedesk.FormTooLarge(err); ecrm.ErrorCode(err) != ecrm.EINVALID {
 		return err
 	}
 	err = desk.TranslateError(i18n.FromContext(r.Context()), err)

@@ -177,7 +177,7 @@ func (h *Handler) createRequestForm(w http.ResponseWriter, r *http.Request, c de
 			return nil
 		}
 	}
-	if ecrm.ErrorCode(err) != ecrm.EINVALID {
+	if err = servicedesk.FormTooLarge(err); ecrm.ErrorCode(err) != ecrm.EINVALID {
 		return err
 	}
 	err = c.desk.TranslateError(i18n.FromContext(r.Context()), err)
@@ -222,7 +222,7 @@ func (h *Handler) replyForm(w http.ResponseWriter, r *http.Request, c deskCall) 
 			return nil
 		}
 	}
-	if ecrm.ErrorCode(err) != ecrm.EINVALID {
+	if err = servicedesk.FormTooLarge(err); ecrm.ErrorCode(err) != ecrm.EINVALID {
 		return err
 	}
 	err = c.desk.TranslateError(i18n.FromContext(r.Context()), err)

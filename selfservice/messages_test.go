@@ -9,6 +9,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
 // multipartForm builds a form with fields and files ("attachments").
@@ -150,3 +155,26 @@ func TestClientWritesWithAnAttachmentAndReadsTheAnswer(t *testing.T) {
 }
 
 func itoa(id int64) string { return asClient(id) }
+
+// TestFormOverTheLimitSaysTheLimit: a form whose files together pass what
+// a message may carry is refused at the file input with the limit, not
+// with a bare error page; nothing is written.
+func TestFormOverTheLimitSaysTheLimit(t *testing.T) {
+	pool := newFixture(t)
+	h := newTestHandler(t, pool)
+	limits := servicedesk.DefaultAttachmentLimits()
+	limits.MaxBytes, limits.MaxFiles = 2048, 1
+	h.SetServiceDesk(servicedesk.New(pool, nil, pipeline.DefaultBusinessHours(time.UTC), servicedesk.Config{Attachments: limits}))
+	srv := web.LimitBody(1 << 20)(newRouter(h, testPrincipal))
+	body, ct := multipartForm(t, map[string]string{"kind": "question", "subject": "Scans", "body": "Here."},
+		map[string][]byte{"scan.txt": bytes.Repeat([]byte("a"), 80<<10)})
+	rec := do(t, srv, request{method: "POST", path: "/portal/messages", body: body, contentType: ct, client: asClient(ana)})
+	if rec.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(rec.Body.String(), `id="request-attachments-error">The files together are larger than 2 KB, the most one message can carry: send them in several messages.</p>`) {
+		t.Errorf("over the limit: %d\n%s", rec.Code, rec.Body)
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM service_requests WHERE client_id = 1`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("requests after a refused form: %d, %v", n, err)
+	}
+}

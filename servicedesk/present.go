@@ -2,6 +2,7 @@ package servicedesk
 
 import (
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/ecrm-project/ecrm"
@@ -42,8 +43,22 @@ func (d *Desk) fileMessage(l *i18n.Localizer, p FileProblem) string {
 		return l.T(p.Key, p.Name, lim.TypeLabels())
 	case "servicedesk.error.attachment_count":
 		return l.T(p.Key, lim.MaxFiles)
+	case "servicedesk.error.attachments_total":
+		return l.T(p.Key, l.FileSize(int64(lim.MaxFiles)*lim.MaxBytes))
 	}
 	return l.T(p.Key, p.Name)
+}
+
+// FormTooLarge turns a page's body over the limit (*http.MaxBytesError
+// from ReadSubmission) into a refusal at the form's file input that
+// states the limit; any other error is returned as it is. (The API
+// answers such a body with 413 and the limit in bytes.)
+func FormTooLarge(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return invalid(nil, []FileProblem{{Key: "servicedesk.error.attachments_total"}})
+	}
+	return err
 }
 
 // AttachmentHint is the form's hint: how many files, how large, of which
