@@ -17,7 +17,8 @@ import (
 // TestAdvisorOpensACreditHistoryInABrowser drives headless Chromium
 // through the console as advisor A: the client list shows exactly the
 // book, a click opens a client, and stating a purpose shows the credit
-// timeline, under the strict Content-Security-Policy of the real server.
+// timeline and the score's chart, under the strict Content-Security-Policy
+// of the real server.
 func TestAdvisorOpensACreditHistoryInABrowser(t *testing.T) {
 	f := newFixture(t)
 	pages, err := page.New(Templates)
@@ -85,6 +86,33 @@ func TestAdvisorOpensACreditHistoryInABrowser(t *testing.T) {
 	}
 	if got := browsertest.Text(t, ctx, "#credit-summary"); !strings.Contains(got, "5 of 36 reported") {
 		t.Errorf("summary %q", got)
+	}
+	// The score's chart, drawn on the server, renders under the CSP: one
+	// bar a month of its data table, painted by the stylesheet's class
+	// (no inline style), each with its height, the whole at a readable
+	// width.
+	type chartFacts struct {
+		Bars, Rows, Painted, Tall int
+		Width                     float64
+		Label                     string
+	}
+	facts, err := chromedp.Run(ctx, chromedp.Evaluate[chartFacts](`(() => {
+		const svg = document.querySelector("#score-history-heading + svg.chart");
+		const bars = Array.from(svg.querySelectorAll("rect.chart-bar"));
+		return {
+			Bars: bars.length,
+			Rows: document.querySelectorAll("#score-history tbody tr").length,
+			Painted: bars.filter(b => getComputedStyle(b).fill === "rgb(29, 78, 216)").length,
+			Tall: bars.filter(b => b.getBoundingClientRect().height > 10).length,
+			Width: svg.getBoundingClientRect().width,
+			Label: svg.getAttribute("aria-label"),
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts.Bars != 24 || facts.Rows != 24 || facts.Painted != 24 || facts.Tall != 24 || facts.Width < 400 || facts.Label == "" {
+		t.Errorf("score chart = %+v, want 24 painted bars of some height for the table's 24 months, at least 400 px wide, labelled", facts)
 	}
 	if v := browsertest.CSPViolations(t, ctx); len(v) > 0 {
 		t.Errorf("credit history: CSP violations %q", v)
