@@ -621,43 +621,22 @@ func ageOn(birth *time.Time, today time.Time) *int {
 	return &age
 }
 
-// Life stages, from LifeStage.
+// Life stages, from LifeStage (defined in the root package, which the
+// needs analysis in crosssell shares).
 const (
-	LifeStageUnknown       = "unknown"
-	LifeStageStartingOut   = "starting_out"
-	LifeStageSingle        = "single_adult"
-	LifeStageCouple        = "couple"
-	LifeStageFamily        = "family"
-	LifeStagePreRetirement = "pre_retirement"
-	LifeStageRetired       = "retired"
+	LifeStageUnknown       = ecrm.LifeStageUnknown
+	LifeStageStartingOut   = ecrm.LifeStageStartingOut
+	LifeStageSingle        = ecrm.LifeStageSingle
+	LifeStageCouple        = ecrm.LifeStageCouple
+	LifeStageFamily        = ecrm.LifeStageFamily
+	LifeStagePreRetirement = ecrm.LifeStagePreRetirement
+	LifeStageRetired       = ecrm.LifeStageRetired
 )
 
-// LifeStage places a client in a stage of life from age, marital status,
-// dependants and employment, the facts the needs engine starts from:
-//
-//	retired        retired, or 65 and older
-//	pre_retirement 55 to 64
-//	starting_out   a student, or younger than 25
-//	family         with dependants
-//	couple         married or in a partnership, no dependants
-//	single_adult   anyone else of known age
-//	unknown        no birth date and nothing above applies
+// LifeStage places a client in a stage of life: ecrm.LifeStage, the one
+// definition the 360, the reports and the needs analysis share.
 func LifeStage(age *int, maritalStatus string, dependants int, employment string) string {
-	switch {
-	case employment == "retired" || (age != nil && *age >= 65):
-		return LifeStageRetired
-	case age != nil && *age >= 55:
-		return LifeStagePreRetirement
-	case employment == "student" || (age != nil && *age < 25):
-		return LifeStageStartingOut
-	case dependants > 0:
-		return LifeStageFamily
-	case maritalStatus == "married" || maritalStatus == "partnership":
-		return LifeStageCouple
-	case age != nil || maritalStatus != "":
-		return LifeStageSingle
-	}
-	return LifeStageUnknown
+	return ecrm.LifeStage(age, maritalStatus, dependants, employment)
 }
 
 // sumByCurrency adds amounts per currency, currencies in alphabetical order.
