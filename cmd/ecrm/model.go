@@ -26,6 +26,7 @@ import (
 // (issue 14, item 2):
 //
 //	ecrm model train --data FILE.csv [--exclude NAME]... [--include-duration] [--holdout 0.2] [--seed 1] [--family F]
+//	ecrm model train [--family F | --all] [--as-of DATE] [--clients N] [--snapshots N]   (the CRM's own history)
 //	ecrm model evaluate [--model VERSION] [--data FILE.csv] [--family F] [--explain N]
 //	ecrm model activate VERSION [--reason TEXT]
 //	ecrm model list
@@ -83,6 +84,10 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 	seed := fs.Uint64("seed", 1, "seed of the holdout draw: the same seed gives the same split")
 	family := fs.String("family", "", "product family of the model (default: the layout's, else the file's name)")
 	lambda := fs.Float64("lambda", crosssell.DefaultLambda, "L2 penalty on the mean log-loss")
+	all := fs.Bool("all", false, "without --data: train every product family of the history (the default when no --family is given)")
+	asOf := fs.String("as-of", "", "without --data: the last day of history to use, YYYY-MM-DD (default today)")
+	clients := fs.Int("clients", 0, fmt.Sprintf("without --data: the most clients to sample from the history (default %d)", crosssell.DefaultHistoryClients))
+	snapshots := fs.Int("snapshots", 0, fmt.Sprintf("without --data: training snapshots, %d days apart, before the holdout's (default %d)", crosssell.Horizon, crosssell.DefaultSnapshots))
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -91,7 +96,10 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 		return fmt.Errorf("model train: unexpected argument %q", pos[0])
 	}
 	if *data == "" {
-		return errors.New("model train: --data FILE.csv is required (training on the CRM's own history is not available yet)")
+		return modelTrainHistory(ctx, cfg, *family, *all, *asOf, *clients, *snapshots, *lambda, stdout)
+	}
+	if *all || *asOf != "" || *clients != 0 || *snapshots != 0 {
+		return errors.New("model train: --all, --as-of, --clients and --snapshots are for training on the CRM's history, not with --data")
 	}
 	if *family != "" {
 		if err := crosssell.CheckFamily(*family); err != nil {
@@ -154,12 +162,76 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 	return nil
 }
 
+// modelTrainHistory trains the propensity models of the product families
+// on the CRM's own history (no --data): one read of the history for all
+// families, one stored version per family that had enough take-ups, none
+// activated.
+func modelTrainHistory(ctx context.Context, cfg config, family string, all bool, asOf string, clients, snapshots int, lambda float64, stdout io.Writer) error {
+	opt := crosssell.HistoryOptions{Clients: clients, Snapshots: snapshots, Lambda: lambda}
+	switch {
+	case family != "" && all:
+		return errors.New("model train: give --family F or --all, not both")
+	case family != "":
+		opt.Families = []string{family}
+	}
+	if asOf != "" {
+		d, err := time.Parse(time.DateOnly, asOf)
+		if err != nil {
+			return fmt.Errorf("model train: --as-of %q is not a date YYYY-MM-DD", asOf)
+		}
+		opt.AsOf = d
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	start := time.Now()
+	run, err := crosssell.TrainHistory(ctx, pool, opt)
+	if err != nil {
+		return fmt.Errorf("model train: %w", err)
+	}
+	fmt.Fprintf(stdout, "read the history: %d rows (%d of %d clients × %d snapshots, %d days apart, up to %s) in %.1f s\n",
+		run.Examples, run.Sampled, run.Clients, len(run.Snapshots), crosssell.Horizon, run.AsOf.Format(time.DateOnly), run.ReadSeconds)
+	for _, n := range run.Notes {
+		fmt.Fprintln(stdout, n)
+	}
+	for _, s := range run.Skipped {
+		fmt.Fprintf(stdout, "not trained: %s\n", s)
+	}
+	if len(run.Trained) == 0 {
+		return errors.New("model train: no family had enough take-ups in the history to train a model")
+	}
+	store := crosssell.NewStore(pool)
+	for _, t := range run.Trained {
+		m := t.Metrics
+		version, err := store.Save(ctx, crosssell.NewVersion{
+			Family: t.Family, Source: crosssell.SourceHistory, SourceName: run.Window(),
+			TrainedBy: operator(), Trained: t, Rows: m.Train.Rows + m.Holdout.Rows,
+		})
+		if err != nil {
+			return fmt.Errorf("model train: %w", err)
+		}
+		fmt.Fprintf(stdout, "\n%s: stored model %s; not active until `ecrm model activate %s`\n", t.Family, version, version)
+		fmt.Fprintf(stdout, "training: %d rows (%d take-ups); holdout: %d rows (%d take-ups); %d features fitted in %.2f s (%d iterations, %s)\n",
+			m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives, m.Features, m.Seconds, m.Iterations, m.Stopped)
+		printComparison(stdout, version, m)
+	}
+	fmt.Fprintf(stdout, "\nsplit: %s\n", run.Trained[0].Metrics.Split)
+	fmt.Fprintf(stdout, "%.1f s in all\n", time.Since(start).Seconds())
+	return nil
+}
+
 // printComparison prints a model's holdout figures beside the baselines'.
 func printComparison(w io.Writer, name string, m crosssell.Metrics) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "on the holdout\tAUC\tlift at top decile\n")
 	fmt.Fprintf(tw, "%s\t%.4f\t%.2f\n", name, m.Holdout.AUC, m.Holdout.Lift)
-	fmt.Fprintf(tw, "best single column: %s (take-up rate of its level or interval)\t%.4f\t%.2f\n", m.Baseline.Column, m.Baseline.AUC, m.Baseline.Lift)
+	if m.Baseline.Column == crosssell.BaselineSegmentAge {
+		fmt.Fprintf(tw, "popularity by %s (training take-up rate of the client's group)\t%.4f\t%.2f\n", m.Baseline.Column, m.Baseline.AUC, m.Baseline.Lift)
+	} else {
+		fmt.Fprintf(tw, "best single column: %s (take-up rate of its level or interval)\t%.4f\t%.2f\n", m.Baseline.Column, m.Baseline.AUC, m.Baseline.Lift)
+	}
 	fmt.Fprintf(tw, "popularity baseline (everyone the base rate, %.1f%%)\t%.4f\t%.2f\n", 100*m.BaseRate, 0.5, 1.0)
 	tw.Flush()
 }
@@ -200,6 +272,9 @@ func modelEvaluate(ctx context.Context, cfg config, args []string, stdout io.Wri
 		fmt.Fprintf(stdout, "AUC %.4f\nlift at top decile %.2f\n", m.Holdout.AUC, m.Holdout.Lift)
 		printComparison(stdout, v.Version, m)
 		return nil
+	}
+	if v.Source == crosssell.SourceHistory {
+		return fmt.Errorf("model evaluate: model %s was trained on the CRM's history, not on a file: --data scores files of a file model's layout only", v.Version)
 	}
 	ds, _, err := readDataset(*data)
 	if err != nil {
@@ -320,7 +395,7 @@ func modelList(ctx context.Context, cfg config, args []string, stdout io.Writer)
 		return fmt.Errorf("model list: %w", err)
 	}
 	if len(all) == 0 {
-		fmt.Fprintln(stdout, "no models yet: ecrm model train --data FILE.csv")
+		fmt.Fprintln(stdout, "no models yet: ecrm model train (the CRM's history) or ecrm model train --data FILE.csv")
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

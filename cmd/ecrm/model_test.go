@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
@@ -100,8 +102,16 @@ func TestModelCommands(t *testing.T) {
 			"model evaluate: no model is active: give --model VERSION (ecrm model list shows the versions)"},
 		{"ActivateMissingVersion", []string{"activate", "leads-v9", "--reason", "typo"},
 			`model activate: model version "leads-v9" does not exist (ecrm model list shows the versions)`},
-		{"TrainWithoutData", []string{"train"},
-			"model train: --data FILE.csv is required (training on the CRM's own history is not available yet)"},
+		{"TrainHistoryEmpty", []string{"train", "--all"},
+			"model train: the database has no clients: there is no history to learn from"},
+		{"TrainHistoryUnknownFamily", []string{"train", "--family", "yachts"},
+			`model train: family "yachts" is not a product family of the history (savings, term-deposit, brokerage, credit-card, overdraft, personal-loan, mortgage, home-insurance, motor-insurance, life-insurance, health-insurance, travel-insurance, accident-insurance, liability-insurance)`},
+		{"TrainHistoryFamilyAndAll", []string{"train", "--family", "savings", "--all"},
+			"model train: give --family F or --all, not both"},
+		{"TrainHistoryBadDate", []string{"train", "--as-of", "30.06.2026"},
+			`model train: --as-of "30.06.2026" is not a date YYYY-MM-DD`},
+		{"TrainDataWithHistoryFlags", []string{"train", "--data", leads, "--as-of", "2026-06-30"},
+			"model train: --all, --as-of, --clients and --snapshots are for training on the CRM's history, not with --data"},
 		{"TrainIncludeDurationElsewhere", []string{"train", "--data", leads, "--include-duration"},
 			`model train: ` + leads + `: no column "duration" in the file (columns: income, channel, y)`},
 		{"TrainBadFamily", []string{"train", "--data", leads, "--family", "Term Deposits"},
@@ -154,4 +164,60 @@ func TestModelCommands(t *testing.T) {
 			t.Fatalf("list = %q, %v", out, err)
 		}
 	})
+}
+
+// TestModelTrainHistory trains every family on a generated history, as an
+// operator would after ecrm seed, and reads the figures back with
+// evaluate: the learned model's AUC beside the popularity baselines'.
+func TestModelTrainHistory(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	env := map[string]string{"DATABASE_URL": url}
+	pool, err := pgdb.Open(ctx, url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	if _, err := demodata.Seed(ctx, pool, demodata.Options{Clients: 3000, Seed: 2, AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCommand(t, env, "model", "train", "--all", "--as-of", "2026-06-30")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	t.Log(out)
+	for _, want := range []string{
+		"read the history: ", "3000 of 3000 clients × 9 snapshots, 90 days apart, up to 2026-06-30",
+		"not trained: brokerage: 0 take-ups in the training snapshots, 30 needed",
+		"savings: stored model savings-v1; not active until `ecrm model activate savings-v1`",
+		"popularity by segment × age band (training take-up rate of the client's group)",
+		"split: by date: trained on the 8 snapshots 2024-04-11…2026-01-01 (take-ups until 2026-03-31), judged on the snapshot of 2026-04-01 (take-ups 2026-04-01…2026-06-29)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q", want)
+		}
+	}
+	out, err = runCommand(t, env, "model", "evaluate", "--model", "savings-v1")
+	if err != nil {
+		t.Fatalf("evaluate: %v\n%s", err, out)
+	}
+	var auc, baseline, flat float64
+	for _, line := range strings.Split(out, "\n") {
+		fmt.Sscanf(line, "AUC %f", &auc)
+		if rest, ok := strings.CutPrefix(line, "popularity by segment × age band (training take-up rate of the client's group)"); ok {
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &baseline)
+		}
+		if strings.HasPrefix(line, "popularity baseline (everyone the base rate") {
+			fmt.Sscanf(strings.TrimSpace(line[strings.Index(line, ")")+1:]), "%f", &flat)
+		}
+	}
+	if !strings.Contains(out, "model savings-v1 (family savings, not active): trained ") || !strings.Contains(out, " on history 2024-04-11…2026-06-30, 9 snapshots, 3000 of 3000 clients") ||
+		!(auc > baseline && baseline > flat && flat == 0.5) {
+		t.Fatalf("evaluate: AUC %v, by segment and age %v, flat %v in:\n%s", auc, baseline, flat, out)
+	}
+	if _, err := runCommand(t, env, "model", "evaluate", "--model", "savings-v1", "--data", writeLeads(t, "l.csv", "income,channel,y", 50, 1)); err == nil ||
+		err.Error() != "model evaluate: model savings-v1 was trained on the CRM's history, not on a file: --data scores files of a file model's layout only" {
+		t.Fatalf("evaluate --data on a history model: %v", err)
+	}
 }

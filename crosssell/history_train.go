@@ -1,0 +1,474 @@
+package crosssell
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// HistoryOptions are the choices of one training run on the CRM's history.
+type HistoryOptions struct {
+	// Families to train; empty means every family of Families.
+	Families []string
+	// AsOf is the last day of history to use (outcomes dated before it);
+	// zero means today. The holdout snapshot is AsOf − Horizon.
+	AsOf time.Time
+	// Clients bounds the sample of clients read (0: DefaultHistoryClients).
+	Clients int
+	// Snapshots is the number of training snapshots, Horizon days apart
+	// before the holdout's (0: DefaultSnapshots).
+	Snapshots int
+	// Lambda is the L2 penalty; 0 means DefaultLambda.
+	Lambda float64
+}
+
+// DefaultHistoryClients bounds the clients a training run reads. Every
+// client brings one row per snapshot she was a client at (nine by
+// default), about 130 bytes each plus the sparse rows of the fit; 50,000
+// clients keep a run under half a GB whatever the size of the firm, and
+// the clients are drawn by a hash of their id, so the same database gives
+// the same sample. Take-ups of a family at a few per cent a quarter give
+// thousands of positives at this size, past which the holdout AUC of a
+// model of ~100 features barely moves.
+const DefaultHistoryClients = 50_000
+
+// DefaultSnapshots: two years of quarterly snapshots before the holdout's.
+// The interactions the seed keeps reach three years back, so every
+// training snapshot knows its clients' contacts.
+const DefaultSnapshots = 8
+
+// minTakeUps is the fewest take-ups a family needs in the training rows,
+// and minHoldoutTakeUps in the holdout, to be trained and judged: below
+// that an AUC says more about chance than about the model.
+const (
+	minTakeUps        = 30
+	minHoldoutTakeUps = 10
+)
+
+// maxEmptyShare: a column unknown (empty) on more of the training rows
+// than this is left out, because its weight would be learnt from the few
+// snapshots that know it and applied to all.
+const maxEmptyShare = 0.5
+
+// HistoryRun is the outcome of TrainHistory: one trained model per family
+// that had enough take-ups, and what was decided on the way.
+type HistoryRun struct {
+	AsOf      time.Time
+	Snapshots []time.Time // the training snapshots, then the holdout's
+	Sampled   int         // clients in the sample
+	Clients   int         // clients in the database
+	Examples  int         // rows read (clients × snapshots they were clients at)
+	Notes     []string    // columns left out and why
+	Trained   []*Trained  // Family is set on each
+	Skipped   []string    // families not trained, and why
+	// ReadSeconds is the time the examples took to read from PostgreSQL.
+	ReadSeconds float64
+}
+
+// Window is the history a run learnt from, for a model's source_name.
+func (r *HistoryRun) Window() string {
+	return fmt.Sprintf("history %s…%s, %d snapshots, %d of %d clients", r.Snapshots[0].Format(time.DateOnly),
+		r.AsOf.Format(time.DateOnly), len(r.Snapshots), r.Sampled, r.Clients)
+}
+
+// snapshotDates returns the training snapshots and the holdout's, oldest
+// first. The holdout snapshot is the last whose 90-day outcome is fully
+// known by asOf; each training snapshot is Horizon days before the next,
+// so the take-ups of the last training snapshot end on the holdout
+// snapshot's day: no training label comes from the holdout's window.
+func snapshotDates(asOf time.Time, n int) []time.Time {
+	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+	out := make([]time.Time, n+1)
+	for k := range n + 1 {
+		out[n-k] = asOf.AddDate(0, 0, -Horizon*(k+1))
+	}
+	return out
+}
+
+// TrainHistory reads the history once for every family and fits one model
+// per family on the training snapshots, judged on the holdout snapshot.
+func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (*HistoryRun, error) {
+	if opt.AsOf.IsZero() {
+		opt.AsOf = time.Now()
+	}
+	if opt.Clients == 0 {
+		opt.Clients = DefaultHistoryClients
+	}
+	if opt.Snapshots == 0 {
+		opt.Snapshots = DefaultSnapshots
+	}
+	if opt.Lambda == 0 {
+		opt.Lambda = DefaultLambda
+	}
+	switch {
+	case opt.Clients < 100:
+		return nil, fmt.Errorf("clients %d: a sample of fewer than 100 clients cannot be judged", opt.Clients)
+	case opt.Snapshots < 1 || opt.Snapshots > 40:
+		return nil, fmt.Errorf("snapshots %d: want between 1 and 40", opt.Snapshots)
+	case opt.Lambda < 0:
+		return nil, fmt.Errorf("lambda %g: the L2 penalty cannot be negative", opt.Lambda)
+	}
+	families := opt.Families
+	if len(families) == 0 {
+		families = familyNames()
+	}
+	for _, f := range families {
+		if familyIndex(f) < 0 {
+			return nil, fmt.Errorf("family %q is not a product family of the history (%s)", f, strings.Join(familyNames(), ", "))
+		}
+	}
+	run := &HistoryRun{AsOf: time.Date(opt.AsOf.Year(), opt.AsOf.Month(), opt.AsOf.Day(), 0, 0, 0, 0, time.UTC)}
+	run.Snapshots = snapshotDates(run.AsOf, opt.Snapshots)
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM clients`).Scan(&run.Clients); err != nil {
+		return nil, fmt.Errorf("count clients: %w", err)
+	}
+	if run.Clients == 0 {
+		return nil, fmt.Errorf("the database has no clients: there is no history to learn from")
+	}
+	share := 1_000_000
+	if run.Clients > opt.Clients {
+		share = int(math.Ceil(1_000_000 * float64(opt.Clients) / float64(run.Clients)))
+	}
+	start := time.Now()
+	ex, err := extract(ctx, pool, extractOptions{snapshots: run.Snapshots, share: share})
+	if err != nil {
+		return nil, err
+	}
+	run.ReadSeconds = time.Since(start).Seconds()
+	run.Sampled, run.Examples = ex.sampled, len(ex.rows)
+	holdout := int16(len(run.Snapshots) - 1)
+	var train []int
+	for i, e := range ex.rows {
+		if e.snapshot != holdout {
+			train = append(train, i)
+		}
+	}
+	if len(train) == 0 {
+		return nil, fmt.Errorf("no client was a client before %s: the history is too short for %d snapshots", run.Snapshots[0].Format(time.DateOnly), opt.Snapshots)
+	}
+	layout, notes := historyLayoutOf(ex, train)
+	run.Notes = notes
+	enc := newHistoryEncoder(layout, ex)
+	features := layout.Features()
+	for _, name := range families {
+		t, skip, err := trainFamily(ex, enc, layout, features, familyIndex(name), holdout, opt.Lambda, run)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if skip != "" {
+			run.Skipped = append(run.Skipped, name+": "+skip)
+			continue
+		}
+		run.Trained = append(run.Trained, t)
+	}
+	return run, nil
+}
+
+// sparseCounts are the columns kept sparse: scaled by their standard
+// deviation but not centred, so that a client with no contacts, no event
+// and no offer adds nothing to her score (and her row stores nothing),
+// and without intervals. The holds_ and had_ flags are neither centred
+// nor scaled: a contribution reads "holds a mortgage".
+func sparseCount(name string) bool {
+	for _, p := range []string{"contacts_", "inbound_", "transactions_", "salary_", "life_events_", "new_relationships_", "offers_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// historyLayoutOf decides each column's scaling, intervals and levels from
+// the training rows only, and leaves out the columns that cannot teach
+// anything: unknown on most rows, or the same on every row (no offer
+// responses recorded yet, no life events).
+func historyLayoutOf(ex *examples, train []int) (*Layout, []string) {
+	l := &Layout{Known: historyLayout, Outcome: fmt.Sprintf("took up the family within %d days", Horizon)}
+	var notes, unknown, constant []string
+	// Every numeric column's values, on at most 200,000 training rows
+	// taken at a regular stride: the quantiles of a larger sample do not
+	// move, and sorting stays short.
+	stride := max(1, len(train)/200_000)
+	for c, name := range ex.numeric {
+		col := Column{Name: name, Kind: Numeric}
+		var values []float64
+		empty := 0
+		for k := 0; k < len(train); k += stride {
+			v := ex.rows[train[k]].num[c]
+			if math.IsNaN(float64(v)) {
+				empty++
+				continue
+			}
+			values = append(values, float64(v))
+		}
+		seen := (len(train) + stride - 1) / stride
+		if share := float64(empty) / float64(seen); share > maxEmptyShare {
+			unknown = append(unknown, fmt.Sprintf("%s (%.0f%%)", name, 100*share))
+			continue
+		}
+		lo, hi := slices.Min(values), slices.Max(values)
+		if lo == hi {
+			constant = append(constant, name+"="+formatNumber(lo))
+			continue
+		}
+		col.Empty = empty > 0
+		mean, sd := meanSD(values)
+		switch {
+		case strings.HasPrefix(name, "holds_"), strings.HasPrefix(name, "had_"):
+			col.SD = 1
+		case sparseCount(name):
+			col.SD = math.Sqrt(sd*sd + mean*mean) // root mean square: scaled, not centred
+		default:
+			col.Mean, col.SD = mean, sd
+			col.Cuts = quantileCuts(values)
+		}
+		l.Columns = append(l.Columns, col)
+	}
+	for c, name := range ex.cat {
+		seen := map[uint16]bool{}
+		for _, i := range train {
+			if k := ex.rows[i].cat[c]; k != 0 {
+				seen[k] = true
+			}
+		}
+		col := Column{Name: name, Kind: Categorical}
+		for k := range seen {
+			col.Levels = append(col.Levels, ex.levels[c][k])
+		}
+		sort.Strings(col.Levels)
+		if len(col.Levels) < 2 {
+			constant = append(constant, name+"="+strings.Join(col.Levels, ""))
+			continue
+		}
+		l.Columns = append(l.Columns, col)
+	}
+	if len(unknown) > 0 {
+		notes = append(notes, "left out, unknown on most training rows (the history kept does not reach back to their snapshots): "+strings.Join(unknown, ", "))
+	}
+	if len(constant) > 0 {
+		notes = append(notes, "left out, the same on every training row (nothing recorded to learn from): "+strings.Join(constant, ", "))
+	}
+	return l, notes
+}
+
+// historyEncoder turns examples into the model's features, exactly as
+// encoder.encode does for the fields of a file (the same layout, the same
+// order of features), without formatting numbers as text.
+type historyEncoder struct {
+	width int
+	cols  []historyColumn
+}
+
+type historyColumn struct {
+	c     Column
+	src   int   // index into example.num or example.cat
+	at    int   // the column's first feature
+	level []int // categorical: the feature offset of each of the examples' levels, -1 for none
+}
+
+func newHistoryEncoder(l *Layout, ex *examples) *historyEncoder {
+	e := &historyEncoder{}
+	j := 0
+	for _, c := range l.Columns {
+		hc := historyColumn{c: c, at: j}
+		if c.Kind == Categorical {
+			hc.src = slices.Index(ex.cat, c.Name)
+			for _, v := range ex.levels[hc.src] {
+				i, ok := slices.BinarySearch(c.Levels, v)
+				if !ok {
+					i = -1 // a level unseen in training: the average client of the column
+				}
+				hc.level = append(hc.level, i)
+			}
+			j += len(c.Levels)
+		} else {
+			hc.src = slices.Index(ex.numeric, c.Name)
+			j++
+			if c.Empty {
+				j++
+			}
+			if len(c.Cuts) > 0 {
+				j += len(c.Cuts) + 1
+			}
+		}
+		e.cols = append(e.cols, hc)
+	}
+	e.width = j
+	return e
+}
+
+// encode writes one example's features into dst (len e.width).
+func (e *historyEncoder) encode(x *example, dst []float64) {
+	clear(dst)
+	for _, hc := range e.cols {
+		c := &hc.c
+		if c.Kind == Categorical {
+			if i := hc.level[x.cat[hc.src]]; i >= 0 {
+				dst[hc.at+i] = 1
+			}
+			continue
+		}
+		bins := hc.at + 1
+		if c.Empty {
+			bins++
+		}
+		f := float64(x.num[hc.src])
+		if math.IsNaN(f) {
+			if c.Empty {
+				dst[hc.at+1] = 1
+			}
+			continue // the mean, in no interval
+		}
+		dst[hc.at] = (f - c.Mean) / c.SD
+		if len(c.Cuts) > 0 {
+			dst[bins+sort.Search(len(c.Cuts), func(i int) bool { return c.Cuts[i] > f })] = 1
+		}
+	}
+}
+
+// ageBand is the popularity baseline's age group.
+func ageBand(age float32) int {
+	switch {
+	case age < 25:
+		return 0
+	case age < 35:
+		return 1
+	case age < 45:
+		return 2
+	case age < 55:
+		return 3
+	case age < 65:
+		return 4
+	}
+	return 5
+}
+
+// trainFamily fits and judges one family's model. The population at a
+// snapshot is the clients who did not hold the family then; the label is
+// whether they took it up in the Horizon days from the snapshot.
+func trainFamily(ex *examples, enc *historyEncoder, layout *Layout, features []string, bit int, holdout int16, lambda float64, run *HistoryRun) (*Trained, string, error) {
+	mask := uint32(1) << bit
+	var train, hold []int
+	trainPos, holdPos := 0, 0
+	for i := range ex.rows {
+		e := &ex.rows[i]
+		if e.held&mask != 0 {
+			continue
+		}
+		yes := e.took&mask != 0
+		if e.snapshot == holdout {
+			hold = append(hold, i)
+			if yes {
+				holdPos++
+			}
+		} else {
+			train = append(train, i)
+			if yes {
+				trainPos++
+			}
+		}
+	}
+	switch {
+	case trainPos < minTakeUps:
+		return nil, fmt.Sprintf("%d take-ups in the training snapshots, %d needed", trainPos, minTakeUps), nil
+	case holdPos < minHoldoutTakeUps:
+		return nil, fmt.Sprintf("%d take-ups in the holdout snapshot, %d needed", holdPos, minHoldoutTakeUps), nil
+	}
+	width := enc.width
+	x := &sparseRows{}
+	y := make([]float64, len(train))
+	row := make([]float64, width)
+	for k, i := range train {
+		enc.encode(&ex.rows[i], row)
+		x.add(row)
+		if ex.rows[i].took&mask != 0 {
+			y[k] = 1
+		}
+	}
+	start := time.Now()
+	theta, res, err := fit(x, y, width, lambda)
+	if err != nil {
+		return nil, "", err
+	}
+	elapsed := time.Since(start)
+	m := &Model{Layout: *layout, Features: features, Weights: theta[:width], Intercept: theta[width], Lambda: lambda}
+	score := func(idx []int) ([]float64, []bool) {
+		s, l := make([]float64, len(idx)), make([]bool, len(idx))
+		for k, i := range idx {
+			enc.encode(&ex.rows[i], row)
+			s[k] = sigmoid(m.Intercept + dotDense(m.Weights, row))
+			l[k] = ex.rows[i].took&mask != 0
+		}
+		return s, l
+	}
+	ts, tl := score(train)
+	hs, hl := score(hold)
+	t := &Trained{Model: m, Family: Families[bit].Name}
+	t.Metrics = Metrics{
+		Split: fmt.Sprintf("by date: trained on the %d snapshots %s…%s (take-ups until %s), judged on the snapshot of %s (take-ups %s…%s); population: clients not holding the family at the snapshot",
+			len(run.Snapshots)-1, run.Snapshots[0].Format(time.DateOnly), run.Snapshots[holdout-1].Format(time.DateOnly),
+			run.Snapshots[holdout].AddDate(0, 0, -1).Format(time.DateOnly), run.Snapshots[holdout].Format(time.DateOnly),
+			run.Snapshots[holdout].Format(time.DateOnly), run.AsOf.AddDate(0, 0, -1).Format(time.DateOnly)),
+		Fraction: float64(len(hold)) / float64(len(hold)+len(train)),
+		Train:    performance(ts, tl),
+		Holdout:  performance(hs, hl),
+		BaseRate: float64(trainPos) / float64(len(train)),
+		Baseline: segmentAgeBaseline(ex, train, hold, mask),
+		Lambda:   lambda, Iterations: res.Iterations, Stopped: res.Status, Features: width,
+		Seconds: elapsed.Seconds(),
+	}
+	t.Notes = run.Notes
+	return t, "", nil
+}
+
+func dotDense(w, x []float64) float64 {
+	var z float64
+	for j, v := range x {
+		if v != 0 {
+			z += w[j] * v
+		}
+	}
+	return z
+}
+
+// BaselineSegmentAge names the popularity baseline of the history models.
+const BaselineSegmentAge = "segment × age band"
+
+// segmentAgeBaseline scores the holdout with the training take-up rate of
+// the client's segment and age band (six bands: under 25, then by ten
+// years to 65 and over): "offer each group what is popular in it", the
+// rule a bank without a model would use. A group unseen in training gets
+// the overall rate.
+func segmentAgeBaseline(ex *examples, train, hold []int, mask uint32) Baseline {
+	seg := slices.Index(ex.cat, "segment")
+	group := func(e *example) int { return int(e.cat[seg])*8 + ageBand(e.num[0]) }
+	yes, all := map[int]float64{}, map[int]float64{}
+	var baseYes float64
+	for _, i := range train {
+		e := &ex.rows[i]
+		g := group(e)
+		all[g]++
+		if e.took&mask != 0 {
+			yes[g]++
+			baseYes++
+		}
+	}
+	base := baseYes / float64(len(train))
+	s, l := make([]float64, len(hold)), make([]bool, len(hold))
+	for k, i := range hold {
+		e := &ex.rows[i]
+		g := group(e)
+		s[k] = base
+		if all[g] > 0 {
+			s[k] = yes[g] / all[g]
+		}
+		l[k] = e.took&mask != 0
+	}
+	return Baseline{Column: BaselineSegmentAge, Performance: performance(s, l)}
+}
