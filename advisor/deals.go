@@ -29,6 +29,7 @@ func (h *Handler) dealRoutes(r chi.Router) {
 	work := func(fn dealHandler) http.HandlerFunc { return h.onDeals(true, fn) }
 	r.Get("/console/tasks", read(h.showTasks))
 	r.Get("/console/reports", h.showReports)
+	r.Post("/console/tasks", work(h.addTaskForm))
 	r.Post("/console/tasks/{id}/done", work(h.completeTaskForm))
 	r.Get("/console/pipelines/{code}", read(h.showBoard))
 	r.Get("/console/deals/new", work(h.showNewDeal))
@@ -38,6 +39,7 @@ func (h *Handler) dealRoutes(r chi.Router) {
 	r.Post("/console/notifications/read", read(h.readNotifications))
 
 	r.Get("/api/v1/tasks", read(h.apiTasks))
+	r.Post("/api/v1/tasks", work(h.apiAddTask))
 	r.Post("/api/v1/tasks/{id}/done", work(h.apiCompleteTask))
 	r.Get("/api/v1/pipelines", read(h.apiPipelines))
 	r.Get("/api/v1/pipelines/{code}/board", read(h.apiBoard))
@@ -116,8 +118,21 @@ type tasksPage struct {
 	// Shown and Total differ when there are more open tasks than a page
 	// lists (the most urgent are shown).
 	Shown, Total int
-	Done         bool
+	Done, Added  bool
 	Zone         *time.Location
+	// TaskForm is the add-a-task form.
+	TaskForm taskForm
+}
+
+// taskForm is the add-a-task form (task_form.partial.html): on my tasks,
+// with an optional client; on a deal's page, for the deal.
+type taskForm struct {
+	Values url.Values // as typed when refused
+	Form   formErrors
+	DealID int64
+	// Min is the earliest deadline the browser offers (now, in the
+	// firm's zone); the server checks it anyway.
+	Min string
 }
 
 // taskSection is "overdue", "today" or "later" with its tasks.
@@ -131,7 +146,11 @@ func newTaskSection(id string) taskSection {
 	return taskSection{ID: id, HeadingKey: "console.tasks." + id, CaptionKey: "console.tasks." + id + "_caption", EmptyKey: "console.tasks." + id + "_none"}
 }
 
-func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
+func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, _ int64) error {
+	return h.renderTasks(w, r, v, http.StatusOK, url.Values{}, formErrors{})
+}
+
+func (h *Handler) renderTasks(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, status int, task url.Values, form formErrors) error {
 	list, total, err := h.deals.MyTasks(r.Context(), v.StaffID)
 	if err != nil {
 		return err
@@ -139,7 +158,8 @@ func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request, v pipeline.V
 	now := h.store.now()
 	y, m, d := now.In(h.store.loc).Date()
 	endOfDay := time.Date(y, m, d+1, 0, 0, 0, 0, h.store.loc)
-	data := tasksPage{Zone: h.store.loc, Done: r.URL.Query().Get("done") == "1",
+	data := tasksPage{Zone: h.store.loc, Done: r.URL.Query().Get("done") == "1", Added: r.URL.Query().Get("added") == "1",
+		TaskForm: taskForm{Values: task, Form: form, Min: now.In(h.store.loc).Format("2006-01-02T15:04")},
 		Sections: []taskSection{newTaskSection("overdue"), newTaskSection("today"), newTaskSection("later")}, Shown: len(list), Total: total}
 	for _, t := range list {
 		i := 2
@@ -151,7 +171,79 @@ func (h *Handler) showTasks(w http.ResponseWriter, r *http.Request, v pipeline.V
 		}
 		data.Sections[i].Tasks = append(data.Sections[i].Tasks, t)
 	}
-	h.render(w, r, http.StatusOK, "console_tasks", data)
+	h.render(w, r, status, "console_tasks", data)
+	return nil
+}
+
+// taskInput reads a task from a form or JSON values.
+func taskInput(get func(string) string) pipeline.TaskInput {
+	id := func(name string) int64 {
+		s := strings.TrimSpace(get(name))
+		if s == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return -1 // refused as an unknown client or deal
+		}
+		return n
+	}
+	return pipeline.TaskInput{DealID: id("deal"), ClientID: id("client"), Title: get("title"), Due: get("due")}
+}
+
+// addTaskForm adds a task from my tasks or from a deal's page, and goes
+// back there; a refused task is shown at its fields on the same page.
+func (h *Handler) addTaskForm(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, _ int64) error {
+	in := taskInput(r.PostFormValue)
+	_, err := h.deals.AddTask(r.Context(), in, v)
+	if ecrm.ErrorCode(err) == ecrm.EINVALID {
+		if in.DealID > 0 && r.PostFormValue("from") == "deal" {
+			return h.renderDeal(w, r, v, in.DealID, http.StatusUnprocessableEntity, newFormErrors(r, err), "", r.PostForm)
+		}
+		return h.renderTasks(w, r, v, http.StatusUnprocessableEntity, r.PostForm, newFormErrors(r, err))
+	}
+	if err != nil {
+		return err
+	}
+	back := "/console/tasks?added=1"
+	if in.DealID > 0 && r.PostFormValue("from") == "deal" {
+		back = "/console/deals/" + strconv.FormatInt(in.DealID, 10) + "?added=1#deal-tasks"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) apiAddTask(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, _ int64) error {
+	var body struct {
+		Title    string `json:"title"`
+		DueAt    string `json:"due_at"`
+		DealID   int64  `json:"deal_id"`
+		ClientID int64  `json:"client_id"`
+	}
+	if err := web.DecodeJSON(r, &body); err != nil {
+		return err
+	}
+	in := pipeline.TaskInput{Title: body.Title, Due: body.DueAt, DealID: body.DealID, ClientID: body.ClientID}
+	if body.DealID < 0 {
+		in.DealID = -1
+	}
+	id, err := h.deals.AddTask(r.Context(), in, v)
+	if err != nil {
+		return err
+	}
+	list, _, err := h.deals.MyTasks(r.Context(), v.StaffID)
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		if t.ID == id {
+			web.WriteJSON(w, http.StatusCreated, toTaskJSON(i18n.FromContext(r.Context()), t, h.store.now()))
+			return nil
+		}
+	}
+	web.WriteJSON(w, http.StatusCreated, struct {
+		ID int64 `json:"id"`
+	}{id}) // beyond the most urgent tasks the list holds
 	return nil
 }
 
@@ -206,14 +298,17 @@ type dealPage struct {
 	Done         bool
 	Form         formErrors
 	Reason       string
-	Now          time.Time
+	// Added is true right after a task was added; TaskForm adds one.
+	Added    bool
+	TaskForm taskForm
+	Now      time.Time
 }
 
 func (h *Handler) showDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64) error {
-	return h.renderDeal(w, r, v, id, http.StatusOK, formErrors{ByField: map[string]string{}}, "")
+	return h.renderDeal(w, r, v, id, http.StatusOK, formErrors{ByField: map[string]string{}}, "", nil)
 }
 
-func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64, status int, form formErrors, reason string) error {
+func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, v pipeline.Viewer, id int64, status int, form formErrors, reason string, task url.Values) error {
 	d, err := h.deals.Deal(r.Context(), id, v)
 	if err != nil {
 		return err
@@ -226,7 +321,8 @@ func (h *Handler) renderDeal(w http.ResponseWriter, r *http.Request, v pipeline.
 	}
 	h.render(w, r, status, "console_deal", dealPage{DealView: d, Documents: docs, Kinds: pipeline.DealDocumentKinds,
 		DocumentMade: q.Get("document") == "1", Sent: q.Get("sent") == "1", Zone: h.store.loc, CanWork: writeErr == nil,
-		Moved: q.Get("moved") == "1", Done: q.Get("done") == "1", Form: form, Reason: reason, Now: h.store.now()})
+		Moved: q.Get("moved") == "1", Done: q.Get("done") == "1", Added: q.Get("added") == "1", Form: form, Reason: reason, Now: h.store.now(),
+		TaskForm: taskForm{Values: task, Form: form, DealID: id, Min: h.store.now().In(h.store.loc).Format("2006-01-02T15:04")}})
 	return nil
 }
 
@@ -234,7 +330,7 @@ func (h *Handler) moveDealForm(w http.ResponseWriter, r *http.Request, v pipelin
 	reason := r.PostFormValue("reason")
 	err := h.deals.MoveDeal(r.Context(), id, r.PostFormValue("stage"), reason, v)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), reason)
+		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), reason, nil)
 	}
 	if err != nil {
 		return err
@@ -624,7 +720,7 @@ func (h *Handler) makeDocumentForm(w http.ResponseWriter, r *http.Request, v pip
 	}
 	_, err := h.deals.MakeDealDocument(r.Context(), h.documents, id, r.PostFormValue("kind"), r.PostFormValue("language"), h.firm, h.firmIBAN, v)
 	if ecrm.ErrorCode(err) == ecrm.EINVALID {
-		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), "")
+		return h.renderDeal(w, r, v, id, http.StatusUnprocessableEntity, newFormErrors(r, err), "", nil)
 	}
 	if err != nil {
 		return err

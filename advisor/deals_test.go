@@ -187,3 +187,51 @@ func TestDealsAreScoped(t *testing.T) {
 		t.Errorf("lost: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestAdvisorAddsATask: from my tasks, a refused task is shown at its
+// fields with what was typed; a good one is listed with its deadline;
+// from a deal's page it goes back to the deal; the API answers 201 or a
+// problem naming the fields; compliance cannot add tasks.
+func TestAdvisorAddsATask(t *testing.T) {
+	f := dealFixture(t)
+	w := f.do(t, request{method: "POST", path: "/console/tasks", as: asAdvisorA, body: "title=Call+back&due=2026-11-14T10:00&client=102", form: true})
+	body := w.Body.String()
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `<p class="error-message" id="task-due-error">The deadline cannot be in the past.</p>`) ||
+		!strings.Contains(body, `<p class="error-message" id="task-client-error">Choose a client.</p>`) || !strings.Contains(body, `value="Call back"`) {
+		t.Fatalf("refused task: %d\n%s", w.Code, body)
+	}
+	w = f.do(t, request{method: "POST", path: "/console/tasks", as: asAdvisorA, body: "title=Call+Maria+back&due=2026-11-16T11:30&client=101", form: true})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/tasks?added=1" {
+		t.Fatalf("add: %d %s", w.Code, w.Body)
+	}
+	body = f.do(t, request{path: "/console/tasks?added=1", as: asAdvisorA}).Body.String()
+	if !strings.Contains(body, "The task is added.") || !strings.Contains(body, "Call Maria back") || !strings.Contains(body, "16 Nov 2026, 11:30") {
+		t.Errorf("my tasks after adding:\n%s", body)
+	}
+	w = f.do(t, request{method: "POST", path: "/api/v1/deals", as: asAdvisorA,
+		body: `{"pipeline":"sales","client_id":101,"title":"Savings","source":"phone"}`})
+	id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(w.Body.String())
+	if id == nil {
+		t.Fatalf("create deal: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "POST", path: "/console/tasks", as: asAdvisorA, body: "title=Send+the+contract&due=2026-11-17T09:00&from=deal&deal=" + id[1], form: true})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/deals/"+id[1]+"?added=1#deal-tasks" {
+		t.Fatalf("add from the deal: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if body := f.do(t, request{path: "/console/deals/" + id[1], as: asAdvisorA}).Body.String(); !strings.Contains(body, "Send the contract") {
+		t.Errorf("the deal does not list the task")
+	}
+	w = f.do(t, request{method: "POST", path: "/api/v1/tasks", as: asAdvisorA, body: `{"title":"","due_at":"2026-11-17T09:00:00Z","deal_id":` + id[1] + `}`})
+	if p := decodeProblem(t, w); w.Code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "title" {
+		t.Errorf("API refused: %d %+v", w.Code, p)
+	}
+	w = f.do(t, request{method: "POST", path: "/api/v1/tasks", as: asAdvisorA, body: `{"title":"Check the KYC file","due_at":"2026-11-17T09:00:00Z","deal_id":` + id[1] + `}`})
+	var task taskJSON
+	if err := json.Unmarshal(w.Body.Bytes(), &task); err != nil || w.Code != http.StatusCreated || task.Title != "Check the KYC file" ||
+		task.DealID == nil || strconv.FormatInt(*task.DealID, 10) != id[1] || !task.DueAt.Equal(time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("API added: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "POST", path: "/api/v1/tasks", as: asCompliance, body: `{"title":"x","due_at":"2026-11-17T09:00:00Z"}`}); w.Code != http.StatusForbidden {
+		t.Errorf("compliance adds a task: %d", w.Code)
+	}
+}
