@@ -30,6 +30,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
@@ -319,6 +320,9 @@ type Client360 struct {
 	Changes          []ProfileChange
 	// MoreChanges is true when older profile changes exist beyond Changes.
 	MoreChanges bool
+	// Needs are the client's needs as crosssell's rules name them today,
+	// most pressing first.
+	Needs []crosssell.Need
 }
 
 // AgeYears is Age for templates, which cannot dereference it; 0 when

@@ -126,6 +126,7 @@ type client360JSON struct {
 	MoreInteractions   bool                `json:"more_interactions"`
 	ProfileChanges     []profileChangeJSON `json:"profile_changes"`
 	MoreProfileChanges bool                `json:"more_profile_changes"`
+	Needs              []needJSON          `json:"needs"`
 }
 
 type profileJSON struct {

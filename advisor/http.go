@@ -286,6 +286,8 @@ type clientPage struct {
 	// Logged is true right after a contact was logged (?logged=1): the
 	// page confirms it.
 	Logged bool
+	// Needs are the client's needs in the viewer's language.
+	Needs []needView
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -339,6 +341,7 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 		Purposes:   Purposes,
 		CanLog:     p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
 		Reviews:    h.reviewRows(r, reviews),
+		Needs:      needViews(v.Needs, i18n.FromContext(r.Context())),
 	}, nil
 }
 
@@ -469,7 +472,9 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, toClient360JSON(v))
+	out := toClient360JSON(v)
+	out.Needs = toNeedsJSON(v.Needs, i18n.FromContext(r.Context()))
+	web.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) getCreditHistory(w http.ResponseWriter, r *http.Request) {

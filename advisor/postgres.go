@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/risk"
 )
@@ -942,7 +943,16 @@ func readClient360(ctx context.Context, tx pgx.Tx, sc Scope, v *Client360, today
 		}
 		return rows.Err()
 	})
-	return tx.SendBatch(ctx, b).Close()
+	// The needs are judged as of the start of today, as the portal's
+	// overview judges them, so client and advisor read the same needs.
+	var facts crosssell.Facts
+	crosssell.QueueFacts(b, id, today, &facts)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	needs, err := crosssell.EvaluateNeeds(&facts)
+	v.Needs = needs
+	return err
 }
 
 func optionalMoney(d decimal.NullDecimal, currency string) *ecrm.Money {

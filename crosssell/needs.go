@@ -56,6 +56,9 @@ func Needs(ctx context.Context, db queryRower, clientID int64, asOf time.Time) (
 
 // EvaluateNeeds runs needs-v1 on facts already read (QueueFacts).
 func EvaluateNeeds(f *Facts) ([]Need, error) {
+	if f.Absent {
+		return nil, nil
+	}
 	rules, err := compiledNeeds()
 	if err != nil {
 		return nil, err
@@ -218,6 +221,14 @@ func (n Need) ClientText(l *i18n.Localizer) string {
 	case "expensive_debt":
 		if r := fact("card_rate"); r != nil {
 			args = append(args, l.Percent(*r.Rate, 2))
+		}
+	case "complete_profile":
+		// Ask only for what is missing.
+		switch income, birth := fact("missing_income") != nil, fact("missing_birth_date") != nil; {
+		case income && !birth:
+			key += "_income"
+		case birth && !income:
+			key += "_birth"
 		}
 	case "mortgage_refinance":
 		if r, m := fact("mortgage_rate"), fact("market_rate"); r != nil && m != nil {

@@ -21,6 +21,9 @@ import (
 // variables (ruleVars), converted once into the client's home currency.
 type Facts struct {
 	ClientID int64
+	// Absent is true when QueueFacts found no such client: there is
+	// nothing to judge, so EvaluateNeeds names no needs.
+	Absent bool
 	// AsOf is the moment the facts describe; Today its civil date.
 	AsOf, Today time.Time
 	Prospect    bool
@@ -178,10 +181,17 @@ func LoadFacts(ctx context.Context, db queryRower, clientID int64, asOf time.Tim
 // QueueFacts adds the facts query to a batch the caller sends (the portal's
 // overview and the advisor's 360 read their client in one batch, so the
 // needs cost no round trip of their own); dst is filled when the batch's
-// results are read.
+// results are read. A client that does not exist (one erased while a
+// session of theirs lives on) is no error of the caller's page: dst is
+// marked Absent.
 func QueueFacts(b *pgx.Batch, clientID int64, asOf time.Time, dst *Facts) {
 	b.Queue(needsFactsSQL, factsArgs(clientID, asOf)...).QueryRow(func(row pgx.Row) error {
-		return dst.scan(row, clientID, asOf)
+		err := dst.scan(row, clientID, asOf)
+		if ecrm.ErrorCode(err) == ecrm.ENOTFOUND {
+			*dst = Facts{ClientID: clientID, Absent: true}
+			return nil
+		}
+		return err
 	})
 }
 

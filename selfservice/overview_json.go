@@ -37,6 +37,8 @@ func (o *Overview) appendJSON(b []byte) []byte {
 	b = appendList(b, o.Interactions, (*Interaction).appendJSON)
 	b = append(b, `,"quick_actions":`...)
 	b = appendList(b, o.QuickActions, (*QuickAction).appendJSON)
+	b = append(b, `,"needs":`...)
+	b = appendList(b, o.Needs, (*Need).appendJSON)
 	return append(b, '}')
 }
 

@@ -110,6 +110,24 @@ func TestOverviewAPI(t *testing.T) {
 			 "account_id":13,"last_amount":{"amount":"500.00","currency":"RON"},"frequency":"monthly","occurrences":4},
 			{"kind":"open_calculator","label":"Loan calculator","reason":"Opened in the last 6 months: 4","href":"/portal/calculators/loan","occurrences":4},
 			{"kind":"open_account","label":"Open Savings","reason":"Opened in the last 6 months: 3","href":"/portal/accounts/12","account_id":12,"occurrences":3}]`,
+		// needs-v1 by hand: HOME-0031 ends within 60 days; one dependant
+		// and 60,000 RON a year want 600,000 RON of life cover, she has
+		// 100,000 EUR = 500,000 RON at the reference rate; 12,345.60 RON
+		// in the current account is 3,982.71 above three months of her
+		// average spending (3 × 2,787.63); 2,500 EUR of savings with it
+		// cover six months, so no emergency-fund need; her date of birth
+		// is not known (so no retirement need either).
+		"needs": `[
+			{"code":"renewal_due","text":"Your policy (home insurance) ends on 1 Jan 2027: renew it in time to stay covered.","size":null,
+			 "facts":["Ends soon: home insurance, on 1 Jan 2027"],"href":"/portal/match?goal=insure","rule_set":"needs-v1"},
+			{"code":"protection_gap","text":"You have 1 dependant: life cover of ten times your yearly income would protect them; you are RON 100,000.00 short.",
+			 "size":{"amount":"100000.00","currency":"RON"},"facts":["1 dependant","Annual income: RON 60,000.00","Life cover: RON 500,000.00"],
+			 "href":"/portal/match?currency=RON\u0026goal=insure","rule_set":"needs-v1"},
+			{"code":"idle_cash","text":"RON 3,982.71 in your current accounts earns nothing: a savings account or a deposit would pay interest on it.",
+			 "size":{"amount":"3982.71","currency":"RON"},"facts":["Current accounts: RON 12,345.60","Monthly spending (average of 3 months): RON 2,787.63"],
+			 "href":"/portal/match?currency=RON\u0026goal=deposit","rule_set":"needs-v1"},
+			{"code":"complete_profile","text":"Tell us your date of birth to see what you may need.","size":null,
+			 "facts":["Date of birth not known"],"href":"/portal/profile","rule_set":"needs-v1"}]`,
 	}
 	for section, w := range want {
 		g, ok := got[section]
@@ -133,7 +151,9 @@ func TestOverviewOfClientWithNothing(t *testing.T) {
 	}
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
 	rec := do(t, srv, request{path: "/api/v1/me", client: "3"})
-	want := `{"client_id":3,"name":"Client 3","as_of":"2026-11-26","accounts":[],"portfolio":{"totals":[],"positions":[]},"policies":[],"credit_lines":[],"recent_interactions":[],"quick_actions":[]}`
+	want := `{"client_id":3,"name":"Client 3","as_of":"2026-11-26","accounts":[],"portfolio":{"totals":[],"positions":[]},"policies":[],"credit_lines":[],"recent_interactions":[],"quick_actions":[],` +
+		`"needs":[{"code":"complete_profile","text":"Tell us your income and date of birth to see what you may need.","size":null,` +
+		`"facts":["Annual income not known","Date of birth not known"],"href":"/portal/profile","rule_set":"needs-v1"}]}`
 	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != want {
 		t.Errorf("GET /api/v1/me of an empty client: %d\n%s\nwant %s", rec.Code, rec.Body, want)
 	}
@@ -169,6 +189,9 @@ func TestOverviewPage(t *testing.T) {
 		`25 Nov 2026, 14:05`,
 		`<td class="amount">101.255 EUR on 25 Nov 2026</td>`,
 		`Hello, Client 1.`,
+		`<h2 id="needs-title">Things you may need</h2>`,
+		`<li class="need" data-need="protection_gap">`,
+		`<a class="need-action" href="/portal/profile">Update your profile</a>`,
 	} {
 		if !strings.Contains(body, s) {
 			t.Errorf("English overview lacks %q", s)
@@ -186,6 +209,8 @@ func TestOverviewPage(t *testing.T) {
 		`<td class="payment-status payment-late">Cu întârziere</td>`,
 		`Plătiți către Landlord SRL`,
 		`Situația mea`,
+		`Lucruri de care ați putea avea nevoie`,
+		`Spuneți-ne data nașterii ca să vedeți de ce ați putea avea nevoie.`,
 	} {
 		if !strings.Contains(body, s) {
 			t.Errorf("Romanian overview lacks %q", s)

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm/crosssell"
 )
 
 // This file holds the portal's SQL. Every statement takes the client id as
@@ -195,6 +197,7 @@ type overviewRows struct {
 	interactions []Interaction
 	payments     *paymentGrouper
 	use          *portalUse
+	needs        crosssell.Facts
 }
 
 // queryOverview reads everything the overview shows in one round trip.
@@ -312,6 +315,9 @@ func queryOverview(ctx context.Context, pool *pgxpool.Pool, clientID int64, toda
 		})
 		return err
 	})
+	// The needs are judged as of the start of today, as the advisor's 360
+	// judges them.
+	crosssell.QueueFacts(b, clientID, today, &out.needs)
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("read overview of client %d: %w", clientID, err)
 	}

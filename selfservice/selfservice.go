@@ -106,6 +106,8 @@ type Overview struct {
 	CreditLines  []CreditLine  `json:"credit_lines"`
 	Interactions []Interaction `json:"recent_interactions"`
 	QuickActions []QuickAction `json:"quick_actions"`
+	// Needs are "things you may need", most pressing first.
+	Needs []Need `json:"needs"`
 }
 
 // Account is one of the client's (not closed) accounts.
@@ -388,6 +390,9 @@ func (s *Service) Overview(ctx context.Context, clientID int64) (*Overview, erro
 	}
 	patterns := rows.payments.patterns(o.Accounts)
 	o.QuickActions = rankQuickActions(now, o.Accounts, patterns, rows.use, i18n.FromContext(ctx))
+	if o.Needs, err = clientNeeds(&rows.needs, i18n.FromContext(ctx)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
