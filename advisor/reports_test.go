@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ecrm-project/ecrm/compliance"
@@ -119,6 +120,23 @@ func TestReports(t *testing.T) {
 	want := []string{"Deals by month", "Conversion", "Tasks", "Offers by product", "Offers by engine", "Top clients", "Segments", "Life stages"}
 	if got := x.GetSheetList(); !slices.Equal(got, want) {
 		t.Errorf("sheets %q, want %q", got, want)
+	}
+
+	// With one connection in the pool there is no second lane: the reports
+	// run one after another and say the same.
+	cfg := f.pool.Config().Copy()
+	cfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	single := newFixtureOn(t, one)
+	single.handler.SetPipeline(p)
+	const csv = "/console/reports?from=2026-10-01&to=2026-11-30&format=csv"
+	lanes, alone := f.do(t, request{path: csv, as: asCompliance}), single.do(t, request{path: csv, as: asCompliance})
+	if lanes.Code != http.StatusOK || alone.Code != http.StatusOK || lanes.Body.String() != alone.Body.String() {
+		t.Errorf("one connection: %d\n%s\ntwo lanes: %d\n%s", alone.Code, alone.Body, lanes.Code, lanes.Body)
 	}
 }
 
