@@ -3,6 +3,7 @@ package ecrm
 import (
 	"context"
 	"slices"
+	"time"
 )
 
 // Staff roles, read from the identity provider's roles claim at every login.
@@ -33,6 +34,16 @@ type Principal struct {
 	// Prospect is true for a client record created at first login that is
 	// not (yet) a customer of the firm.
 	Prospect bool `json:"prospect,omitempty"`
+	// AuthTime is when the person last proved who they are at the
+	// identity provider (the tokens' auth_time), zero when not known.
+	// Binding actions (accepting an offer) ask for a recent one.
+	AuthTime time.Time `json:"auth_time,omitzero"`
+}
+
+// AuthenticatedWithin reports whether p proved who they are at most maxAge
+// ago, by now.
+func (p *Principal) AuthenticatedWithin(maxAge time.Duration, now time.Time) bool {
+	return p != nil && !p.AuthTime.IsZero() && now.Sub(p.AuthTime) <= maxAge
 }
 
 // IsClient reports whether p is a client or prospect.

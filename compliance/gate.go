@@ -146,6 +146,16 @@ type Candidate struct {
 	Score       *Score
 	Reasons     []i18n.Message
 	Disclosures []Disclosure
+	// Request, when set, is what this offer was matched on, in place of
+	// the presentation's: an engine that proposes products unasked (cross-
+	// sell) prices each for an amount and term of its own. Recorded in
+	// the snapshot, so replay prices it again the same way.
+	Request *products.MatchRequest
+	// EngineInputs are what the engine scored the offer on (the model
+	// version, the propensity and its contributions, the value's
+	// assumptions): any JSON value, recorded in the snapshot as
+	// engine_inputs for the engine to replay its own decision.
+	EngineInputs any
 }
 
 // Presentation is one engine's batch of offers for one client.

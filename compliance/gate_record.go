@@ -32,6 +32,9 @@ type Snapshot struct {
 	// Presentation is the showing the decision belongs to; absent in
 	// records written before presentations were recorded.
 	Presentation *PresentationRef `json:"presentation,omitempty"`
+	// EngineInputs are the engine's own inputs of this offer
+	// (Candidate.EngineInputs), for EngineReplayers.
+	EngineInputs json.RawMessage `json:"engine_inputs,omitempty"`
 }
 
 // SnapshotProduct is the part of a product version the checks read.
@@ -51,9 +54,13 @@ func snapshotOf(f Facts, p Presentation, c Candidate, now time.Time) Snapshot {
 		locale = p.Localizer.Lang().String()
 	}
 	prod := c.Product
+	req := p.Request
+	if c.Request != nil {
+		req = *c.Request
+	}
 	return Snapshot{
 		GateVersion: GateVersion, EvaluatedAt: now, Locale: locale, Purpose: p.Purpose, ClientInitiated: p.ClientInitiated,
-		Profile: p.Profile, Request: p.Request, Facts: f, History: f.History[prod.ID],
+		Profile: p.Profile, Request: req, Facts: f, History: f.History[prod.ID],
 		Product: SnapshotProduct{Code: prod.Code, Version: prod.Version.Version, Line: prod.Line, Kind: prod.Kind,
 			RiskClass: prod.RiskClass, Complex: prod.Complex, RulesHash: prod.RulesHash},
 		Terms: c.Terms, Presentation: p.ref,
@@ -68,7 +75,15 @@ func decisionRecord(f Facts, p Presentation, c Candidate, v Verdict, now time.Ti
 	if !v.Shown {
 		kind, outcome = KindOfferBlocked, OutcomeBlocked
 	}
-	inputs, err := json.Marshal(snapshotOf(f, p, c, now))
+	snap := snapshotOf(f, p, c, now)
+	if c.EngineInputs != nil {
+		raw, err := json.Marshal(c.EngineInputs)
+		if err != nil {
+			return Record{}, fmt.Errorf("engine inputs of %s: %w", c.Product.Code, err)
+		}
+		snap.EngineInputs = raw
+	}
+	inputs, err := json.Marshal(snap)
 	if err != nil {
 		return Record{}, fmt.Errorf("input snapshot of %s: %w", c.Product.Code, err)
 	}

@@ -97,6 +97,13 @@ func noticeFor(blocked map[string]int) string {
 // (insurers, fund houses) pay the firm a commission, which is a conflict of
 // interest to disclose.
 func matchDisclosures(prod products.Product, o products.Offer, firm string, l *i18n.Localizer) []Disclosure {
+	return OfferDisclosures(prod, o.Terms, firm, l)
+}
+
+// OfferDisclosures are the disclosures of an offer of prod on terms, for
+// any engine that offers catalogue products (see matchDisclosures).
+func OfferDisclosures(prod products.Product, terms products.Terms, firm string, l *i18n.Localizer) []Disclosure {
+	o := products.Offer{Terms: terms}
 	var out []Disclosure
 	fee := func(key string, m *ecrm.Money) {
 		if m != nil && !m.Amount.IsZero() {

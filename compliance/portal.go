@@ -486,7 +486,22 @@ var errAlreadyAnswered = ecrm.Errorf(ecrm.ECONFLICT, "portal.offer.response.erro
 // the client's advisor follows up. channel is where the client answered.
 func (p *Portal) Respond(ctx context.Context, clientID, seq int64, channel, response, idempotencyKey string) (resp *OfferResponse, created bool, err error) {
 	err = pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		resp, created = nil, false
+		var err error
+		resp, created, err = p.RespondTx(ctx, tx, clientID, seq, channel, response, idempotencyKey)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return resp, created, nil
+}
+
+// RespondTx is Respond in the caller's transaction, for an engine whose
+// response does more in the same commit (an application that opens a
+// deal): the response and what follows from it are written together or
+// not at all.
+func (p *Portal) RespondTx(ctx context.Context, tx pgx.Tx, clientID, seq int64, channel, response, idempotencyKey string) (resp *OfferResponse, created bool, err error) {
+	err = func() error {
 		o, err := findOffer(ctx, tx, clientID, seq)
 		if err != nil {
 			return err
@@ -529,7 +544,7 @@ func (p *Portal) Respond(ctx context.Context, clientID, seq int64, channel, resp
 			RecordedAt: appended[0].RecordedAt, idempotencyKey: idempotencyKey}
 		created = true
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, false, err
 	}

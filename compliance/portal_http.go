@@ -1,10 +1,12 @@
 package compliance
 
 import (
+	"crypto/rand"
 	"embed"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -65,7 +67,7 @@ func (h *PortalHandler) Routes(r chi.Router) {
 	r.Post("/portal/offers/{seq}/review", h.page(h.saveReviewRequest))
 	r.Post("/portal/offers/{seq}/response", h.page(h.saveResponse))
 
-	r.Get("/api/v1/me/offers", h.api(h.listOffers))
+	r.Get("/api/v1/me/offers/history", h.api(h.listOffers))
 	r.Get("/api/v1/me/messages", h.api(h.listMessages))
 	r.Get("/api/v1/me/offers/{seq}", h.api(h.getOffer))
 	r.Post("/api/v1/me/offers/{seq}/review", h.api(h.createReviewRequest))
@@ -176,6 +178,8 @@ type offerPage struct {
 	Message      string
 	MessageError string
 	MaxMessage   int
+	// ApplyKey makes a double click on "apply" one application.
+	ApplyKey string
 }
 
 // termRow is one figure of the offer, formatted for the page language.
@@ -202,7 +206,7 @@ var disclosureKinds = map[string]bool{"fee": true, "cost": true, "conflict_of_in
 
 func (h *PortalHandler) offerPage(r *http.Request, e *Explanation) offerPage {
 	l := i18n.FromContext(r.Context())
-	p := offerPage{Explanation: e, Zone: h.zone, Terms: termRows(l, e), MaxMessage: MaxReviewMessage}
+	p := offerPage{Explanation: e, Zone: h.zone, Terms: termRows(l, e), MaxMessage: MaxReviewMessage, ApplyKey: rand.Text()}
 	for _, c := range e.Checks {
 		p.Checks = append(p.Checks, checkView{Check: c, TitleKey: checkKey(c.Name, "title"), AboutKey: checkKey(c.Name, "about")})
 	}
@@ -359,6 +363,9 @@ func (h *PortalHandler) saveResponse(w http.ResponseWriter, r *http.Request, cli
 		}
 		return ecrm.Errorf(ecrm.EINVALID, "portal.offer.error.form_unreadable")
 	}
+	if err := refuseApplication(r.PostForm.Get("response")); err != nil {
+		return err
+	}
 	resp, _, err := h.portal.Respond(r.Context(), clientID, seq, web.ClientChannel(r), r.PostForm.Get("response"), "")
 	if ecrm.ErrorCode(err) == ecrm.ECONFLICT {
 		e, viewErr := h.portal.Explain(r.Context(), clientID, seq)
@@ -374,6 +381,16 @@ func (h *PortalHandler) saveResponse(w http.ResponseWriter, r *http.Request, cli
 		return err
 	}
 	http.Redirect(w, r, offerURL(seq, string(resp.Outcome), "response"), http.StatusSeeOther)
+	return nil
+}
+
+// refuseApplication keeps applications off the response route: applying
+// is binding, so it goes through the portal's accept route, which asks for
+// a recent login and opens the deal (selfservice, crosssell).
+func refuseApplication(response string) error {
+	if Outcome(strings.TrimSpace(response)) == OutcomeAccepted {
+		return invalidField("response", "portal.offer.response.error.apply_at_accept")
+	}
 	return nil
 }
 
@@ -423,6 +440,9 @@ type responseBody struct {
 func (h *PortalHandler) createResponse(w http.ResponseWriter, r *http.Request, clientID, seq int64) error {
 	var body responseBody
 	if err := web.DecodeJSON(r, &body); err != nil {
+		return h.notFoundFirst(r, clientID, seq, err)
+	}
+	if err := refuseApplication(body.Response); err != nil {
 		return h.notFoundFirst(r, clientID, seq, err)
 	}
 	resp, created, err := h.portal.Respond(r.Context(), clientID, seq, web.ClientChannel(r), body.Response, r.Header.Get("Idempotency-Key"))

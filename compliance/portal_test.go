@@ -313,16 +313,21 @@ func TestPortalRespondOnce(t *testing.T) {
 	if w := respond(loan, e.clientID, interested, "key-2"); w.Code != http.StatusConflict {
 		t.Errorf("interested twice = %d, want 409", w.Code)
 	}
-	// Then the application, a record of its own; after it, nothing more.
-	w = respond(loan, e.clientID, accepted, "key-3")
-	var applied offerResponseJSON
-	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &applied) != nil || applied.Response != "accepted" || applied.Seq <= first.Seq {
-		t.Fatalf("accepted after interest = %d %s", w.Code, w.Body)
+	// An application is refused here: it is binding and goes through the
+	// portal's accept route (a recent login, a deal).
+	if w := respond(loan, e.clientID, accepted, "key-3"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"response"`) {
+		t.Errorf("accepted on the response route = %d %s, want 422 at response", w.Code, w.Body)
 	}
-	for _, answer := range []string{accepted, `{"response":"declined"}`, interested} {
+	// A decline after the interest; after it, nothing more.
+	w = respond(loan, e.clientID, `{"response":"declined"}`, "key-3")
+	var declined offerResponseJSON
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &declined) != nil || declined.Response != "declined" || declined.Seq <= first.Seq {
+		t.Fatalf("declined after interest = %d %s", w.Code, w.Body)
+	}
+	for _, answer := range []string{`{"response":"declined"}`, interested} {
 		for _, key := range []string{"", "key-4"} {
 			if w := respond(loan, e.clientID, answer, key); w.Code != http.StatusConflict || w.Header().Get("Content-Type") != web.ProblemContentType {
-				t.Errorf("%s after the application with key %q = %d %s, want 409 problem", answer, key, w.Code, w.Header().Get("Content-Type"))
+				t.Errorf("%s after the decline with key %q = %d %s, want 409 problem", answer, key, w.Code, w.Header().Get("Content-Type"))
 			}
 		}
 	}
@@ -342,9 +347,9 @@ func TestPortalRespondOnce(t *testing.T) {
 		t.Errorf("%d responses on the channel they came from, want the app's two (mobile) and the portal's (web)", n)
 	}
 	w = e.do(t, portalRequest{path: offerPath(loan, ""), client: e.clientID})
-	if body := w.Body.String(); !strings.Contains(body, "Your application is recorded") || !strings.Contains(body, "You said you are interested on") ||
-		strings.Contains(body, `id="response-form"`) || !strings.Contains(body, `id="offer-state">You applied<`) {
-		t.Errorf("the applied offer's page does not tell the interest and the application, or still offers the buttons")
+	if body := w.Body.String(); !strings.Contains(body, "You said you are interested on") ||
+		strings.Contains(body, `id="response-form"`) || !strings.Contains(body, `id="offer-state">Not interested<`) {
+		t.Errorf("the declined offer's page does not tell the interest and the decline, or still offers the buttons")
 	}
 
 	if n := e.count(t, `SELECT count(*) FROM decision_records r JOIN decision_records o ON o.seq = r.refers_to
@@ -448,7 +453,7 @@ func TestPortalMyOffersAndMessages(t *testing.T) {
 	}
 	get := func(client int64, v any) {
 		t.Helper()
-		w := e.do(t, portalRequest{path: "/api/v1/me/offers", client: client})
+		w := e.do(t, portalRequest{path: "/api/v1/me/offers/history", client: client})
 		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), v) != nil {
 			t.Fatalf("my offers = %d %s", w.Code, w.Body)
 		}
@@ -466,7 +471,7 @@ func TestPortalMyOffersAndMessages(t *testing.T) {
 	if len(list.Offers) != 0 {
 		t.Errorf("another client's list holds %d offers", len(list.Offers))
 	}
-	if w := e.do(t, portalRequest{path: "/api/v1/me/offers?before=x", client: e.clientID}); w.Code != http.StatusUnprocessableEntity {
+	if w := e.do(t, portalRequest{path: "/api/v1/me/offers/history?before=x", client: e.clientID}); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("before=x = %d, want 422", w.Code)
 	}
 

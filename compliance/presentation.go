@@ -42,8 +42,12 @@ type PresentationRef struct {
 // presentationKey is what makes two showings the same presentation.
 func presentationKey(p Presentation) (string, error) {
 	versions := make([]int64, len(p.Offers))
+	var requests []any // each offer's own request, when an engine sets them
 	for i, c := range p.Offers {
 		versions[i] = c.Product.VersionID
+		if c.Request != nil {
+			requests = append(requests, *c.Request)
+		}
 	}
 	b, err := json.Marshal(struct {
 		Engine, EngineVersion, Channel string
@@ -52,7 +56,8 @@ func presentationKey(p Presentation) (string, error) {
 		ClientInitiated                bool
 		Request                        any
 		Versions                       []int64
-	}{p.Engine, p.EngineVersion, p.Channel, p.Actor, p.Purpose, p.ClientInitiated, p.Request, versions})
+		Requests                       []any `json:",omitempty"`
+	}{p.Engine, p.EngineVersion, p.Channel, p.Actor, p.Purpose, p.ClientInitiated, p.Request, versions, requests})
 	if err != nil {
 		return "", fmt.Errorf("presentation key: %w", err)
 	}

@@ -228,10 +228,26 @@ func invalid(problems []ecrm.FieldError) error {
 // CreateDeal opens a deal in its pipeline's first stage and creates that
 // stage's tasks for the owner, in one transaction.
 func (s *Store) CreateDeal(ctx context.Context, in DealInput, staffID int64) (int64, error) {
+	var id int64
+	err := pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+		var err error
+		id, err = s.CreateDealTx(ctx, tx, in, staffID)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// CreateDealTx is CreateDeal in the caller's transaction: an engine that
+// opens a deal for what a client did (an accepted offer) writes both in
+// one commit. staffID 0 is the system (the deal's owner must then be set).
+func (s *Store) CreateDealTx(ctx context.Context, tx pgx.Tx, in DealInput, staffID int64) (int64, error) {
 	now := s.now()
 	amount, closeOn, problems := in.validate(dayOf(now, s.hours.Zone))
 	var id int64
-	err := pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+	err := func() error {
 		var pipelineID, stageID int64
 		err := tx.QueryRow(ctx, `SELECT p.id, st.id FROM pipelines p JOIN pipeline_stages st ON st.pipeline_id = p.id
 			WHERE p.code = $1 AND p.active ORDER BY st.position LIMIT 1`, in.Pipeline).Scan(&pipelineID, &stageID)
@@ -279,7 +295,7 @@ func (s *Store) CreateDeal(ctx context.Context, in DealInput, staffID int64) (in
 			return err
 		}
 		return s.createStageTasks(ctx, tx, id, in.ClientID, stageID, owner, now)
-	})
+	}()
 	if err != nil {
 		return 0, err
 	}

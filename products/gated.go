@@ -42,6 +42,18 @@ type OfferGate interface {
 // SetGate makes matching show clients' offers through g.
 func (h *Handler) SetGate(g OfferGate) { h.gate = g }
 
+// Products are the catalogue's products on sale, in catalogue order.
+func (c *Catalogue) Products() []Product {
+	out := make([]Product, len(c.products))
+	for i := range c.products {
+		out[i] = c.products[i].Product
+	}
+	return out
+}
+
+// ByVersion finds a product version on sale in the catalogue.
+func (c *Catalogue) ByVersion(versionID int64) (Product, bool) { return c.byVersion(versionID) }
+
 // byVersion finds an offered product in the compiled catalogue.
 func (c *Catalogue) byVersion(versionID int64) (Product, bool) {
 	for i := range c.products {

@@ -31,6 +31,17 @@ var goalKinds = map[string][]string{
 	GoalInsure:  lineKinds[LineInsurance],
 }
 
+// GoalOf is the goal whose requests match products of kind, "" for a kind
+// no request matches (current accounts, cards).
+func GoalOf(kind string) string {
+	for goal, kinds := range goalKinds {
+		if slices.Contains(kinds, kind) {
+			return goal
+		}
+	}
+	return ""
+}
+
 // goalObjective is the target-market objective a goal pursues; an investor
 // may state another one (income, preservation, hedging).
 var goalObjective = map[string]string{

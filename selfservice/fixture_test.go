@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/jobs"
@@ -24,6 +26,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -214,6 +217,44 @@ func newFixture(tb testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// anaOfferSeq is the decision record of the offer addAnaOffer shows Ana.
+const anaOfferSeq = "1"
+
+// addAnaOffer records an offer shown to Ana (the first record of the
+// log), for the routes about one offer.
+func addAnaOffer(tb testing.TB, pool *pgxpool.Pool) {
+	tb.Helper()
+	appended, err := compliance.NewLog(pool).Append(context.Background(), compliance.Record{Kind: compliance.KindOfferShown, ClientID: ana,
+		Engine: crosssell.NBOEngine, EngineVersion: crosssell.NBOVersion, RuleVersion: "r1", Channel: "web",
+		Actor: compliance.Actor{Kind: compliance.ActorSystem}, Outcome: compliance.OutcomeShown})
+	if err != nil || strconv.FormatInt(appended[0].Seq, 10) != anaOfferSeq {
+		tb.Fatalf("Ana's offer: %v %v", appended, err)
+	}
+}
+
+// mapSession is the person's session in tests.
+type mapSession struct {
+	mu     sync.Mutex
+	values map[string]string
+}
+
+func (m *mapSession) Put(_ context.Context, key string, val any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.values == nil {
+		m.values = map[string]string{}
+	}
+	m.values[key] = val.(string)
+}
+
+func (m *mapSession) PopString(_ context.Context, key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.values[key]
+	delete(m.values, key)
+	return v
+}
+
 var testRenderer = sync.OnceValues(func() (*page.Renderer, error) { return page.New(Templates) })
 
 func renderer(tb testing.TB) *page.Renderer {
@@ -248,6 +289,10 @@ func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 	desk := servicedesk.New(pool, mail, pipeline.DefaultBusinessHours(time.UTC), servicedesk.Config{BaseURL: "https://portal.test"})
 	desk.SetClock(func() time.Time { return testNow })
 	h.SetServiceDesk(desk)
+	gate := compliance.NewGate(compliance.NewFactsReader(pool), compliance.NewLog(pool))
+	arbiter := crosssell.NewArbiter(pool, products.NewEngine(products.NewStore(pool)), gate, crosssell.NewStore(pool))
+	arbiter.SetFulfilment(compliance.NewPortal(pool), pipeline.NewStore(pool, pipeline.DefaultBusinessHours(time.UTC)))
+	h.SetOffers(arbiter, &mapSession{}, DefaultStepUpAge)
 	return h
 }
 
@@ -267,8 +312,14 @@ func testPrincipal(next http.Handler) http.Handler {
 		case "staff":
 			r = r.WithContext(ecrm.WithPrincipal(r.Context(), &ecrm.Principal{Kind: ecrm.PrincipalStaff, StaffID: 1, Roles: []string{ecrm.RoleAdvisor}, Name: "Staff"}))
 		default:
+			// "1" is client 1 logged in long ago; "1+fresh" just now.
+			v, fresh := strings.CutSuffix(v, "+fresh")
 			id, _ := strconv.ParseInt(v, 10, 64)
-			r = r.WithContext(ecrm.WithPrincipal(r.Context(), &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: id, Name: "Client " + v}))
+			p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: id, Name: "Client " + v, AuthTime: time.Now().Add(-time.Hour)}
+			if fresh {
+				p.AuthTime = time.Now()
+			}
+			r = r.WithContext(ecrm.WithPrincipal(r.Context(), p))
 		}
 		next.ServeHTTP(w, r)
 	})

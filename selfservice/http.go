@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -34,6 +35,12 @@ type Handler struct {
 	deals *pipeline.Store
 	// desk is the service centre: the client's secure messages.
 	desk *servicedesk.Desk
+	// nbo arbitrates the next best offers (offers.go); sessions keep an
+	// application while the client logs in again; stepUp is how recent a
+	// login an application needs.
+	nbo      *crosssell.Arbiter
+	sessions SessionValues
+	stepUp   time.Duration
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
@@ -75,6 +82,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/api/v1/me/documents", h.api(h.listDocuments))
 	r.Get("/api/v1/me/documents/{id}", h.api(h.downloadDocument))
 	h.messageRoutes(r)
+	h.offerRoutes(r)
 }
 
 // clientHandler is a portal handler for an authenticated client; an error
@@ -150,9 +158,13 @@ func pathID(r *http.Request, name string) (int64, error) {
 // Overview ------------------------------------------------------------------
 
 type overviewPage struct {
-	Name     string
-	Overview *Overview
-	Zone     *time.Location
+	// Offers are the next best offers; OffersShown is false when they
+	// could not be made (the section says so).
+	Offers      []offerCard
+	OffersShown bool
+	Name        string
+	Overview    *Overview
+	Zone        *time.Location
 	// UnreadAnswers counts the advisor's answers the client has not
 	// read (a notice leads to the questions about offers).
 	UnreadAnswers int
@@ -176,9 +188,13 @@ func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clien
 			return err
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "portal_overview", overviewPage{
+	p := overviewPage{
 		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone, UnreadAnswers: unread, UnreadReplies: replies,
-	})
+	}
+	if set, ok := h.nextOffers(r, clientID); ok {
+		p.Offers, p.OffersShown = offerCards(set, i18n.FromContext(r.Context())), true
+	}
+	h.pages.Render(w, r, http.StatusOK, "portal_overview", p)
 	return nil
 }
 

@@ -64,6 +64,10 @@ var everyRoute = []routeCase{
 	{method: "POST", pattern: "/api/v1/me/service-requests/{id}/messages", path: "/api/v1/me/service-requests/9101/messages", body: `{"body":"Mine now"}`, contentType: "application/json"},
 	{method: "POST", pattern: "/api/v1/me/service-requests/{id}/close", path: "/api/v1/me/service-requests/9101/close", contentType: "application/json"},
 	{method: "GET", pattern: "/api/v1/me/service-requests/{id}/attachments/{file}", path: "/api/v1/me/service-requests/9101/attachments/9301"},
+	{method: "GET", pattern: "/api/v1/me/offers", path: "/api/v1/me/offers"},
+	{method: "POST", pattern: "/portal/offers/{seq}/accept", path: "/portal/offers/" + anaOfferSeq + "/accept", body: "key=k", contentType: formType},
+	{method: "GET", pattern: "/portal/offers/accept/continue", path: "/portal/offers/accept/continue"},
+	{method: "POST", pattern: "/api/v1/me/offers/{seq}/accept", path: "/api/v1/me/offers/" + anaOfferSeq + "/accept", contentType: "application/json"},
 }
 
 // registeredRoutes lists "METHOD pattern" of everything Routes registers.
@@ -166,13 +170,14 @@ func mapsEqual(a, b map[string]int) bool {
 // Bogdan's rows.
 func TestAnotherClientSeesOnlyTheirOwnData(t *testing.T) {
 	pool := newFixture(t)
+	addAnaOffer(t, pool)
 	srv := newRouter(newTestHandler(t, pool), testPrincipal)
 	anaMarkers := []string{"Popescu", "ana@example.com", "Cont curent", "Landlord SRL\",\"counterparty_iban", "HOME-0031", "12345.60", "ana.new@example.com"}
 	for _, rc := range everyRoute {
 		rec := do(t, srv, request{method: rc.method, path: rc.path, body: rc.body, contentType: rc.contentType, client: asClient(bogdan)})
 		body := rec.Body.String()
 		switch {
-		case strings.Contains(rc.pattern, "{id}"):
+		case strings.Contains(rc.pattern, "{id}"), strings.Contains(rc.pattern, "{seq}"):
 			if rec.Code != http.StatusNotFound {
 				t.Errorf("%s %s as Bogdan: status %d, want 404", rc.method, rc.path, rec.Code)
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type testEnv struct {
 	// tokenFilter, when set, rewrites the provider's token responses (to
 	// play a provider that answers with a bad ID token).
 	tokenFilter func(map[string]any)
+	// providerSkew moves the provider's clock (the auth_time it states).
+	providerSkew atomic.Int64
 }
 
 const (
@@ -53,6 +56,7 @@ func newTestEnv(t *testing.T, extraEnv map[string]string) *testEnv {
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Issuer:  e.issuer,
 		DevMode: true,
+		Now:     func() time.Time { return time.Now().Add(time.Duration(e.providerSkew.Load())) },
 		Clients: []devoidc.Client{{ID: "ecrm-test", Secret: "test-secret", RedirectURIs: []string{e.baseURL + "/auth/callback"}, PostLogoutRedirectURIs: []string{e.baseURL + "/"}}},
 		Users: []devoidc.User{
 			{Subject: clientSubject, Email: "ana@example.com", EmailVerified: true, Name: "Ana Popescu"},

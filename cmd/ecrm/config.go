@@ -16,6 +16,7 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/selfservice"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -69,6 +70,9 @@ type config struct {
 	// or a language switch within it is the same presentation (0: every
 	// showing is recorded anew).
 	PresentationWindow time.Duration // ECRM_PRESENTATION_WINDOW
+	// StepUpMaxAge is how recent a login applying for an offer needs;
+	// older, the client logs in again (OpenID Connect max_age).
+	StepUpMaxAge time.Duration // ECRM_STEP_UP_MAX_AGE
 
 	TimeZone *time.Location // ECRM_TIME_ZONE: the firm's zone, in which pages show times
 
@@ -151,6 +155,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, err.Error())
 	} else if cfg.SessionCacheTTL < 0 || cfg.SessionCacheTTL > time.Minute {
 		errs = append(errs, "ECRM_SESSION_CACHE_TTL must be between 0 (off) and 1m")
+	}
+	if cfg.StepUpMaxAge, err = envDuration(getenv, "ECRM_STEP_UP_MAX_AGE", selfservice.DefaultStepUpAge); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.StepUpMaxAge < 0 || cfg.StepUpMaxAge > 24*time.Hour {
+		errs = append(errs, fmt.Sprintf("ECRM_STEP_UP_MAX_AGE=%s must be between 0s and 24h", cfg.StepUpMaxAge))
 	}
 	if cfg.PresentationWindow, err = envDuration(getenv, "ECRM_PRESENTATION_WINDOW", compliance.DefaultPresentationWindow); err != nil {
 		errs = append(errs, err.Error())

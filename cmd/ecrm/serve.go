@@ -18,6 +18,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/advisor"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
@@ -201,6 +202,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	gate.Firm = cfg.Firm
 	pages.SetFirm(cfg.Firm)
 	a.products.SetGate(gate)
+	// Cross-sell: the next best offers on the portal, through the same
+	// gate; an accepted offer opens a deal in the pipeline.
+	arbiter := crosssell.NewArbiter(pool, a.products.Engine(), gate, crosssell.NewStore(pool))
+	arbiter.SetFulfilment(a.offerPortal.Portal(), deals)
+	a.selfservice.SetOffers(arbiter, a.sessions, cfg.StepUpMaxAge)
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = a.failed

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,7 +79,23 @@ const (
 	// home page can confirm it once.
 	keyLoggedOut = "logged_out"
 	keyAuthTime  = "auth_time"
+	// keyMaxAge is the max_age a step-up login asked the provider for;
+	// the callback refuses an ID token whose auth_time is older.
+	keyMaxAge = "login.max_age"
 )
+
+// maxStepUpAge bounds the max_age a login link may ask for.
+const maxStepUpAge = 24 * time.Hour
+
+// authTimeSkew is how far the provider's clock may be from ours.
+const authTimeSkew = time.Minute
+
+// StepUpPath is the login link that asks the person to prove who they are
+// again (OpenID Connect's max_age) and returns to returnTo: a binding
+// action refused for want of a recent login sends the browser there.
+func StepUpPath(returnTo string, maxAge time.Duration) string {
+	return "/login?" + url.Values{"return_to": {returnTo}, "max_age": {strconv.Itoa(int(maxAge.Seconds()))}}.Encode()
+}
 
 // NewAuthenticator validates the configuration. The provider is discovered
 // on first use, so ecrm starts (and serves public pages and health checks)
@@ -167,7 +184,19 @@ func SafeReturnPath(p string) string {
 func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	returnTo := SafeReturnPath(r.URL.Query().Get("return_to"))
-	if p := a.SessionPrincipal(ctx); p != nil {
+	// max_age asks for a fresh login even within a session (a step-up
+	// before a binding action): the provider must authenticate anew when
+	// its own login is older.
+	maxAge := -1
+	if v := r.URL.Query().Get("max_age"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > int(maxStepUpAge.Seconds()) {
+			a.fail(w, r, http.StatusBadRequest, "auth.error.max_age", "max_age out of range", nil)
+			return
+		}
+		maxAge = n
+	}
+	if p := a.SessionPrincipal(ctx); p != nil && maxAge < 0 {
 		http.Redirect(w, r, orDefault(returnTo, HomePath(p)), http.StatusSeeOther)
 		return
 	}
@@ -183,9 +212,15 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request) {
 	a.sessions.Put(ctx, keyReturnTo, returnTo)
 	// ui_locales asks the provider for its pages in the language the
 	// person reads ecrm in; providers that cannot simply ignore it.
-	url := a.oauth2Config(provider).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce),
-		oauth2.SetAuthURLParam("ui_locales", i18n.FromContext(ctx).Lang().String()))
-	http.Redirect(w, r, url, http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce),
+		oauth2.SetAuthURLParam("ui_locales", i18n.FromContext(ctx).Lang().String())}
+	if maxAge >= 0 {
+		a.sessions.Put(ctx, keyMaxAge, strconv.Itoa(maxAge)) // sessions hold strings only
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(maxAge)))
+	} else {
+		a.sessions.Remove(ctx, keyMaxAge)
+	}
+	http.Redirect(w, r, a.oauth2Config(provider).AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 func orDefault(s, def string) string {
@@ -296,6 +331,26 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusUnauthorized, "auth.error.invalid_token", "unreadable claims", err)
 		return
 	}
+	authTime, err := tokenAuthTime(idToken.Claims)
+	if err != nil {
+		a.fail(w, r, http.StatusUnauthorized, "auth.error.invalid_token", "unreadable auth_time", err)
+		return
+	}
+	now := time.Now()
+	if v := a.sessions.PopString(ctx, keyMaxAge); v != "" {
+		// A step-up: the provider must say when the person logged in,
+		// and it must be within the max_age asked for (OpenID Connect
+		// Core 1.0, 3.1.2.1 and 3.1.3.7).
+		seconds, _ := strconv.Atoi(v)
+		maxAge := time.Duration(seconds) * time.Second
+		if authTime.IsZero() || now.Sub(authTime) > maxAge+authTimeSkew {
+			a.fail(w, r, http.StatusUnauthorized, "auth.error.reauth", "auth_time missing or older than max_age", nil)
+			return
+		}
+	}
+	if authTime.IsZero() {
+		authTime = now // the provider did not say: the login just made
+	}
 	principal, err := a.principals.Login(ctx, claims)
 	if err != nil {
 		if ecrm.ErrorCode(err) == ecrm.EFORBIDDEN {
@@ -311,10 +366,11 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) {
 		a.failInternal(w, r, "renew session", err)
 		return
 	}
+	principal.AuthTime = authTime.UTC().Truncate(time.Second)
 	encoded, _ := json.Marshal(principal)
 	a.sessions.Put(ctx, keyPrincipal, string(encoded))
 	a.sessions.Put(ctx, keyIDToken, rawIDToken)
-	a.sessions.Put(ctx, keyAuthTime, time.Now().UTC().Format(time.RFC3339))
+	a.sessions.Put(ctx, keyAuthTime, principal.AuthTime.Format(time.RFC3339))
 	web.Logger(ctx).Info("login", "kind", principal.Kind, "client_id", principal.ClientID, "staff_id", principal.StaffID, "roles", principal.Roles)
 	http.Redirect(w, r, orDefault(returnTo, HomePath(principal)), http.StatusSeeOther)
 }
@@ -460,5 +516,34 @@ func (a *Authenticator) bearerPrincipal(ctx context.Context, header string) (*ec
 	if err != nil {
 		return nil, err
 	}
-	return a.principals.Lookup(ctx, claims)
+	authTime, err := tokenAuthTime(tok.Claims)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.principals.Lookup(ctx, claims)
+	if err != nil || p == nil {
+		return p, err
+	}
+	copied := *p
+	copied.AuthTime = authTime // zero when the token does not say
+	return &copied, nil
+}
+
+// tokenAuthTime reads a token's auth_time claim (seconds since the epoch),
+// zero when absent.
+func tokenAuthTime(decode func(any) error) (time.Time, error) {
+	var c struct {
+		AuthTime *json.Number `json:"auth_time"`
+	}
+	if err := decode(&c); err != nil {
+		return time.Time{}, err
+	}
+	if c.AuthTime == nil {
+		return time.Time{}, nil
+	}
+	f, err := c.AuthTime.Float64()
+	if err != nil || f < 0 {
+		return time.Time{}, fmt.Errorf("auth_time %q is not a time", c.AuthTime.String())
+	}
+	return time.Unix(int64(f), 0), nil
 }
