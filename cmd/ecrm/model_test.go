@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
@@ -325,5 +326,18 @@ model savings-v2 is now the active savings model, replacing savings-v1 (activati
 	if err := pool.QueryRow(ctx, `SELECT fairness->>'basis', fairness->>'against', jsonb_array_length(fairness->'flagged') FROM model_activations WHERE version = 'savings-v2'`).
 		Scan(&basis, &against, &flagged); err != nil || basis != "rescored" || against != "savings-v1" || flagged != 10 {
 		t.Fatalf("kept with the activation: %q %q %d, %v", basis, against, flagged, err)
+	}
+	// The compliance console reads the rows crosssell wrote with its own
+	// types (it may not import crosssell): the same figures come back.
+	page, err := compliance.NewConsole(pool).ModelActivations(ctx, compliance.ActivationFilter{Family: "savings"})
+	if err != nil || len(page.Rows) != 2 {
+		t.Fatalf("console: %+v, %v", page, err)
+	}
+	a := page.Rows[0]
+	mass, old := a.Figures.New.Group("segment", "mass"), a.Figures.Active.Group("age_band", "65_plus")
+	if a.Version != "savings-v2" || a.Previous != "savings-v1" || a.Reason != "young savers take it up" || !a.AtActivation || a.Figures.Basis != "rescored" ||
+		len(a.Figures.Flagged) != 10 || mass.Rows != 4 || mass.TakeUps != 3 || mass.Offered != 1 || *mass.AcceptanceRate != 1 || mass.FourFifths != "above" ||
+		old.Rows != 2 || old.Offered != 1 || *old.AcceptanceRate != 0 || a.Figures.New.Overall.Rows != 9 {
+		t.Fatalf("console reads %+v\nmass %+v, 65+ under v1 %+v", a, mass, old)
 	}
 }
