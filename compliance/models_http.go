@@ -133,7 +133,7 @@ func activationViewOf(l *i18n.Localizer, a ModelActivation) activationView {
 	case !a.AtActivation:
 		v.Basis = l.T("compliance.models.basis.training")
 	case fig.Basis == "rescored":
-		v.Basis = l.T("compliance.models.basis.rescored", a.Version, fig.Holdout)
+		v.Basis = l.T("compliance.models.basis.rescored") // fig.Holdout, in ecrm's English, is in the JSON
 	default:
 		v.Basis = l.T("compliance.models.basis.stored")
 	}

@@ -81,12 +81,12 @@ func TestModelActivations(t *testing.T) {
 		w := do("/console/compliance/models", asCompliance, "en")
 		body := w.Body.String()
 		for _, want := range []string{
-			`<h2 id="activation-3-heading">savings-v2 activated (family savings)</h2>`,
+			`<h2 id="activation-3-heading">Activation of <code>savings-v2</code></h2>`, `<dd id="activation-3-family"><code>savings</code></dd>`,
 			`<dd id="activation-3-at">3 Jul 2026, 12:00</dd>`, // Bucharest, UTC+3 in summer
 			`<dd id="activation-3-by">dan</dd>`, `<dd id="activation-3-reason">young savers take it up</dd>`,
-			`<dd id="activation-3-previous">savings-v1</dd>`, `<dd id="activation-3-flagged">3</dd>`,
-			`<caption>Both versions scored at activation on savings-v2&#39;s holdout (scored now on savings-v2&#39;s holdout: the clients not holding savings on 2026-03-01 (snapshot), 9 rows)</caption>`,
-			`<th scope="col" class="numeric">savings-v2: offered</th>`, `<th scope="col" class="numeric">savings-v1: accepted</th>`,
+			`<dd id="activation-3-previous"><code>savings-v1</code></dd>`, `<dd id="activation-3-flagged">3</dd>`,
+			`<caption>Both versions scored at activation on the same clients: the new version&#39;s holdout</caption>`,
+			`<th scope="col" class="numeric"><code>savings-v2</code>: offered</th>`, `<th scope="col" class="numeric"><code>savings-v1</code>: accepted</th>`,
 			// all clients: take-up 4 of 9; v2 offers 1 (accepted), v1 offers 1 (not accepted).
 			"<th scope=\"row\">All clients</th>\n        <td class=\"numeric\">44.4% (4 of 9)</td>\n        <td class=\"numeric\">11.1% (1 of 9)</td>\n        <td class=\"numeric\">100.0% (1 of 1)</td>\n        <td class=\"numeric\">11.1% (1 of 9)</td>\n        <td class=\"numeric\">0.0% (0 of 1)</td>\n        <td></td>",
 			"<tr class=\"flagged\">\n        <th scope=\"row\">Age: Under 25</th>\n        <td class=\"numeric\">50.0% (1 of 2)</td>\n        <td class=\"numeric\">50.0% (1 of 2)</td>\n        <td class=\"numeric\">100.0% (1 of 1)</td>\n        <td class=\"numeric\">0.0% (0 of 2)</td>\n        <td class=\"numeric\">—</td>\n        <td>Above 5/4: 4.50× the overall offer rate</td>",
@@ -113,7 +113,7 @@ func TestModelActivations(t *testing.T) {
 	t.Run("PageInRomanian", func(t *testing.T) {
 		w := do("/console/compliance/models", asCompliance, "ro")
 		body := w.Body.String()
-		for _, want := range []string{`<h1 id="models-title">Activări de modele</h1>`, `savings-v2 activat (familia savings)`,
+		for _, want := range []string{`<h1 id="models-title">Activări de modele</h1>`, `Activarea versiunii <code>savings-v2</code>`,
 			`<th scope="row">Toți clienții</th>`, "44,4\u00a0% (4 din 9)", `Peste 5/4: de 4,50× rata generală de ofertare`, `<th scope="row">Vârstă: Sub 25</th>`} {
 			if w.Code != http.StatusOK || !strings.Contains(body, want) {
 				t.Errorf("status %d; page lacks %s", w.Code, want)
@@ -169,7 +169,7 @@ func TestModelActivations(t *testing.T) {
 		w := do("/api/v1/compliance/model-activations?family=Savings%20Accounts", asCompliance, "en")
 		p := decodeProblemDoc(t, w)
 		if w.Code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "family" ||
-			p.Errors[0].Message != "Enter a family as ecrm names it: lower-case letters, digits, '.' and '-', such as savings." {
+			p.Errors[0].Message != "Enter a family as ecrm names it: lower-case letters, digits, '.' and '-'." {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 		w = do("/console/compliance/models?family=Savings", asCompliance, "ro")
