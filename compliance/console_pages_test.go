@@ -51,7 +51,7 @@ func TestConsoleTemplateKeysExist(t *testing.T) {
 	dynamic := regexp.MustCompile(`\((?:print|printf) "([a-z_.]+\.)`)
 	var keys []string
 	names, _ := fs.Glob(Templates, "*.html")
-	if len(names) != 6 { // five pages and the partial they share
+	if len(names) != 7 { // six pages and the partial they share
 		t.Fatalf("templates %v", names)
 	}
 	for _, name := range names {
@@ -125,6 +125,7 @@ func TestConsolePages(t *testing.T) {
 func TestConsoleOpenAPIDocumentsEveryRoute(t *testing.T) {
 	r := chi.NewRouter()
 	(&ConsoleHandler{}).Routes(r)
+	(&ConsoleHandler{}).ModelRoutes(r)
 	var registered []string
 	chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		if strings.HasPrefix(route, "/api/") {
@@ -147,7 +148,7 @@ func TestConsoleOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 	sort.Strings(registered)
-	if len(registered) != 8 || !slices.Equal(registered, documented) {
+	if len(registered) != 9 || !slices.Equal(registered, documented) {
 		t.Errorf("registered %q\ndocumented %q", registered, documented)
 	}
 }

@@ -247,7 +247,7 @@ households AS (
 )
 SELECT s.id, (array_position($1::date[], snap.t) - 1)::int2,
        coalesce(h.held, 0), coalesce(h.took, 0), coalesce(h.had, 0) & ~coalesce(h.held, 0),
-       extract(year FROM age(snap.t, s.birth_date))::float8,
+       coalesce(extract(year FROM age(snap.t, s.birth_date))::float8, 'NaN'), -- NaN: no birth date, the age is unknown
        ((extract(year FROM age(snap.t, s.created_at::date)) * 12 + extract(month FROM age(snap.t, s.created_at::date))))::float8,
        round(s.income)::float8, s.dependants::float8, coalesce(hh.members, 1)::float8,
        bit_count(coalesce(h.held, 0)::bit(32))::float8,

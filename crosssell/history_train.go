@@ -69,6 +69,7 @@ type HistoryRun struct {
 	Skipped   []string    // families not trained, and why
 	// ReadSeconds is the time the examples took to read from PostgreSQL.
 	ReadSeconds float64
+	share       int // clients sampled, in millionths
 }
 
 // Window is the history a run learnt from, for a model's source_name.
@@ -141,7 +142,7 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 		return nil, err
 	}
 	run.ReadSeconds = time.Since(start).Seconds()
-	run.Sampled, run.Examples = ex.sampled, len(ex.rows)
+	run.Sampled, run.Examples, run.share = ex.sampled, len(ex.rows), share
 	holdout := int16(len(run.Snapshots) - 1)
 	var train []int
 	for i, e := range ex.rows {
@@ -332,9 +333,12 @@ func (e *historyEncoder) encode(x *example, dst []float64) {
 	}
 }
 
-// ageBand is the popularity baseline's age group.
+// ageBand is the popularity baseline's and the fairness figures' age
+// group (AgeBands names them): 6 when the age is unknown (NaN).
 func ageBand(age float32) int {
 	switch {
+	case age != age:
+		return 6
 	case age < 25:
 		return 0
 	case age < 35:
@@ -421,7 +425,10 @@ func trainFamily(ex *examples, enc *historyEncoder, layout *Layout, features []s
 		BaseRate: float64(trainPos) / float64(len(train)),
 		Baseline: segmentAgeBaseline(ex, train, hold, mask),
 		Lambda:   lambda, Iterations: res.Iterations, Stopped: res.Status, Features: width,
-		Seconds: elapsed.Seconds(),
+		Seconds:         elapsed.Seconds(),
+		Fairness:        fairnessOf(hs, hl, historyGroups(ex, hold)),
+		HoldoutSnapshot: run.Snapshots[holdout].Format(time.DateOnly),
+		SampleShare:     run.share,
 	}
 	t.Notes = run.Notes
 	return t, "", nil

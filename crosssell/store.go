@@ -18,7 +18,8 @@ import (
 )
 
 // Store keeps propensity model versions (propensity_models) and the audit
-// of their activation (model_activations), migration 00034. A version is
+// of their activation (model_activations), migrations 00034 and 00037 (the
+// fairness comparison kept with each activation). A version is
 // written once and never changed: decisions will name the version that
 // scored them, and replaying one must find the model as it was.
 type Store struct{ pool *pgxpool.Pool }
@@ -243,18 +244,53 @@ type Activation struct {
 	ActivatedAt time.Time
 	ActivatedBy string
 	Reason      string
+	// Fairness is the comparison shown before the activation; nil on
+	// activations recorded before ecrm computed it.
+	Fairness *FairnessComparison
 }
 
+// ErrReasonRequired is the error of activating, without a reason, a
+// version with a group that fails the four-fifths rule.
+var ErrReasonRequired = errors.New("a reason is required")
+
+// ErrActiveChanged is the error of activating after a comparison made
+// against a version that is no longer the active one.
+var ErrActiveChanged = errors.New("the active version changed since the comparison")
+
 // Activate makes a version its family's active one and records who did
-// it, when and why. A version that does not exist is ErrModelNotFound and
-// nothing is recorded. Activating the version already active records
-// nothing new either: the audit lists changes, not repetitions.
+// it, when and why, with its fairness comparison (CompareFairness). A
+// version that does not exist is ErrModelNotFound and nothing is
+// recorded. Activating the version already active records nothing new
+// either: the audit lists changes, not repetitions.
 func (s *Store) Activate(ctx context.Context, version, by, reason string) (Activation, error) {
+	v, err := s.Model(ctx, version)
+	if err != nil {
+		return Activation{}, err
+	}
+	c, err := s.CompareFairness(ctx, v)
+	if err != nil {
+		return Activation{}, fmt.Errorf("activate %s: %w", version, err)
+	}
+	return s.ActivateCompared(ctx, c, by, reason)
+}
+
+// ActivateCompared activates c.Version after its comparison was shown,
+// and keeps the comparison with the activation. When a group fails the
+// four-fifths rule the reason must say why the version is activated all
+// the same (ErrReasonRequired); when the active version is no longer
+// c.Against, the comparison is stale (ErrActiveChanged). Either way
+// nothing is recorded.
+func (s *Store) ActivateCompared(ctx context.Context, c *FairnessComparison, by, reason string) (Activation, error) {
 	if by == "" {
 		return Activation{}, errors.New("activate: who activates must be named")
 	}
+	version := c.Version
+	fairness, err := json.Marshal(c)
+	if err != nil {
+		return Activation{}, fmt.Errorf("activate %s: %w", version, err)
+	}
 	var a Activation
-	err := pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+	err = pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
 		a = Activation{Version: version, ActivatedBy: by, Reason: reason}
 		err := tx.QueryRow(ctx, `SELECT family FROM propensity_models WHERE version = $1`, version).Scan(&a.Family)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -267,17 +303,24 @@ func (s *Store) Activate(ctx context.Context, version, by, reason string) (Activ
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('model_activations ' || $1))`, a.Family); err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `SELECT id, version, activated_at, activated_by, reason FROM model_activations WHERE family = $1 ORDER BY id DESC LIMIT 1`, a.Family).
-			Scan(&a.ID, &a.Previous, &a.ActivatedAt, &a.ActivatedBy, &a.Reason)
+		var stored []byte
+		err = tx.QueryRow(ctx, `SELECT id, version, activated_at, activated_by, reason, fairness FROM model_activations WHERE family = $1 ORDER BY id DESC LIMIT 1`, a.Family).
+			Scan(&a.ID, &a.Previous, &a.ActivatedAt, &a.ActivatedBy, &a.Reason, &stored)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		if err == nil && a.Previous == version {
-			return nil
+			return unmarshalFairness(stored, &a)
 		}
-		a.ActivatedBy, a.Reason = by, reason
-		const q = `INSERT INTO model_activations (family, version, activated_by, reason) VALUES ($1, $2, $3, $4) RETURNING id, activated_at`
-		return tx.QueryRow(ctx, q, a.Family, version, by, reason).Scan(&a.ID, &a.ActivatedAt)
+		switch {
+		case a.Previous != c.Against:
+			return fmt.Errorf("%w: the active %s model is %s, the comparison was made against %s", ErrActiveChanged, a.Family, orNone(a.Previous), orNone(c.Against))
+		case len(c.Flagged) > 0 && strings.TrimSpace(reason) == "":
+			return fmt.Errorf("%w: %s fail the four-fifths rule", ErrReasonRequired, strings.Join(c.Flagged, ", "))
+		}
+		a.ActivatedBy, a.Reason, a.Fairness = by, reason, c
+		const q = `INSERT INTO model_activations (family, version, activated_by, reason, fairness) VALUES ($1, $2, $3, $4, $5) RETURNING id, activated_at`
+		return tx.QueryRow(ctx, q, a.Family, version, by, reason, fairness).Scan(&a.ID, &a.ActivatedAt)
 	})
 	if err != nil {
 		var nf *notFoundError
@@ -289,10 +332,28 @@ func (s *Store) Activate(ctx context.Context, version, by, reason string) (Activ
 	return a, nil
 }
 
+func orNone(version string) string {
+	if version == "" {
+		return "none"
+	}
+	return version
+}
+
+func unmarshalFairness(b []byte, a *Activation) error {
+	if b == nil {
+		return nil
+	}
+	a.Fairness = &FairnessComparison{}
+	if err := json.Unmarshal(b, a.Fairness); err != nil {
+		return fmt.Errorf("activation %d: fairness: %w", a.ID, err)
+	}
+	return nil
+}
+
 // Activations lists the audit of a family's activations, newest first.
 func (s *Store) Activations(ctx context.Context, family string) ([]Activation, error) {
 	const q = `
-		SELECT id, family, version, coalesce(lag(version) OVER (ORDER BY id), ''), activated_at, activated_by, reason
+		SELECT id, family, version, coalesce(lag(version) OVER (ORDER BY id), ''), activated_at, activated_by, reason, fairness
 		FROM model_activations WHERE family = $1 ORDER BY id DESC`
 	rows, err := s.pool.Query(ctx, q, family)
 	if err != nil {
@@ -300,8 +361,11 @@ func (s *Store) Activations(ctx context.Context, family string) ([]Activation, e
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Activation, error) {
 		var a Activation
-		err := r.Scan(&a.ID, &a.Family, &a.Version, &a.Previous, &a.ActivatedAt, &a.ActivatedBy, &a.Reason)
-		return a, err
+		var fairness []byte
+		if err := r.Scan(&a.ID, &a.Family, &a.Version, &a.Previous, &a.ActivatedAt, &a.ActivatedBy, &a.Reason, &fairness); err != nil {
+			return a, err
+		}
+		return a, unmarshalFairness(fairness, &a)
 	})
 }
 

@@ -55,6 +55,16 @@ type Metrics struct {
 	Features int    `json:"features"`
 	// Seconds is the time the fit took (reading the file not counted).
 	Seconds float64 `json:"seconds"`
+	// Fairness is how the model's offers fall on age bands and segments
+	// of the holdout (fairness.go); nil in versions stored before it was
+	// computed.
+	Fairness *Fairness `json:"fairness,omitempty"`
+	// HoldoutSnapshot and SampleShare say which rows a history model's
+	// holdout was (the snapshot's day, the clients sampled in
+	// millionths), so that activate can read them again and score them
+	// with the active version too.
+	HoldoutSnapshot string `json:"holdout_snapshot,omitempty"`
+	SampleShare     int    `json:"sample_share,omitempty"`
 }
 
 // Trained is the outcome of Train.
@@ -184,7 +194,8 @@ func Train(ds *Dataset, opt TrainOptions) (*Trained, error) {
 		BaseRate: float64(trainPos) / float64(len(train)),
 		Baseline: bestSingleColumn(ds, layout, train, holdout),
 		Lambda:   opt.Lambda, Iterations: res.Iterations, Stopped: res.Status, Features: width,
-		Seconds: elapsed.Seconds(),
+		Seconds:  elapsed.Seconds(),
+		Fairness: fairnessOf(hs, hold.Labels, fileGroups(ds, holdout)),
 	}
 	return t, nil
 }

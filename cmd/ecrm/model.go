@@ -33,7 +33,10 @@ import (
 //
 // train stores a new version but never activates it: which model scores
 // clients is an operator's explicit, audited choice, made after reading
-// the figures train prints beside the baseline's.
+// the figures train prints beside the baseline's. activate prints first
+// the new version's offer and acceptance rates by age band and segment
+// beside the active version's (issue 14, item 7; crosssell/fairness.go),
+// and refuses without --reason when a group fails the four-fifths rule.
 func modelCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("usage: ecrm model train|evaluate|activate|list [flags]")
@@ -159,6 +162,7 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 		return fmt.Errorf("model train: %w", err)
 	}
 	fmt.Fprintf(stdout, "stored model %s (family %s); not active until `ecrm model activate %s`\n", version, fam, version)
+	printFairnessSummary(stdout, version, m.Fairness)
 	return nil
 }
 
@@ -216,6 +220,7 @@ func modelTrainHistory(ctx context.Context, cfg config, family string, all bool,
 		fmt.Fprintf(stdout, "training: %d rows (%d take-ups); holdout: %d rows (%d take-ups); %d features fitted in %.2f s (%d iterations, %s)\n",
 			m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives, m.Features, m.Seconds, m.Iterations, m.Stopped)
 		printComparison(stdout, version, m)
+		printFairnessSummary(stdout, version, m.Fairness)
 	}
 	fmt.Fprintf(stdout, "\nsplit: %s\n", run.Trained[0].Metrics.Split)
 	fmt.Fprintf(stdout, "%.1f s in all\n", time.Since(start).Seconds())
@@ -271,6 +276,7 @@ func modelEvaluate(ctx context.Context, cfg config, args []string, stdout io.Wri
 		fmt.Fprintf(stdout, "holdout: %d rows (%d yes)\n", m.Holdout.Rows, m.Holdout.Positives)
 		fmt.Fprintf(stdout, "AUC %.4f\nlift at top decile %.2f\n", m.Holdout.AUC, m.Holdout.Lift)
 		printComparison(stdout, v.Version, m)
+		printFairness(stdout, v.Version, m.Fairness)
 		return nil
 	}
 	if v.Source == crosssell.SourceHistory {
@@ -353,7 +359,7 @@ func findModel(ctx context.Context, store *crosssell.Store, version, family stri
 
 func modelActivate(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("model activate", flag.ContinueOnError)
-	reason := fs.String("reason", "", "why this version, for the audit (e.g. \"AUC 0.80 vs 0.78 of v2\")")
+	reason := fs.String("reason", "", "why this version, for the audit (e.g. \"AUC 0.80 vs 0.78 of v2\"); required when a group fails the four-fifths rule")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -366,7 +372,25 @@ func modelActivate(ctx context.Context, cfg config, args []string, stdout io.Wri
 		return err
 	}
 	defer pool.Close()
-	a, err := crosssell.NewStore(pool).Activate(ctx, pos[0], operator(), *reason)
+	store := crosssell.NewStore(pool)
+	v, err := store.Model(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("model activate: %w", err)
+	}
+	// The figures are printed before anything is recorded: the operator
+	// reads them, and the activation keeps them for compliance.
+	c, err := store.CompareFairness(ctx, v)
+	if err != nil {
+		return fmt.Errorf("model activate: %w", err)
+	}
+	if !v.Active {
+		printFairnessComparison(stdout, v.Family, c)
+	}
+	a, err := store.ActivateCompared(ctx, c, operator(), *reason)
+	if errors.Is(err, crosssell.ErrReasonRequired) {
+		return fmt.Errorf("model activate: %s: %s fail the four-fifths rule: give --reason saying why it is activated all the same (nothing recorded)",
+			v.Version, strings.Join(c.Flagged, ", "))
+	}
 	if err != nil {
 		return fmt.Errorf("model activate: %w", err)
 	}
@@ -379,6 +403,125 @@ func modelActivate(ctx context.Context, cfg config, args []string, stdout io.Wri
 		fmt.Fprintf(stdout, "model %s is now the active %s model, replacing %s (activation %d by %s)\n", a.Version, a.Family, a.Previous, a.ID, a.ActivatedBy)
 	}
 	return nil
+}
+
+// groupLabel names a fairness group for the operator.
+func groupLabel(g crosssell.GroupFigures) string {
+	switch {
+	case g.Dimension == "":
+		return "all"
+	case g.Dimension == crosssell.DimensionAgeBand:
+		return "age " + strings.NewReplacer("under_25", "under 25", "65_plus", "65 and over", "_", "–").Replace(g.Group)
+	}
+	return strings.ReplaceAll(g.Dimension, "_", " ") + " " + g.Group
+}
+
+// share prints a rate with its counts: "12.5% (3/24)"; "–" when the
+// rate is undefined (nobody offered, for an acceptance rate).
+func share(part, whole int) string {
+	if whole == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%% (%d/%d)", 100*float64(part)/float64(whole), part, whole)
+}
+
+func flagText(g crosssell.GroupFigures) string {
+	switch g.FourFifths {
+	case crosssell.FlagBelow:
+		return fmt.Sprintf("below 4/5: %.2f× the overall offer rate", g.OfferRatio)
+	case crosssell.FlagAbove:
+		return fmt.Sprintf("above 5/4: %.2f× the overall offer rate", g.OfferRatio)
+	}
+	return ""
+}
+
+const fairnessRule = "offered = scored in the top decile of the holdout; a group whose offer rate is below 4/5 (or above 5/4) of the overall one fails the four-fifths rule"
+
+// printFairnessSummary is train's one line on the figures.
+func printFairnessSummary(w io.Writer, version string, f *crosssell.Fairness) {
+	if f == nil {
+		return
+	}
+	if len(f.Groups) == 0 {
+		fmt.Fprintf(w, "fairness: the file has no age or segment column, so no group to compare; %s offers %s of the holdout\n", version, share(f.Overall.Offered, f.Overall.Rows))
+		return
+	}
+	flagged := f.Flagged()
+	fmt.Fprintf(w, "fairness: %d of %d groups (age band, segment) fail the four-fifths rule on the holdout", len(flagged), len(f.Groups))
+	if len(flagged) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(flagged, ", "))
+	}
+	fmt.Fprintf(w, "; `ecrm model evaluate --model %s` shows the table\n", version)
+}
+
+// printFairness prints a version's figures by group.
+func printFairness(w io.Writer, version string, f *crosssell.Fairness) {
+	if f == nil {
+		fmt.Fprintf(w, "fairness: %s has no figures by group (trained before ecrm computed them)\n", version)
+		return
+	}
+	fmt.Fprintf(w, "fairness on the holdout (%s; score cut %.4f)\n", fairnessRule, f.Cut)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tROWS\tTAKE-UP\tOFFERED\tACCEPTED\tFOUR-FIFTHS")
+	for _, g := range append([]crosssell.GroupFigures{f.Overall}, f.Groups...) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", groupLabel(g), g.Rows, share(g.TakeUps, g.Rows), share(g.Offered, g.Rows), share(g.Accepted, g.Offered), flagText(g))
+	}
+	tw.Flush()
+	if len(f.Groups) == 0 {
+		fmt.Fprintln(w, "(no age or segment column in the file: no group to compare)")
+	}
+}
+
+// printFairnessComparison prints, before an activation, the new version's
+// figures beside the active version's, group by group.
+func printFairnessComparison(w io.Writer, family string, c *crosssell.FairnessComparison) {
+	if c.Against == "" {
+		fmt.Fprintf(w, "fairness of %s (no %s model is active yet), %s:\n", c.Version, family, c.Holdout)
+	} else {
+		fmt.Fprintf(w, "fairness of %s beside the active %s, %s:\n", c.Version, c.Against, c.Holdout)
+	}
+	if c.New == nil {
+		fmt.Fprintf(w, "%s has no figures by group (trained before ecrm computed them)\n", c.Version)
+		return
+	}
+	fmt.Fprintf(w, "(%s)\n", fairnessRule)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if c.Against == "" {
+		fmt.Fprintf(tw, "GROUP\tTAKE-UP\t%s OFFERED\tACCEPTED\tFOUR-FIFTHS\n", c.Version)
+	} else {
+		fmt.Fprintf(tw, "GROUP\tTAKE-UP\t%s OFFERED\tACCEPTED\t%s OFFERED\tACCEPTED\tFOUR-FIFTHS (%s)\n", c.Version, c.Against, c.Version)
+	}
+	for _, g := range append([]crosssell.GroupFigures{c.New.Overall}, c.New.Groups...) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", groupLabel(g), share(g.TakeUps, g.Rows), share(g.Offered, g.Rows), share(g.Accepted, g.Offered))
+		if c.Against != "" {
+			var old *crosssell.GroupFigures
+			switch {
+			case c.Active == nil:
+			case g.Dimension == "":
+				old = &c.Active.Overall
+			default:
+				old = c.Active.Group(g.Dimension, g.Group)
+			}
+			if old == nil {
+				fmt.Fprint(tw, "–\t–\t")
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\t", share(old.Offered, old.Rows), share(old.Accepted, old.Offered))
+			}
+		}
+		fmt.Fprintf(tw, "%s\n", flagText(g))
+	}
+	tw.Flush()
+	switch {
+	case len(c.New.Groups) == 0:
+		fmt.Fprintln(w, "(no age or segment column in the file: no group to compare)")
+	case c.Against != "" && c.Active == nil:
+		fmt.Fprintf(w, "%s has no figures by group (trained before ecrm computed them)\n", c.Against)
+	case c.Basis == crosssell.BasisStored && c.Against != "":
+		fmt.Fprintf(w, "(the two could not be scored on the same rows: a file model's rows are not kept, and it cannot score the history's)\n")
+	}
+	if len(c.Flagged) > 0 {
+		fmt.Fprintf(w, "%d groups fail the four-fifths rule: %s; activating %s needs --reason\n", len(c.Flagged), strings.Join(c.Flagged, ", "), c.Version)
+	}
 }
 
 func modelList(ctx context.Context, cfg config, args []string, stdout io.Writer) error {

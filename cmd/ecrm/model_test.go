@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
@@ -65,6 +67,7 @@ func TestModelCommands(t *testing.T) {
 		"training: 2400 rows", "holdout: 600 rows",
 		"best single column: income", "popularity baseline (everyone the base rate,",
 		"stored model leads-v1 (family leads); not active until `ecrm model activate leads-v1`",
+		"fairness: the file has no age or segment column, so no group to compare; leads-v1 offers 10.0% (60/600) of the holdout",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
@@ -147,12 +150,18 @@ func TestModelCommands(t *testing.T) {
 
 	t.Run("ActivateThenEvaluateStored", func(t *testing.T) {
 		out, err := runCommand(t, env, "model", "activate", "leads-v1", "--reason", "first model")
-		if err != nil || !strings.HasPrefix(out, "model leads-v1 is now the active leads model (activation 1 by ") {
+		// 600 holdout rows: the top decile is 60 clients; the file has
+		// neither age nor segment, so there is no group to flag.
+		if err != nil || !strings.HasPrefix(out, "fairness of leads-v1 (no leads model is active yet), its holdout, as stored at its training:\n") ||
+			!strings.Contains(out, "\nall    ") || !strings.Contains(out, "  10.0% (60/600)  ") ||
+			!strings.Contains(out, "(no age or segment column in the file: no group to compare)\nmodel leads-v1 is now the active leads model (activation 1 by ") {
 			t.Fatalf("activate = %q, %v", out, err)
 		}
 		out, err = runCommand(t, env, "model", "evaluate")
 		if err != nil || !strings.Contains(out, "model leads-v1 (family leads, active)") || !strings.Contains(out, "\nAUC 0.") ||
-			!strings.Contains(out, "\nlift at top decile ") || !strings.Contains(out, "best single column: income") {
+			!strings.Contains(out, "\nlift at top decile ") || !strings.Contains(out, "best single column: income") ||
+			!strings.Contains(out, "\nfairness on the holdout (offered = scored in the top decile of the holdout;") ||
+			!strings.Contains(out, "\nGROUP  ROWS  TAKE-UP  ") || !strings.Contains(out, "\nall    600   ") {
 			t.Fatalf("evaluate = %q, %v", out, err)
 		}
 		var reason, by string
@@ -192,6 +201,7 @@ func TestModelTrainHistory(t *testing.T) {
 		"not trained: brokerage: 0 take-ups in the training snapshots, 30 needed",
 		"savings: stored model savings-v1; not active until `ecrm model activate savings-v1`",
 		"popularity by segment × age band (training take-up rate of the client's group)",
+		" groups (age band, segment) fail the four-fifths rule on the holdout", "; `ecrm model evaluate --model savings-v1` shows the table",
 		"split: by date: trained on the 8 snapshots 2024-04-11…2026-01-01 (take-ups until 2026-03-31), judged on the snapshot of 2026-04-01 (take-ups 2026-04-01…2026-06-29)",
 	} {
 		if !strings.Contains(out, want) {
@@ -212,6 +222,9 @@ func TestModelTrainHistory(t *testing.T) {
 			fmt.Sscanf(strings.TrimSpace(line[strings.Index(line, ")")+1:]), "%f", &flat)
 		}
 	}
+	if !strings.Contains(out, "\nfairness on the holdout (") || !strings.Contains(out, "\nage 35–44 ") || !strings.Contains(out, "\nsegment mass ") {
+		t.Errorf("evaluate prints no fairness table:\n%s", out)
+	}
 	if !strings.Contains(out, "model savings-v1 (family savings, not active): trained ") || !strings.Contains(out, " on history 2024-04-11…2026-06-30, 9 snapshots, 3000 of 3000 clients") ||
 		!(auc > baseline && baseline > flat && flat == 0.5) {
 		t.Fatalf("evaluate: AUC %v, by segment and age %v, flat %v in:\n%s", auc, baseline, flat, out)
@@ -219,5 +232,112 @@ func TestModelTrainHistory(t *testing.T) {
 	if _, err := runCommand(t, env, "model", "evaluate", "--model", "savings-v1", "--data", writeLeads(t, "l.csv", "income,channel,y", 50, 1)); err == nil ||
 		err.Error() != "model evaluate: model savings-v1 was trained on the CRM's history, not on a file: --data scores files of a file model's layout only" {
 		t.Fatalf("evaluate --data on a history model: %v", err)
+	}
+}
+
+// TestModelActivateFairness: two hand-made savings models of the CRM's
+// history on a holdout of nine clients (2026-03-01; the fixture of
+// crosssell's TestFairnessBeforeActivation): the age model (v1) offers
+// client 7, aged 70, who did not take savings up; the youth model (v2)
+// offers client 1, aged 20, who did. activate prints both side by side,
+// scored on the same rows, and refuses without --reason, every group
+// failing the four-fifths rule with one offer in nine.
+func TestModelActivateFairness(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	env := map[string]string{"DATABASE_URL": url}
+	pool, err := pgdb.Open(ctx, url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	T := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`INSERT INTO clients (id, given_name, family_name, birth_date, created_at, segment) VALUES
+		(1, 'A', 'X', '2005-06-01', '2020-01-01', 'mass'), (2, 'B', 'X', '2002-06-01', '2020-01-01', 'mass'),
+		(3, 'C', 'X', '1995-06-01', '2020-01-01', 'mass'), (4, 'D', 'X', '1985-06-01', '2020-01-01', 'affluent'),
+		(5, 'E', 'X', '1975-06-01', '2020-01-01', 'affluent'), (6, 'F', 'X', '1965-06-01', '2020-01-01', 'affluent'),
+		(7, 'G', 'X', '1955-06-01', '2020-01-01', 'private'), (8, 'H', 'X', '1953-06-01', '2020-01-01', 'private'),
+		(9, 'I', 'X', NULL, '2020-01-01', 'private'), (10, 'J', 'X', '1960-06-01', '2020-01-01', 'mass')`,
+		`INSERT INTO accounts (client_id, kind, name, currency, opened_on) VALUES
+		(1, 'savings', 'S', 'RON', $1::date + 10), (3, 'savings', 'S', 'RON', $1::date + 20),
+		(6, 'savings', 'S', 'RON', $1::date + 30), (10, 'savings', 'S', 'RON', $1::date + 40),
+		(8, 'savings', 'S', 'RON', $1::date - 100)`,
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, T)
+		}
+		if _, err := pool.Exec(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := crosssell.NewStore(pool)
+	for _, m := range []struct{ mean, weight float64 }{{0, 0.1}, {45, -0.1}} {
+		model := &crosssell.Model{Layout: crosssell.Layout{Known: "crm-history-1", Outcome: "took up the family within 90 days",
+			Columns: []crosssell.Column{{Name: "age", Kind: crosssell.Numeric, Mean: m.mean, SD: 1}}}, Features: []string{"age"}, Weights: []float64{m.weight}}
+		if _, err := store.Save(ctx, crosssell.NewVersion{Family: "savings", Source: crosssell.SourceHistory, SourceName: "hand-made", TrainedBy: "test", Rows: 9,
+			Trained: &crosssell.Trained{Model: model, Family: "savings", Metrics: crosssell.Metrics{HoldoutSnapshot: "2026-03-01", SampleShare: 1_000_000}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out, err := runCommand(t, env, "model", "activate", "savings-v1")
+	if err == nil || !strings.HasPrefix(err.Error(), "model activate: savings-v1: age_band=under_25, age_band=25_34, ") ||
+		!strings.HasSuffix(err.Error(), " fail the four-fifths rule: give --reason saying why it is activated all the same (nothing recorded)") {
+		t.Fatalf("activate without a reason: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "fairness of savings-v1 (no savings model is active yet), scored now on savings-v1's holdout: the clients not holding savings on 2026-03-01 (snapshot), 9 rows:") {
+		t.Errorf("no comparison printed:\n%s", out)
+	}
+	if _, err := runCommand(t, env, "model", "activate", "savings-v1", "--reason", "first savings model"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCommand(t, env, "model", "activate", "savings-v2", "--reason", "young savers take it up")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := `fairness of savings-v2 beside the active savings-v1, scored now on savings-v2's holdout: the clients not holding savings on 2026-03-01 (snapshot), 9 rows:
+(offered = scored in the top decile of the holdout; a group whose offer rate is below 4/5 (or above 5/4) of the overall one fails the four-fifths rule)
+GROUP             TAKE-UP       savings-v2 OFFERED  ACCEPTED      savings-v1 OFFERED  ACCEPTED    FOUR-FIFTHS (savings-v2)
+all               44.4% (4/9)   11.1% (1/9)         100.0% (1/1)  11.1% (1/9)         0.0% (0/1)
+age under 25      50.0% (1/2)   50.0% (1/2)         100.0% (1/1)  0.0% (0/2)          –           above 5/4: 4.50× the overall offer rate
+age 25–34         100.0% (1/1)  0.0% (0/1)          –             0.0% (0/1)          –           below 4/5: 0.00× the overall offer rate
+age 35–44         0.0% (0/1)    0.0% (0/1)          –             0.0% (0/1)          –           below 4/5: 0.00× the overall offer rate
+age 45–54         0.0% (0/1)    0.0% (0/1)          –             0.0% (0/1)          –           below 4/5: 0.00× the overall offer rate
+age 55–64         100.0% (1/1)  0.0% (0/1)          –             0.0% (0/1)          –           below 4/5: 0.00× the overall offer rate
+age 65 and over   50.0% (1/2)   0.0% (0/2)          –             50.0% (1/2)         0.0% (0/1)  below 4/5: 0.00× the overall offer rate
+age unknown       0.0% (0/1)    0.0% (0/1)          –             0.0% (0/1)          –           below 4/5: 0.00× the overall offer rate
+segment affluent  33.3% (1/3)   0.0% (0/3)          –             0.0% (0/3)          –           below 4/5: 0.00× the overall offer rate
+segment mass      75.0% (3/4)   25.0% (1/4)         100.0% (1/1)  0.0% (0/4)          –           above 5/4: 2.25× the overall offer rate
+segment private   0.0% (0/2)    0.0% (0/2)          –             50.0% (1/2)         0.0% (0/1)  below 4/5: 0.00× the overall offer rate
+10 groups fail the four-fifths rule: age_band=under_25, age_band=25_34, age_band=35_44, age_band=45_54, age_band=55_64, age_band=65_plus, age_band=unknown, segment=affluent, segment=mass, segment=private; activating savings-v2 needs --reason
+model savings-v2 is now the active savings model, replacing savings-v1 (activation 2 by `
+	// tabwriter pads the last cell of the all row; the figures are what counts.
+	var got []string
+	for _, line := range strings.Split(out, "\n") {
+		got = append(got, strings.TrimRight(line, " "))
+	}
+	if !strings.HasPrefix(strings.Join(got, "\n"), want) {
+		t.Fatalf("activate output:\n%s\nwant:\n%s", out, want)
+	}
+	var basis, against string
+	var flagged int
+	if err := pool.QueryRow(ctx, `SELECT fairness->>'basis', fairness->>'against', jsonb_array_length(fairness->'flagged') FROM model_activations WHERE version = 'savings-v2'`).
+		Scan(&basis, &against, &flagged); err != nil || basis != "rescored" || against != "savings-v1" || flagged != 10 {
+		t.Fatalf("kept with the activation: %q %q %d, %v", basis, against, flagged, err)
+	}
+	// The compliance console reads the rows crosssell wrote with its own
+	// types (it may not import crosssell): the same figures come back.
+	page, err := compliance.NewConsole(pool).ModelActivations(ctx, compliance.ActivationFilter{Family: "savings"})
+	if err != nil || len(page.Rows) != 2 {
+		t.Fatalf("console: %+v, %v", page, err)
+	}
+	a := page.Rows[0]
+	mass, old := a.Figures.New.Group("segment", "mass"), a.Figures.Active.Group("age_band", "65_plus")
+	if a.Version != "savings-v2" || a.Previous != "savings-v1" || a.Reason != "young savers take it up" || !a.AtActivation || a.Figures.Basis != "rescored" ||
+		len(a.Figures.Flagged) != 10 || mass.Rows != 4 || mass.TakeUps != 3 || mass.Offered != 1 || *mass.AcceptanceRate != 1 || mass.FourFifths != "above" ||
+		old.Rows != 2 || old.Offered != 1 || *old.AcceptanceRate != 0 || a.Figures.New.Overall.Rows != 9 {
+		t.Fatalf("console reads %+v\nmass %+v, 65+ under v1 %+v", a, mass, old)
 	}
 }

@@ -286,6 +286,13 @@ func (a *app) routes() http.Handler {
 			r.Use(guard.Staff(ecrm.RoleCompliance))
 			a.compliance.Routes(r)
 		})
+		// Model activations: compliance reviews them, administrators make
+		// them. The list lives in the compliance console and reads the
+		// rows crosssell writes (compliance may not import crosssell).
+		r.Group(func(r chi.Router) {
+			r.Use(guard.Staff(ecrm.RoleCompliance, ecrm.RoleAdmin))
+			a.compliance.ModelRoutes(r)
+		})
 	})
 	r.NotFound(i18n.Middleware(http.HandlerFunc(a.notFound)).ServeHTTP)
 	r.MethodNotAllowed(a.methodNotAllowed)

@@ -43,6 +43,9 @@ var consoleNav = []NavItem{
 	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
 	{Href: "/console/imports/bureau", LabelKey: "risk.bureau.nav", Roles: []string{"admin"}},
 	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
+	// Administrators activate the models; compliance reaches the list
+	// from its console's own navigation.
+	{Href: "/console/compliance/models", LabelKey: "compliance.nav.models", Roles: []string{"admin"}},
 	{Href: "/console/complaints", LabelKey: "nav.complaints", Roles: []string{"compliance"}},
 }
 
