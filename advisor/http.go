@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -48,6 +49,8 @@ type Handler struct {
 	firm, firmIBAN string
 	// desk is the service centre's requests (nil: not wired).
 	desk *servicedesk.Desk
+	// nbo ranks and presents next best offers (nil: not wired).
+	nbo *crosssell.Arbiter
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -75,6 +78,9 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/console/clients/{id}", h.showClient)
 	r.Get("/console/clients/{id}/credit-history", h.showCreditHistory)
 	r.Post("/console/clients/{id}/interactions", h.saveInteraction)
+	r.Post("/console/clients/{id}/next-offers", h.presentForm)
+	r.Get("/api/v1/clients/{id}/next-offers", h.listNextOffers)
+	r.Post("/api/v1/clients/{id}/next-offers", h.createPresentation)
 
 	r.Get("/api/v1/clients", h.listClients)
 	r.Get("/api/v1/clients/{id}", h.getClient)
@@ -288,6 +294,13 @@ type clientPage struct {
 	Logged bool
 	// Needs are the client's needs in the viewer's language.
 	Needs []needView
+	// NextOffers are the client's candidates, best first; Presented or
+	// Blocked is the record of the offer just presented (?presented=,
+	// ?blocked=).
+	NextOffers      []nextOfferView
+	Presented       int64
+	Blocked         int64
+	PresentChannels []string
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -306,6 +319,8 @@ func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Logged = r.URL.Query().Get("logged") == "1"
+	data.Presented, _ = strconv.ParseInt(r.URL.Query().Get("presented"), 10, 64)
+	data.Blocked, _ = strconv.ParseInt(r.URL.Query().Get("blocked"), 10, 64)
 	h.render(w, r, http.StatusOK, "console_client", data)
 }
 
@@ -323,6 +338,10 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 		}
 		work = &w
 	}
+	next, err := h.nextOffers(r, v.ID)
+	if err != nil {
+		return clientPage{}, err
+	}
 	var requests []servicedesk.Request
 	if h.desk != nil {
 		viewer := servicedesk.Viewer{StaffID: sc.StaffID, Compliance: p.HasRole(ecrm.RoleCompliance)}
@@ -331,17 +350,19 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 		}
 	}
 	return clientPage{
-		Requests:   requests,
-		Work:       work,
-		Now:        h.store.now(),
-		Client360:  v,
-		Zone:       h.store.loc,
-		Channels:   Channels,
-		Directions: Directions,
-		Purposes:   Purposes,
-		CanLog:     p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
-		Reviews:    h.reviewRows(r, reviews),
-		Needs:      needViews(v.Needs, i18n.FromContext(r.Context())),
+		Requests:        requests,
+		Work:            work,
+		Now:             h.store.now(),
+		Client360:       v,
+		Zone:            h.store.loc,
+		Channels:        Channels,
+		Directions:      Directions,
+		Purposes:        Purposes,
+		CanLog:          p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
+		Reviews:         h.reviewRows(r, reviews),
+		Needs:           needViews(v.Needs, i18n.FromContext(r.Context())),
+		NextOffers:      next,
+		PresentChannels: PresentChannels,
 	}, nil
 }
 

@@ -69,6 +69,8 @@ var dynamicKeys = map[string][]string{
 	"console.notifications.":      {"task_overdue", "task_escalated"},
 	"console.deal.source.":        pipeline.Sources,
 	"console.deal.status.":        {"open", "won", "lost"},
+	"console.nbo.channel.":        PresentChannels,
+	"crosssell.need.":             {"renewal_due", "life_event_marriage", "life_event_birth", "life_event_new_job", "life_event_retirement", "protection_gap", "emergency_fund", "idle_cash", "retirement_gap", "expensive_debt", "mortgage_refinance", "complete_profile"},
 	"console.tasks.status.":       {"open", "done", "cancelled"},
 	"console.deal.event.":         {"created", "stage", "won", "lost", "reopened", "task_done", "note"},
 	"console.deal.document.":      {"offer_letter", "payment_instructions", "meeting_summary"},

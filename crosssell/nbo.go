@@ -105,6 +105,16 @@ type OfferSet struct {
 	Candidates, Withheld int
 	// Cached is true when the ranking came from the cache.
 	Cached bool
+	// Blocked are the presented offers the gate stopped, with the checks
+	// that failed (staff see them; a client is never shown them).
+	Blocked []BlockedOffer
+}
+
+// BlockedOffer is an offer the gate stopped, recorded as blocked.
+type BlockedOffer struct {
+	Seq     int64
+	Product products.Product
+	Checks  []string
 }
 
 // Offers arbitrates and presents the next best offers of one client. The
@@ -115,30 +125,98 @@ func (a *Arbiter) Offers(ctx context.Context, v Viewer, l *i18n.Localizer) (*Off
 	if l == nil {
 		l = i18n.NewLocalizer(i18n.English)
 	}
-	now := a.Now()
-	cat, err := a.catalogue.Catalogue(ctx)
+	r, cached, err := a.ranking(ctx, v, l)
 	if err != nil {
 		return nil, err
 	}
-	fp, err := a.fingerprint(ctx, v.ClientID, now)
-	if err != nil {
-		return nil, err
-	}
-	key := cacheKey{client: v.ClientID, lang: l.Lang().String(), channel: v.Channel}
-	r, ok := a.cache.Get(key)
-	cached := ok && r.fingerprint == fp.key && r.catalogue == cat
-	if !cached {
-		if r, err = a.rank(ctx, cat, fp, v, now, l); err != nil {
-			return nil, err
-		}
-		a.cache.Add(key, r)
-	}
-	set, err := a.present(ctx, r, v, l)
+	set, err := a.present(ctx, r, r.candidates[:min(a.Shown, len(r.candidates))], v, l)
 	if err != nil {
 		return nil, err
 	}
 	set.Cached = cached
 	return set, nil
+}
+
+// ranking returns the client's ranking, from the cache while its
+// fingerprint holds.
+func (a *Arbiter) ranking(ctx context.Context, v Viewer, l *i18n.Localizer) (*ranking, bool, error) {
+	now := a.Now()
+	cat, err := a.catalogue.Catalogue(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	fp, err := a.fingerprint(ctx, v.ClientID, now)
+	if err != nil {
+		return nil, false, err
+	}
+	key := cacheKey{client: v.ClientID, lang: l.Lang().String(), channel: v.Channel}
+	if r, ok := a.cache.Get(key); ok && r.fingerprint == fp.key && r.catalogue == cat {
+		return r, true, nil
+	}
+	r, err := a.rank(ctx, cat, fp, v, now, l)
+	if err != nil {
+		return nil, false, err
+	}
+	a.cache.Add(key, r)
+	return r, false, nil
+}
+
+// Ranked is a candidate as staff see it, before anything is presented:
+// the priority with its factors, and the model's contributions.
+type Ranked struct {
+	Product       products.Product
+	Request       products.MatchRequest
+	Terms         products.Terms
+	Family        string
+	ModelVersion  string // "" for the prior
+	Probability   float64
+	Contributions []Contribution
+	Need          string
+	Priority      decimal.Decimal
+	Factors       Factors
+	Value         string // how the value was worked out
+	Reasons       []i18n.Message
+}
+
+// Ranking is the client's candidates, best first (one per family), for
+// staff: nothing is presented or recorded. channel is where an advisor
+// would present them (branch, phone).
+func (a *Arbiter) Ranking(ctx context.Context, clientID int64, channel string, l *i18n.Localizer) ([]Ranked, error) {
+	r, _, err := a.ranking(ctx, Viewer{ClientID: clientID, Channel: channel}, l)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Ranked, 0, len(r.candidates))
+	for _, c := range r.candidates {
+		x := Ranked{Product: c.product, Request: c.request, Terms: c.terms, Family: c.family, Priority: c.priority,
+			Factors: c.factors, Value: c.valueNote, Reasons: c.reasons}
+		if c.score != nil {
+			x.ModelVersion, x.Probability, x.Contributions = c.score.Version, c.score.Probability, c.score.Reasons
+		}
+		if c.need != nil {
+			x.Need = c.need.Code
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+var errNotCandidate = ecrm.Errorf(ecrm.ENOTFOUND, "crosssell.present.error.not_candidate")
+
+// Present puts one of the client's candidates (by product version)
+// through the gate as presented by the viewer (an advisor in the branch
+// or on the phone): the offer is recorded, shown or blocked with the
+// checks that stopped it.
+func (a *Arbiter) Present(ctx context.Context, v Viewer, productVersionID int64, l *i18n.Localizer) (*OfferSet, error) {
+	r, _, err := a.ranking(ctx, v, l)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(r.candidates, func(c candidate) bool { return c.product.VersionID == productVersionID })
+	if i < 0 {
+		return nil, errNotCandidate
+	}
+	return a.present(ctx, r, r.candidates[i:i+1], v, l)
 }
 
 // Forget drops the cached rankings of a client (after a response, which
@@ -173,13 +251,13 @@ type candidate struct {
 	score     *ClientScore // nil: the prior
 	need      *Need
 	priority  decimal.Decimal
-	factors   factors
+	factors   Factors
 	reasons   []i18n.Message
 	valueNote string
 }
 
-// factors are the parts of a priority, as recorded.
-type factors struct {
+// Factors are the parts of a priority, as recorded.
+type Factors struct {
 	Propensity decimal.Decimal `json:"propensity"`
 	Need       decimal.Decimal `json:"need"`
 	Context    decimal.Decimal `json:"context"`
@@ -197,7 +275,7 @@ type engineInputs struct {
 	Contributions []Contribution `json:"contributions,omitempty"`
 	Need          string         `json:"need,omitempty"`
 	NeedRules     string         `json:"need_rules"`
-	Factors       factors        `json:"factors"`
+	Factors       Factors        `json:"factors"`
 	Value         string         `json:"value"`
 	Rank          int            `json:"rank"`
 	Candidates    int            `json:"candidates"`
@@ -260,7 +338,7 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 		}
 		value, note := expectedMargin(p, req, offer.Terms)
 		c.valueNote = note
-		c.factors = factors{
+		c.factors = Factors{
 			Propensity: c.propensity(), Need: needFactor(p, need), Context: ctxFactor,
 			ValueEUR: value, Lever: fp.lever(p.ID),
 		}
@@ -292,9 +370,8 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 	return r, nil
 }
 
-// present puts the best candidates through the gate.
-func (a *Arbiter) present(ctx context.Context, r *ranking, v Viewer, l *i18n.Localizer) (*OfferSet, error) {
-	top := r.candidates[:min(a.Shown, len(r.candidates))]
+// present puts candidates of the ranking through the gate.
+func (a *Arbiter) present(ctx context.Context, r *ranking, top []candidate, v Viewer, l *i18n.Localizer) (*OfferSet, error) {
 	set := &OfferSet{Candidates: len(r.candidates), Offers: []NextOffer{}}
 	if len(top) == 0 {
 		return set, nil
@@ -327,6 +404,7 @@ func (a *Arbiter) present(ctx context.Context, r *ranking, v Viewer, l *i18n.Loc
 	for i, c := range top {
 		if !verdicts[i].Shown {
 			set.Withheld++
+			set.Blocked = append(set.Blocked, BlockedOffer{Seq: verdicts[i].Seq, Product: c.product, Checks: verdicts[i].Blocked()})
 			continue
 		}
 		o := NextOffer{Seq: verdicts[i].Seq, Product: c.product, Request: c.request, Terms: c.terms, Family: c.family,
@@ -342,7 +420,7 @@ func (a *Arbiter) present(ctx context.Context, r *ranking, v Viewer, l *i18n.Loc
 	return set, nil
 }
 
-func (f factors) components() []compliance.ScoreComponent {
+func (f Factors) components() []compliance.ScoreComponent {
 	return []compliance.ScoreComponent{
 		{Name: "propensity", Value: f.Propensity}, {Name: "need", Value: f.Need}, {Name: "context", Value: f.Context},
 		{Name: "value_eur", Value: f.ValueEUR}, {Name: "lever", Value: f.Lever},

@@ -207,6 +207,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	arbiter := crosssell.NewArbiter(pool, a.products.Engine(), gate, crosssell.NewStore(pool))
 	arbiter.SetFulfilment(a.offerPortal.Portal(), deals)
 	a.selfservice.SetOffers(arbiter, a.sessions, cfg.StepUpMaxAge)
+	a.advisor.SetArbiter(arbiter)
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)
 	a.sessions.ErrorFunc = a.failed
