@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/pipeline"
@@ -106,6 +107,13 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return fmt.Errorf("load demo deals: %w", err)
 	}
 	log.Info("demo deals loaded", "deals", deals)
+	// Propensity models learned from the demo's own history, active, so
+	// that the offers the demo shows are scored (ecrm model list).
+	models, err := crosssell.SeedDemoModels(ctx, pool, now, "ecrm dev")
+	if err != nil {
+		return err
+	}
+	log.Info("demo propensity models trained and activated", "versions", models)
 	return seedDemoDesk(ctx, pool, now, hours)
 }
 
