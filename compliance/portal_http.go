@@ -297,6 +297,9 @@ func (h *PortalHandler) showOffer(w http.ResponseWriter, r *http.Request, client
 	if err := h.portal.MarkAnswersRead(r.Context(), clientID, seq); err != nil {
 		return err
 	}
+	if err := h.portal.MarkViewed(r.Context(), clientID, seq); err != nil {
+		return err
+	}
 	p := h.offerPage(r, e)
 	switch n := r.URL.Query().Get("done"); n {
 	case noticeReviewRequested, noticeReviewExisting, noticeInterested, noticeAccepted, noticeDeclined:
@@ -400,6 +403,9 @@ func refuseApplication(response string) error {
 func (h *PortalHandler) getOffer(w http.ResponseWriter, r *http.Request, clientID, seq int64) error {
 	e, err := h.portal.Explain(r.Context(), clientID, seq)
 	if err != nil {
+		return err
+	}
+	if err := h.portal.MarkViewed(r.Context(), clientID, seq); err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -156,3 +156,18 @@ func (p *Portal) MarkAnswersRead(ctx context.Context, clientID, seq int64) error
 	}
 	return nil
 }
+
+// MarkViewed records the first time the client opened her shown offer seq
+// (its page, or the API's offer): a campaign counts it as opened, without
+// a tracking pixel in its e-mail. Later views change nothing; the offer
+// log itself is not touched.
+func (p *Portal) MarkViewed(ctx context.Context, clientID, seq int64) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO offer_views (decision_seq, client_id, first_viewed_at)
+		SELECT d.seq, d.client_id, $3 FROM decision_records d
+		WHERE d.seq = $1 AND d.client_id = $2 AND d.kind = 'offer_shown'
+		ON CONFLICT (decision_seq) DO NOTHING`, seq, clientID, p.log.Now())
+	if err != nil {
+		return fmt.Errorf("mark offer %d viewed by client %d: %w", seq, clientID, err)
+	}
+	return nil
+}
