@@ -51,6 +51,8 @@ type Handler struct {
 	desk *servicedesk.Desk
 	// nbo ranks and presents next best offers (nil: not wired).
 	nbo *crosssell.Arbiter
+	// campaigns are the cross-sell campaigns (nil: not wired).
+	campaigns *crosssell.Campaigns
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -91,6 +93,7 @@ func (h *Handler) Routes(r chi.Router) {
 	h.dealRoutes(r)
 	h.documentRoutes(r)
 	h.requestRoutes(r)
+	h.campaignRoutes(r)
 }
 
 // ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
@@ -40,6 +41,10 @@ func templateTexts(t *testing.T) map[string]string {
 // value, and every value they can get.
 var dynamicKeys = map[string][]string{
 	"console.segment.":            Segments,
+	"console.campaign.notice.":    {"created", "launched", "already_launched"},
+	"console.campaign.channel.":   {crosssell.ChannelEmail, crosssell.ChannelPortal},
+	"console.campaign.status.":    {crosssell.CampaignDraft, crosssell.CampaignRunning, crosssell.CampaignDone},
+	"console.campaign.age_band.":  crosssell.AgeBands,
 	"console.kyc.":                {"pending", "verified", "expired", "rejected"},
 	"console.channel.":            append(slices.Clone(Channels), "sms"), // preferred_channel also allows sms
 	"console.direction.":          Directions,
@@ -264,7 +269,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	for _, op := range ops {
 		if strings.Contains(op, " /api/v1/clients") || strings.Contains(op, " /api/v1/review-requests") || strings.Contains(op, " /api/v1/tasks") ||
 			strings.Contains(op, " /api/v1/pipelines") || strings.Contains(op, " /api/v1/deals") || strings.Contains(op, " /api/v1/service-requests") ||
-			strings.Contains(op, " /api/v1/complaints") || strings.Contains(op, " /api/v1/documents") {
+			strings.Contains(op, " /api/v1/complaints") || strings.Contains(op, " /api/v1/documents") || strings.Contains(op, " /api/v1/campaigns") {
 			documented = append(documented, op)
 		}
 	}

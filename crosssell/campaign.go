@@ -334,3 +334,20 @@ func InControl(seed, clientID int64, share decimal.Decimal) bool {
 }
 
 func twoTo64() *big.Int { return new(big.Int).Lsh(big.NewInt(1), 64) }
+
+// Products are the products on sale a campaign may offer (those a request
+// prices: not current accounts or cards), by code.
+func (c *Campaigns) Products(ctx context.Context) ([]products.Product, error) {
+	cat, err := c.arbiter.catalogue.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []products.Product
+	for _, p := range cat.Products() {
+		if products.GoalOf(p.Kind) != "" {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b products.Product) int { return strings.Compare(a.Code, b.Code) })
+	return out, nil
+}

@@ -38,6 +38,7 @@ var consoleNav = []NavItem{
 	{Href: "/console/requests", LabelKey: "nav.requests", Roles: []string{"advisor", "compliance"}},
 	{Href: "/console/pipelines/sales", LabelKey: "nav.pipelines", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/reports", LabelKey: "nav.reports", Roles: []string{"advisor", "compliance", "admin"}},
+	{Href: "/console/campaigns", LabelKey: "nav.campaigns", Roles: []string{"advisor", "compliance", "admin"}},
 	{Href: "/console/products", LabelKey: "products.admin.title", Roles: []string{"admin"}},
 	{Href: "/console/outbox", LabelKey: "outbox.title", Roles: []string{"admin"}},
 	{Href: "/console/jobs", LabelKey: "jobs.title", Roles: []string{"admin"}},
