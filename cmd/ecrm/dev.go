@@ -105,7 +105,7 @@ func prepareDemoDatabase(ctx context.Context, cfg config, log *slog.Logger) (app
 	for _, r := range res {
 		log.Info("applied migration", "file", r.Source.Path)
 	}
-	if err := seedDemoIfEmpty(ctx, pool, log, time.Now(), cfg.BusinessHours); err != nil {
+	if err := seedDemoIfEmpty(ctx, pool, log, time.Now(), cfg.BusinessHours, cfg.BaseURL); err != nil {
 		return "", err
 	}
 	appURL, err = pgdb.AppURL(ctx, pool, cfg.DatabaseURL)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
@@ -28,10 +29,12 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 // minute, service requests past their deadline every five, sessions are cleaned every five
 // minutes, offers expire every hour, every client's credit score is
 // recomputed daily (and when serve starts), and the offer log is
-// checkpointed every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
-func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk) (*jobs.Queue, error) {
+// checkpointed every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set;
+// launched campaigns run in batches.
+func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk, campaigns *crosssell.Campaigns) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
+	campaigns.RegisterJobs(reg)
 	deals.RegisterJobs(reg, mail, cfg.BaseURL)
 	desk.RegisterJobs(reg)
 	jobs.Handle(reg, func(ctx context.Context, _ *jobs.Job[deleteExpiredSessionsArgs]) error {

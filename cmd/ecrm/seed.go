@@ -14,6 +14,8 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/internal/jobs"
+	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
@@ -69,11 +71,14 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := seedDemoDesk(ctx, pool, day, cfg.BusinessHours); err != nil {
 		return err
 	}
+	if err := seedDemoCampaign(ctx, pool, log, day, cfg.BaseURL); err != nil {
+		return err
+	}
 	printReport(stdout, rep)
 	return nil
 }
 
-func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time, hours pipeline.BusinessHours) error {
+func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time, hours pipeline.BusinessHours, baseURL string) error {
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
 		return fmt.Errorf("load demo product catalogue: %w", err)
 	}
@@ -82,9 +87,13 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return err
 	}
 	if !empty {
-		// A database loaded before the service centre existed gets its
-		// queues and demo conversation too.
-		return seedDemoDesk(ctx, pool, now, hours)
+		// A database loaded before the service centre (or campaigns)
+		// existed gets its queues and demo conversation (and the demo
+		// campaign) too.
+		if err := seedDemoDesk(ctx, pool, now, hours); err != nil {
+			return err
+		}
+		return seedDemoCampaign(ctx, pool, log, now, baseURL)
 	}
 	log.Info("database is empty: loading demo data", "clients", demoClients)
 	rep, err := demodata.Seed(ctx, pool, demodata.Options{Clients: demoClients, Seed: 1, AsOf: now, Log: log})
@@ -114,7 +123,42 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return err
 	}
 	log.Info("demo propensity models trained and activated", "versions", models)
-	return seedDemoDesk(ctx, pool, now, hours)
+	if err := seedDemoDesk(ctx, pool, now, hours); err != nil {
+		return err
+	}
+	return seedDemoCampaign(ctx, pool, log, now, baseURL)
+}
+
+// seedDemoCampaign runs the demo advisor's finished e-mail campaign with
+// its clients' answers (crosssell.SeedDemoCampaign), once, through the
+// gate and the outbox like any campaign; its e-mails are sent (or held)
+// by the job queue once serve runs.
+func seedDemoCampaign(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time, baseURL string) error {
+	q, err := jobs.New(pool, nil, jobs.Config{})
+	if err != nil {
+		return err
+	}
+	mail := outbox.New(pool, nil)
+	mail.SetQueue(q)
+	offerLog := compliance.NewLog(pool)
+	offerLog.Now = func() time.Time { return now }
+	gate := compliance.NewGate(compliance.NewFactsReader(pool), offerLog)
+	gate.Now = offerLog.Now
+	arbiter := crosssell.NewArbiter(pool, products.NewEngine(products.NewStore(pool)), gate, crosssell.NewStore(pool))
+	arbiter.Now = offerLog.Now
+	campaigns := crosssell.NewCampaigns(pool, arbiter)
+	campaigns.Now = offerLog.Now
+	campaigns.SetRunner(q, mail, baseURL)
+	portal := compliance.NewPortal(pool)
+	portal.SetNow(offerLog.Now)
+	id, err := crosssell.SeedDemoCampaign(ctx, campaigns, portal, demodata.DemoAdvisorEmail)
+	if err != nil {
+		return fmt.Errorf("load demo campaign: %w", err)
+	}
+	if id != 0 {
+		log.Info("demo campaign run", "campaign", id)
+	}
+	return nil
 }
 
 // seedDemoDesk staffs the service centre's queues and gives the demo

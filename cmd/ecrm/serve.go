@@ -176,10 +176,27 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	deals := pipeline.NewStore(pool, cfg.BusinessHours)
 	a.advisor.SetPipeline(deals)
 	desk := servicedesk.New(pool, a.outbox, cfg.BusinessHours, cfg.ServiceDesk)
-	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk); err != nil {
+	// Every offer a client sees goes through the compliance gate, which
+	// records it in the offer log (concurrent requests share a commit).
+	a.offers = compliance.NewLog(pool).NewRecorder()
+	gate := compliance.NewGate(compliance.NewFactsReader(pool), a.offers)
+	gate.PresentationWindow = cfg.PresentationWindow
+	gate.Firm = cfg.Firm
+	pages.SetFirm(cfg.Firm)
+	a.products.SetGate(gate)
+	// Cross-sell: the next best offers on the portal, through the same
+	// gate; an accepted offer opens a deal in the pipeline.
+	arbiter := crosssell.NewArbiter(pool, a.products.Engine(), gate, crosssell.NewStore(pool))
+	arbiter.SetFulfilment(a.offerPortal.Portal(), deals)
+	// Campaigns offer one product to an audience through the same gate,
+	// run by the job queue, e-mailed through the outbox.
+	campaigns := crosssell.NewCampaigns(pool, arbiter)
+	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk, campaigns); err != nil {
 		return nil, err
 	}
 	a.outbox.SetQueue(a.queue)
+	campaigns.SetRunner(a.queue, a.outbox, cfg.BaseURL)
+	a.advisor.SetCampaigns(campaigns)
 	a.selfservice.Service().SetMailer(a.outbox, cfg.BaseURL)
 	docs, err := document.New()
 	if err != nil {
@@ -194,18 +211,6 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
-	// Every offer a client sees goes through the compliance gate, which
-	// records it in the offer log (concurrent requests share a commit).
-	a.offers = compliance.NewLog(pool).NewRecorder()
-	gate := compliance.NewGate(compliance.NewFactsReader(pool), a.offers)
-	gate.PresentationWindow = cfg.PresentationWindow
-	gate.Firm = cfg.Firm
-	pages.SetFirm(cfg.Firm)
-	a.products.SetGate(gate)
-	// Cross-sell: the next best offers on the portal, through the same
-	// gate; an accepted offer opens a deal in the pipeline.
-	arbiter := crosssell.NewArbiter(pool, a.products.Engine(), gate, crosssell.NewStore(pool))
-	arbiter.SetFulfilment(a.offerPortal.Portal(), deals)
 	a.selfservice.SetOffers(arbiter, a.sessions, cfg.StepUpMaxAge)
 	a.advisor.SetArbiter(arbiter)
 	a.compliance.SetLocation(cfg.TimeZone)
