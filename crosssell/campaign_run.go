@@ -474,3 +474,37 @@ func termLines(o *campaignOffer, l *i18n.Localizer) []string {
 	}
 	return out
 }
+
+// UnsubscribeWording names the consent row an unsubscribe link writes.
+const UnsubscribeWording = "unsubscribe-link"
+
+var errUnsubscribeToken = ecrm.Errorf(ecrm.ENOTFOUND, "crosssell.campaign.error.unsubscribe_token")
+
+// Unsubscribe withdraws the consent to offers by e-mail of the client
+// whose campaign e-mail carried token: a new consent row (the history is
+// kept; the gate reads the newest), written once however often the link
+// is followed. ENOTFOUND for a token no e-mail carried.
+func (c *Campaigns) Unsubscribe(ctx context.Context, token string) error {
+	if len(token) != 36 {
+		return errUnsubscribeToken
+	}
+	tag, err := c.pool.Exec(ctx, `INSERT INTO consents (client_id, purpose, channel, granted, wording_version, source, recorded_at)
+		SELECT r.client_id, 'marketing', 'email', false, $2, 'portal', $3
+		FROM campaign_recipients r
+		WHERE r.unsubscribe_token = $1
+		  AND coalesce((SELECT k.granted FROM consents k WHERE k.client_id = r.client_id AND k.purpose = 'marketing' AND k.channel = 'email'
+		                ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1), true)`, token, UnsubscribeWording, c.Now())
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var known bool
+		if err := c.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_recipients WHERE unsubscribe_token = $1)`, token).Scan(&known); err != nil {
+			return err
+		}
+		if !known {
+			return errUnsubscribeToken
+		}
+	}
+	return nil
+}

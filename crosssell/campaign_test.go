@@ -374,6 +374,23 @@ func TestCampaignRun(t *testing.T) {
 		t.Errorf("headers: %v", msg.Header)
 	}
 
+	// The unsubscribe link withdraws Maria's consent to e-mail offers,
+	// once however often it is followed; a token no e-mail carried is
+	// not found.
+	for range 2 {
+		if err := c.Unsubscribe(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var withdrawn int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM consents WHERE client_id = 9001 AND channel = 'email' AND NOT granted AND wording_version = $1`,
+		UnsubscribeWording).Scan(&withdrawn); err != nil || withdrawn != 1 {
+		t.Errorf("%d withdrawals (%v)", withdrawn, err)
+	}
+	if err := c.Unsubscribe(ctx, strings.Repeat("0", 36)); ecrm.ErrorCode(err) != ecrm.ENOTFOUND {
+		t.Errorf("unknown token: %v", err)
+	}
+
 	// Launching again, and running again, change nothing.
 	counts := func() (records, mails int) {
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM decision_records WHERE engine = $1), (SELECT count(*) FROM outbox_messages)`,

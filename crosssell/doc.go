@@ -17,5 +17,9 @@
 // terms are its reasons.
 //
 // The models trained on the CRM's own history, per product family, use the
-// same fitting, metrics and store; they are not written yet.
+// same fitting, metrics and store.
+//
+// Campaigns (campaign*.go, docs/campaigns.md) offer one product to an
+// audience through the gate, hold a random control group out, and report
+// the uplift against it.
 package crosssell

@@ -66,6 +66,8 @@ type app struct {
 	// outbox writes e-mail with the change that causes it and sends it
 	// through the queue (held for the outbox page without ECRM_SMTP_URL).
 	outbox *outbox.Outbox
+	// unsubscribe serves the links of campaign e-mail, without a login.
+	unsubscribe *selfservice.UnsubscribeHandler
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -197,6 +199,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.outbox.SetQueue(a.queue)
 	campaigns.SetRunner(a.queue, a.outbox, cfg.BaseURL)
 	a.advisor.SetCampaigns(campaigns)
+	a.unsubscribe = selfservice.NewUnsubscribeHandler(campaigns, pages)
 	a.selfservice.Service().SetMailer(a.outbox, cfg.BaseURL)
 	docs, err := document.New()
 	if err != nil {
@@ -270,6 +273,8 @@ func (a *app) routes() http.Handler {
 		// with only what they enter.
 		a.products.PublicRoutes(r)
 		a.products.ClientRoutes(r)
+		// A marketing e-mail's unsubscribe link works without a login.
+		a.unsubscribe.Routes(r)
 
 		guard := identity.Guard{Pages: a.pages, T: translate}
 		r.Group(func(r chi.Router) {
