@@ -17,9 +17,9 @@ import (
 // clients answer as a fixed rule says, every one deterministic:
 //
 //   - treatment, shown: of the offers in client order, the 1st, 3rd, 5th …
-//     are opened, and those at positions 0–8 of every 20 are answered
+//     are opened, and those at positions 0–11 of every 20 are answered
 //     "interested" (opened too);
-//   - control: every tenth in client order opens a savings account on her
+//   - control: every twentieth in client order opens a savings account on her
 //     own the same day — a take-up without the campaign.
 //
 // The figures it gives depend on the demo data (consents, holdings), and
@@ -85,7 +85,7 @@ func SeedDemoCampaign(ctx context.Context, c *Campaigns, portal *compliance.Port
 		return 0, err
 	}
 	for i, r := range shown {
-		interested := i%20 < 9
+		interested := i%20 < 12
 		if i%2 == 0 || interested {
 			if err := portal.MarkViewed(ctx, r.client, r.seq); err != nil {
 				return 0, err
@@ -99,7 +99,7 @@ func SeedDemoCampaign(ctx context.Context, c *Campaigns, portal *compliance.Port
 	}
 	today := c.Now().UTC().Format("2006-01-02")
 	for i, r := range slices.Clip(control) {
-		if i%10 != 0 {
+		if i%20 != 0 {
 			continue
 		}
 		if _, err := c.pool.Exec(ctx, `INSERT INTO accounts (client_id, kind, name, currency, balance, interest_rate, opened_on)
