@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"os/user"
@@ -620,7 +621,7 @@ func modelRescore(ctx context.Context, cfg config, args []string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	batch := crosssell.NewBatch(crosssell.NewStore(pool), nil)
+	batch := crosssell.NewBatch(crosssell.NewStore(pool), slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	batch.ChunkSize = *chunk
 	batch.SetQueue(queue)
 	start := time.Now()
