@@ -424,11 +424,9 @@ func (b *Batch) workNext(ctx context.Context, run int64) (more bool, err error) 
 	return more, nil
 }
 
-// chunkSettings: a chunk's query is planned for its own id range (a
-// generic plan, which the statement cache would reach by the sixth chunk
-// on a connection, reads every client), and runs once a night, not worth
-// JIT-compiling.
-const chunkSettings = `SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`
+// chunkSettings: a chunk's statements run once a night, not worth
+// JIT-compiling, and their hashes of a chunk's rows fit in memory.
+const chunkSettings = `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`
 
 // scoreChunk scores the clients of c with the run's models and stores
 // them in tx, marks the chunk done, and finishes the run when it was the
@@ -454,6 +452,9 @@ func (b *Batch) scoreChunk(ctx context.Context, tx pgx.Tx, c chunkRange, attempt
 		return err
 	}
 	src := &scoreSource{ex: ex}
+	// Versions trained in one run share their layout: a client is encoded
+	// once per distinct layout, not once per family.
+	layouts := map[string]int{}
 	for _, f := range Families { // in Families' order, so rows come out the same way each night
 		version, ok := versions[f.Name]
 		if !ok {
@@ -463,7 +464,19 @@ func (b *Batch) scoreChunk(ctx context.Context, tx pgx.Tx, c chunkRange, attempt
 		if err != nil {
 			return err
 		}
-		src.models = append(src.models, familyModel{family: f.Name, version: version, model: v.Model, enc: newHistoryEncoder(&v.Model.Layout, ex)})
+		key, err := json.Marshal(v.Model.Layout)
+		if err != nil {
+			return err
+		}
+		enc, ok := layouts[string(key)]
+		if !ok {
+			enc = len(src.encoders)
+			layouts[string(key)] = enc
+			e := newHistoryEncoder(&v.Model.Layout, ex)
+			src.encoders = append(src.encoders, e)
+			src.xs = append(src.xs, make([]float64, e.width))
+		}
+		src.models = append(src.models, familyModel{family: f.Name, version: version, model: v.Model, enc: enc})
 	}
 	if b.failChunk != nil {
 		if err := b.failChunk(c.run, c.chunk, attempt); err != nil {
@@ -529,21 +542,22 @@ func (b *Batch) scoreChunk(ctx context.Context, tx pgx.Tx, c chunkRange, attempt
 type familyModel struct {
 	family, version string
 	model           *Model
-	enc             *historyEncoder
+	enc             int // index into scoreSource.encoders
 }
 
 // scoreSource feeds COPY with each client's score for each family, in
 // that order, computing each as COPY asks for it: nothing but the chunk's
 // examples is held.
 type scoreSource struct {
-	ex     *examples
-	models []familyModel
-	row    int // the client
-	m      int // the family
-	begun  bool
-	x      []float64
-	json   []byte
-	values [5]any
+	ex       *examples
+	models   []familyModel
+	encoders []*historyEncoder
+	xs       [][]float64 // the current client, by each encoder
+	row      int         // the client
+	m        int         // the family
+	begun    bool
+	json     []byte
+	values   [5]any
 }
 
 func (s *scoreSource) Next() bool {
@@ -559,14 +573,14 @@ func (s *scoreSource) Next() bool {
 	if s.row >= len(s.ex.rows) {
 		return false
 	}
-	fm := &s.models[s.m]
-	if len(s.x) < fm.enc.width {
-		s.x = make([]float64, fm.enc.width)
-	}
 	e := &s.ex.rows[s.row]
-	x := s.x[:fm.enc.width]
-	fm.enc.encode(e, x)
-	sc := fm.model.explain(x, TopReasons)
+	if s.m == 0 { // a new client: encode her once per layout
+		for i, enc := range s.encoders {
+			enc.encode(e, s.xs[i])
+		}
+	}
+	fm := &s.models[s.m]
+	sc := fm.model.explain(s.xs[fm.enc], TopReasons)
 	s.json = appendReasons(s.json[:0], sc.Reasons)
 	s.values = [5]any{e.client, fm.family, fm.version, probabilityMicros(sc.Probability), s.json}
 	return true

@@ -1,12 +1,15 @@
 package crosssell
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,7 +150,17 @@ func TestRescore(t *testing.T) {
 	})
 
 	t.Run("StaleLeftOut", func(t *testing.T) {
-		v2, err := store.Save(ctx, NewVersion{Family: "savings", Source: SourceHistory, SourceName: run.Window(), TrainedBy: "test", Trained: trained["savings"], Rows: 1000})
+		// The new version is trained a month earlier: its layout (means,
+		// intervals) differs from travel-insurance's, so the run encodes
+		// each client twice.
+		earlier, err := TrainHistory(ctx, pool, HistoryOptions{AsOf: historyAsOf.AddDate(0, -1, 0), Families: []string{"savings"}})
+		if err != nil || len(earlier.Trained) != 1 {
+			t.Fatalf("train savings a month earlier: %v", err)
+		}
+		if reflect.DeepEqual(earlier.Trained[0].Model.Layout, trained["travel-insurance"].Model.Layout) {
+			t.Fatal("the layouts are the same")
+		}
+		v2, err := store.Save(ctx, NewVersion{Family: "savings", Source: SourceHistory, SourceName: earlier.Window(), TrainedBy: "test", Trained: earlier.Trained[0], Rows: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,6 +179,12 @@ func TestRescore(t *testing.T) {
 		got, err = store.Propensities(ctx, demodata.DemoClientID)
 		if err != nil || len(got) != 2 || got[0].Version != "savings-v2" || got[1].Version != "travel-insurance-v1" {
 			t.Fatalf("after the next run: %+v (%v); want savings-v2 and travel-insurance-v1", got, err)
+		}
+		for _, g := range got {
+			want, err := store.scoreClientAt(ctx, demodata.DemoClientID, g.Family, historyAsOf)
+			if err != nil || g.Probability != float64(probabilityMicros(want.Probability))/1e6 || !reflect.DeepEqual(g.Reasons, want.Reasons) {
+				t.Errorf("%s: stored %+v, ScoreClient %+v (%v)", g.Family, g.Score, want.Score, err)
+			}
 		}
 	})
 
@@ -393,6 +412,38 @@ func TestProbabilityMicros(t *testing.T) {
 	}{{0, 0}, {1, 1_000_000}, {0.1234564, 123456}, {0.1234566, 123457}, {0.9999996, 1_000_000}, {4e-7, 0}, {6e-7, 1}} {
 		if got := probabilityMicros(tc.p); got != tc.want {
 			t.Errorf("probabilityMicros(%v) = %d, want %d", tc.p, got, tc.want)
+		}
+	}
+}
+
+// TestExplainKeepsStableOrder: the top contributions kept on the fly are
+// those of a stable sort of every contribution by |effect|, ties (which
+// one-hot levels with equal weights make common) included.
+func TestExplainKeepsStableOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 2000 {
+		n := 1 + r.IntN(40)
+		m := &Model{Intercept: r.NormFloat64(), Weights: make([]float64, n), Features: make([]string, n)}
+		x := make([]float64, n)
+		for j := range n {
+			m.Features[j] = fmt.Sprint("f", j)
+			m.Weights[j] = float64(r.IntN(7)-3) / 2 // zeros and ties
+			x[j] = float64(r.IntN(3)) - float64(r.IntN(2))
+		}
+		top := r.IntN(6)
+		var all []Contribution
+		z := m.Intercept
+		for j, v := range x {
+			if v != 0 && m.Weights[j] != 0 {
+				z += m.Weights[j] * v
+				all = append(all, Contribution{Feature: m.Features[j], Value: v, Effect: m.Weights[j] * v})
+			}
+		}
+		slices.SortStableFunc(all, func(a, b Contribution) int { return cmp.Compare(math.Abs(b.Effect), math.Abs(a.Effect)) })
+		want := all[:min(top, len(all))]
+		got := m.explain(x, top)
+		if got.Probability != sigmoid(z) || !slices.Equal(got.Reasons, want) {
+			t.Fatalf("trial %d (top %d): %+v, want %+v with %v", trial, top, got.Reasons, want, sigmoid(z))
 		}
 	}
 }
