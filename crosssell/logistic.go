@@ -1,11 +1,9 @@
 package crosssell
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
@@ -204,19 +202,33 @@ func (m *Model) ScoreRecord(record map[string]string, top int) (Score, error) {
 // explain returns the probability and the top contributions of one
 // encoded row. Features at 0 (levels the client does not have, a value at
 // the mean) contribute nothing and are never listed.
+//
+// The top contributions are kept as they come, without collecting and
+// sorting every one: the nightly batch explains each client for each
+// family, some fourteen million times. The order is a stable sort's: by
+// |effect|, largest first, an earlier feature first among equals.
 func (m *Model) explain(x []float64, top int) Score {
-	var cs []Contribution
+	cs := make([]Contribution, 0, max(top, 0))
 	z := m.Intercept
 	for j, v := range x {
 		if v == 0 || m.Weights[j] == 0 {
 			continue
 		}
-		z += m.Weights[j] * v
-		cs = append(cs, Contribution{Feature: m.Features[j], Value: v, Effect: m.Weights[j] * v})
-	}
-	slices.SortStableFunc(cs, func(a, b Contribution) int { return cmp.Compare(math.Abs(b.Effect), math.Abs(a.Effect)) })
-	if len(cs) > top {
-		cs = cs[:top]
+		e := m.Weights[j] * v
+		z += e
+		a := math.Abs(e)
+		if len(cs) == cap(cs) && (len(cs) == 0 || !(a > math.Abs(cs[len(cs)-1].Effect))) {
+			continue
+		}
+		p := len(cs)
+		for p > 0 && math.Abs(cs[p-1].Effect) < a {
+			p--
+		}
+		if len(cs) < cap(cs) {
+			cs = append(cs, Contribution{})
+		}
+		copy(cs[p+1:], cs[p:len(cs)-1])
+		cs[p] = Contribution{Feature: m.Features[j], Value: v, Effect: e}
 	}
 	return Score{Probability: sigmoid(z), Reasons: cs}
 }

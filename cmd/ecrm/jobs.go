@@ -28,9 +28,11 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 // starts: e-mail is sent from the outbox, overdue tasks are swept every
 // minute, service requests past their deadline every five, sessions are cleaned every five
 // minutes, offers expire every hour, every client's credit score is
-// recomputed daily (and when serve starts), and the offer log is
-// checkpointed every ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set;
-// launched campaigns run in batches.
+// recomputed daily (and when serve starts), every client's propensities
+// are rescored nightly in chunks that every serve process shares (and a
+// run cut short resumes when serve starts), launched campaigns run in
+// batches, and the offer log is checkpointed every
+// ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
 func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk, campaigns *crosssell.Campaigns) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
@@ -57,5 +59,12 @@ func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identi
 	}
 	compliance.RegisterJobs(reg, pool, key, cfg.AuditCheckpointEvery, log)
 	risk.RegisterJobs(reg, pool, log.With("component", "credit_scores"))
-	return jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})
+	batch := crosssell.NewBatch(crosssell.NewStore(pool), log.With("component", "propensities"))
+	batch.RegisterJobs(reg)
+	q, err := jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})
+	if err != nil {
+		return nil, err
+	}
+	batch.SetQueue(q)
+	return q, nil
 }

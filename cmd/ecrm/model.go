@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"os/user"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ecrm-project/ecrm/crosssell"
+	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
 
@@ -30,6 +32,7 @@ import (
 //	ecrm model evaluate [--model VERSION] [--data FILE.csv] [--family F] [--explain N]
 //	ecrm model activate VERSION [--reason TEXT]
 //	ecrm model list
+//	ecrm model rescore [--as-of DATE] [--workers N] [--chunk N]
 //
 // train stores a new version but never activates it: which model scores
 // clients is an operator's explicit, audited choice, made after reading
@@ -39,7 +42,7 @@ import (
 // and refuses without --reason when a group fails the four-fifths rule.
 func modelCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: ecrm model train|evaluate|activate|list [flags]")
+		return errors.New("usage: ecrm model train|evaluate|activate|list|rescore [flags]")
 	}
 	switch args[0] {
 	case "train":
@@ -50,8 +53,10 @@ func modelCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 		return modelActivate(ctx, cfg, args[1:], stdout)
 	case "list":
 		return modelList(ctx, cfg, args[1:], stdout)
+	case "rescore":
+		return modelRescore(ctx, cfg, args[1:], stdout)
 	}
-	return fmt.Errorf("model: unknown command %q (train, evaluate, activate, list)", args[0])
+	return fmt.Errorf("model: unknown command %q (train, evaluate, activate, list, rescore)", args[0])
 }
 
 // names is a repeatable string flag (--exclude a --exclude b).
@@ -579,4 +584,80 @@ func operator() string {
 		return n
 	}
 	return "unknown operator"
+}
+
+// modelRescore runs the nightly rescoring now: it starts a run (or resumes
+// the one in progress) and scores its chunks in this process, beside any
+// serve process working the same run's jobs, then waits for the run to
+// finish. Its chunks' jobs are queued as the nightly job queues them, so
+// a run this command leaves unfinished (Ctrl-C) is finished by serve.
+func modelRescore(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("model rescore", flag.ContinueOnError)
+	asOf := fs.String("as-of", "", "the day to score, YYYY-MM-DD: features as known the morning after (default today)")
+	workers := fs.Int("workers", 2, "chunks scored at a time (each uses a connection and up to a core)")
+	chunk := fs.Int("chunk", crosssell.DefaultChunkSize, "clients per chunk of a new run")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("model rescore: unexpected argument %q", pos[0])
+	}
+	if *workers < 1 || *chunk < 1 {
+		return errors.New("model rescore: --workers and --chunk must be at least 1")
+	}
+	day := time.Now()
+	if *asOf != "" {
+		if day, err = time.Parse(time.DateOnly, *asOf); err != nil {
+			return fmt.Errorf("model rescore: --as-of %q is not a date YYYY-MM-DD", *asOf)
+		}
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, int32(*workers+1))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	queue, err := jobs.New(pool, nil, jobs.Config{}) // inserts the chunks' jobs; this process scores them directly
+	if err != nil {
+		return err
+	}
+	batch := crosssell.NewBatch(crosssell.NewStore(pool), slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	batch.ChunkSize = *chunk
+	batch.SetQueue(queue)
+	start := time.Now()
+	run, started, err := batch.Start(ctx, day)
+	if err != nil {
+		return fmt.Errorf("model rescore: %w", err)
+	}
+	families := make([]string, 0, len(run.Versions))
+	for _, v := range run.Versions {
+		families = append(families, v)
+	}
+	sort.Strings(families)
+	verb := "started"
+	if !started {
+		verb = fmt.Sprintf("in progress since %s, resumed (%d chunks done)", run.StartedAt.Local().Format(time.DateTime), run.Done)
+	}
+	fmt.Fprintf(stdout, "run %d %s: %s scored by %s, %d chunks of up to %d clients\n",
+		run.ID, verb, run.AsOf.Format(time.DateOnly), strings.Join(families, ", "), run.Chunks, run.ChunkSize)
+	if err := batch.Work(ctx, run.ID, *workers); err != nil {
+		return fmt.Errorf("model rescore: %w", err)
+	}
+	for {
+		if run, err = batch.Run(ctx, run.ID); err != nil {
+			return fmt.Errorf("model rescore: %w", err)
+		}
+		if !run.FinishedAt.IsZero() {
+			break
+		}
+		// The chunks left are being scored by serve processes.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	fmt.Fprintf(stdout, "run %d finished: %d clients, %d scores in %d chunks; %.1f s here, %.1f s since the run started\n",
+		run.ID, run.Clients, run.Scores, run.Chunks, time.Since(start).Seconds(), run.FinishedAt.Sub(run.StartedAt).Seconds())
+	return nil
 }

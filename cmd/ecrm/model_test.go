@@ -119,7 +119,7 @@ func TestModelCommands(t *testing.T) {
 			`model train: ` + leads + `: no column "duration" in the file (columns: income, channel, y)`},
 		{"TrainBadFamily", []string{"train", "--data", leads, "--family", "Term Deposits"},
 			`model train: --family: family "Term Deposits": use lower-case letters, digits, '.' and '-', starting with a letter or digit`},
-		{"Unknown", []string{"retrain"}, `model: unknown command "retrain" (train, evaluate, activate, list)`},
+		{"Unknown", []string{"retrain"}, `model: unknown command "retrain" (train, evaluate, activate, list, rescore)`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +232,29 @@ func TestModelTrainHistory(t *testing.T) {
 	if _, err := runCommand(t, env, "model", "evaluate", "--model", "savings-v1", "--data", writeLeads(t, "l.csv", "income,channel,y", 50, 1)); err == nil ||
 		err.Error() != "model evaluate: model savings-v1 was trained on the CRM's history, not on a file: --data scores files of a file model's layout only" {
 		t.Fatalf("evaluate --data on a history model: %v", err)
+	}
+
+	// The nightly rescoring, run now by the operator.
+	if out, err := runCommand(t, env, "model", "rescore"); err == nil || err.Error() != "model rescore: "+crosssell.ErrNoActiveModels.Error() {
+		t.Fatalf("rescore without an active model: %v\n%s", err, out)
+	}
+	for _, v := range []string{"savings-v1", "travel-insurance-v1"} {
+		if out, err := runCommand(t, env, "model", "activate", v, "--reason", "test"); err != nil {
+			t.Fatalf("activate %s: %v\n%s", v, err, out)
+		}
+	}
+	out, err = runCommand(t, env, "model", "rescore", "--as-of", "2026-06-30", "--chunk", "1000")
+	if err != nil {
+		t.Fatalf("rescore: %v\n%s", err, out)
+	}
+	t.Log(out)
+	if !strings.Contains(out, "run 1 started: 2026-06-30 scored by savings-v1, travel-insurance-v1, 3 chunks of up to 1000 clients\n") ||
+		!strings.Contains(out, "run 1 finished: 3000 clients, 6000 scores in 3 chunks; ") {
+		t.Fatalf("rescore output:\n%s", out)
+	}
+	got, err := crosssell.NewStore(pool).Propensities(ctx, demodata.DemoClientID)
+	if err != nil || len(got) != 2 || got[0].Version != "savings-v1" || got[1].Version != "travel-insurance-v1" {
+		t.Fatalf("the demo client's propensities: %+v, %v", got, err)
 	}
 }
 

@@ -35,11 +35,21 @@ type Args = river.JobArgs
 // Job is a job being worked: its payload, attempt and id.
 type Job[T Args] = river.Job[T]
 
+// InsertOpts are the options a job's args may give for every insert of
+// their kind, by a method InsertOpts() InsertOpts: the queue (Lane) they
+// run in, and whether a job equal to one not yet finished is inserted at
+// all (UniqueOpts{ByArgs: true}).
+type InsertOpts = river.InsertOpts
+
+// UniqueOpts say which jobs count as the same for InsertOpts.
+type UniqueOpts = river.UniqueOpts
+
 // Registry collects the workers and periodic jobs of every domain before
 // the queue starts.
 type Registry struct {
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
+	lanes    map[string]int
 }
 
 // NewRegistry returns an empty registry.
@@ -48,6 +58,18 @@ func NewRegistry() *Registry { return &Registry{workers: river.NewWorkers()} }
 // Handle registers the function that works jobs of T's kind.
 func Handle[T Args](r *Registry, work func(ctx context.Context, job *Job[T]) error) {
 	river.AddWorker(r.workers, river.WorkFunc(work))
+}
+
+// Lane declares a queue of its own, worked by at most workers jobs at a
+// time in each process, for jobs whose args name it in InsertOpts: heavy
+// work split into many jobs (a nightly rescoring of every client) then
+// takes a bounded share of a process's cores and connections, and leaves
+// the default queue's jobs (e-mail, sweeps) their own workers.
+func Lane(r *Registry, name string, workers int) {
+	if r.lanes == nil {
+		r.lanes = map[string]int{}
+	}
+	r.lanes[name] = max(1, workers)
 }
 
 // Every schedules args every interval (and once when the leader starts,
@@ -92,6 +114,9 @@ func New(pool *pgxpool.Pool, reg *Registry, cfg Config) (*Queue, error) {
 		rc.Workers = reg.workers
 		rc.PeriodicJobs = reg.periodic
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, cmpOr(cfg.Workers, 10))}}
+		for name, n := range reg.lanes {
+			rc.Queues[name] = river.QueueConfig{MaxWorkers: n}
+		}
 		if cfg.FetchPoll > 0 {
 			rc.FetchPollInterval = cfg.FetchPoll
 			rc.FetchCooldown = min(cfg.FetchPoll, 100*time.Millisecond)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime/debug"
+	"slices"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -40,7 +42,11 @@ func NewMigratorFrom(pool *pgxpool.Pool, fsys fs.FS) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	// Migration numbers are handed out to branches worked in parallel,
+	// which merge in any order: a database migrated with 00037 before the
+	// branch of 00036 merged must still take 00036 (new tables of its
+	// own), not refuse to start.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("load migrations: %w", err)
@@ -80,9 +86,35 @@ func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error)
 }
 
 // Current reports the applied version and the newest embedded version;
-// /readyz is ready only when they are equal.
+// /readyz is ready only when they are equal. A migration merged after a
+// higher number was applied is missing below the newest applied one: the
+// applied version is then the last before it, so the database does not
+// pass for current while a migration is missing.
 func (m *Migrator) Current(ctx context.Context) (applied, latest int64, err error) {
-	return m.provider.GetVersions(ctx)
+	applied, latest, err = m.provider.GetVersions(ctx)
+	if err != nil || applied != latest {
+		return applied, latest, err
+	}
+	pending, err := m.provider.HasPending(ctx) // without the session lock, unlike Status
+	if err != nil || !pending {
+		return applied, latest, err
+	}
+	rows, err := m.pool.Query(ctx, `SELECT version_id FROM goose_db_version WHERE is_applied`)
+	if err != nil {
+		return 0, 0, err
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, 0, err
+	}
+	applied = 0
+	for _, src := range m.provider.ListSources() {
+		if !slices.Contains(done, src.Version) {
+			break
+		}
+		applied = src.Version
+	}
+	return applied, latest, nil
 }
 
 // migrateJobQueue creates or updates the job queue's tables (internal/jobs

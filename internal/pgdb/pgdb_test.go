@@ -97,6 +97,43 @@ func TestFailingMigrationReportsClearly(t *testing.T) {
 	}
 }
 
+// TestOutOfOrderMigrationApplied: branches merge in any order, so a
+// database at 00003 takes a 00002 that arrives later; until it does, it is
+// not current (at version 1 of 3).
+func TestOutOfOrderMigrationApplied(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	if _, err := pool.Exec(ctx, "DROP TABLE goose_db_version"); err != nil {
+		t.Fatal(err)
+	}
+	migration := func(table string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("-- +goose Up\nCREATE TABLE " + table + " (id int);\n-- +goose Down\nDROP TABLE " + table + ";\n")}
+	}
+	first := fstest.MapFS{"00001_a.sql": migration("a_table"), "00003_c.sql": migration("c_table")}
+	later := fstest.MapFS{"00001_a.sql": migration("a_table"), "00002_b.sql": migration("b_table"), "00003_c.sql": migration("c_table")}
+	for i, fsys := range []fstest.MapFS{first, later} {
+		m, err := pgdb.NewMigratorFrom(pool, fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if i == 1 {
+			if applied, latest, err := m.Current(ctx); err != nil || applied != 1 || latest != 3 {
+				t.Fatalf("Current with 00002 missing = %d, %d, %v; want 1 of 3", applied, latest, err)
+			}
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatalf("Up %d: %v", i, err)
+		}
+		if applied, latest, err := m.Current(ctx); err != nil || applied != 3 || latest != 3 {
+			t.Fatalf("Current after Up %d = %d, %d, %v; want 3 of 3", i, applied, latest, err)
+		}
+	}
+	if _, err := pool.Exec(ctx, "SELECT FROM b_table"); err != nil {
+		t.Fatalf("00002 not applied: %v", err)
+	}
+}
+
 func TestNumericScansAsDecimal(t *testing.T) {
 	pool := pgtest.New(t)
 	var d decimal.Decimal
