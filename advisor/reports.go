@@ -277,8 +277,9 @@ func (h *Handler) exportReports(w http.ResponseWriter, l *i18n.Localizer, report
 var (
 	reportOrder = []func(*reportContext) ([]Report, error){
 		dealsByMonthReport, conversionReport, tasksReport, offersReports, topClientsReport, clientsReports,
+		attractivenessReports,
 	}
-	reportLanes = [2][]int{{5, 0, 1, 4}, {3, 2}}
+	reportLanes = [2][]int{{5, 0, 1, 4}, {3, 2, 6}}
 )
 
 // secondLaneWait is how long the reports wait for a second connection.
@@ -302,6 +303,15 @@ func (h *Handler) reports(ctx context.Context, l *i18n.Localizer, f ReportFilter
 		}
 		return nil
 	}
+	// The typical value of each product family, for the expected value of
+	// the clients' propensities (none without the arbiter).
+	var values map[string]decimal.Decimal
+	if h.nbo != nil {
+		var err error
+		if values, err = h.nbo.FamilyValues(ctx); err != nil {
+			return nil, err
+		}
+	}
 	// The reports' plans are cheap next to what PostgreSQL's JIT compiler
 	// spends on them (2 of 12 s of the largest one).
 	const noJIT = "SET LOCAL jit = off"
@@ -310,7 +320,7 @@ func (h *Handler) reports(ctx context.Context, l *i18n.Localizer, f ReportFilter
 		if _, err := tx.Exec(ctx, noJIT); err != nil {
 			return err
 		}
-		rc := reportContext{ctx: ctx, tx: tx, l: l, f: f, now: h.store.now(), loc: h.store.loc}
+		rc := reportContext{ctx: ctx, tx: tx, l: l, f: f, now: h.store.now(), loc: h.store.loc, familyValues: values}
 		waitCtx, cancelWait := context.WithTimeout(ctx, secondLaneWait)
 		conn, err := h.store.pool.Acquire(waitCtx)
 		cancelWait()
@@ -366,6 +376,9 @@ type reportContext struct {
 	f   ReportFilter
 	now time.Time
 	loc *time.Location
+	// familyValues are the typical first-year margins of the product
+	// families in EUR (crosssell.Arbiter.FamilyValues).
+	familyValues map[string]decimal.Decimal
 }
 
 func (rc *reportContext) count(n int64) string { return rc.l.Decimal(decimal.NewFromInt(n), 0) }

@@ -1,10 +1,13 @@
 package crosssell
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -96,4 +99,65 @@ func expectedMargin(p products.Product, req products.MatchRequest, t products.Te
 	}
 	eur = decimal.Max(eur, decimal.Zero).Round(2)
 	return eur, how + fmt.Sprintf(" = %s %s = %s EUR", margin.Round(2), p.Currency, eur.StringFixed(2))
+}
+
+// FundingRate is what money costs or is worth to the firm a year in a
+// currency (the value assumptions of nbo-1).
+func FundingRate(currency string) decimal.Decimal {
+	if r, ok := fundingRates[currency]; ok {
+		return r
+	}
+	return defaultFunding
+}
+
+// Value assumptions of nbo-1 for the reports that value what clients hold
+// today the same way offers are valued.
+var (
+	DepositFloor        = depositFloor
+	InsuranceCommission = insuranceCommission
+)
+
+// typicalClient is who a family's typical value is priced for: an adult
+// resident with a verified identity, a regular income and a good credit
+// score, asking for the usual amounts.
+var typicalClient = products.Profile{Age: 40, ResidenceCountry: "RO", AnnualIncomeEUR: 30_000, EmploymentStatus: "employed",
+	KYCStatus: "verified", Segment: "mass", ClientType: "retail", CreditScore: 700, Knowledge: "informed", LossCapacity: "limited"}
+
+// FamilyValues is the first-year margin, in euros, of a typical take-up of
+// each product family: the median over the family's products on sale of
+// the value of the usual request (requestFor without a need) for a
+// typical client. The expected value of a client's propensities is their
+// sum weighted by these.
+func (a *Arbiter) FamilyValues(ctx context.Context) (map[string]decimal.Decimal, error) {
+	cat, err := a.catalogue.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := i18n.NewLocalizer(i18n.English)
+	byFamily := map[string][]decimal.Decimal{}
+	for _, p := range cat.Products() {
+		if p.Kind == "mortgage" {
+			continue // offered only to refinance: no usual request
+		}
+		req, ok := requestFor(p, typicalClient, &Facts{}, nil, 4)
+		if !ok {
+			continue
+		}
+		res, err := cat.Match(typicalClient, req, l)
+		if err != nil {
+			continue
+		}
+		for _, o := range res.Eligible {
+			if o.ProductVersionID == p.VersionID {
+				v, _ := expectedMargin(p, req, o.Terms)
+				byFamily[familyOf(p)] = append(byFamily[familyOf(p)], v)
+			}
+		}
+	}
+	out := make(map[string]decimal.Decimal, len(byFamily))
+	for f, vs := range byFamily {
+		slices.SortFunc(vs, decimal.Decimal.Cmp)
+		out[f] = vs[len(vs)/2]
+	}
+	return out, nil
 }
