@@ -299,9 +299,28 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 	if err != nil {
 		return nil, err
 	}
-	scores, err := a.models.store.scoreFamilies(ctx, v.ClientID, now, versions)
+	// The nightly rescoring's stored scores where they are of the active
+	// versions (one indexed read); the families it has not scored yet (a
+	// model activated today, a client added since) are scored now.
+	stored, err := a.models.store.Propensities(ctx, v.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	missing := make(map[string]*Version, len(versions))
+	for family, version := range versions {
+		missing[family] = version
+	}
+	for _, s := range stored {
+		delete(missing, s.Family)
+	}
+	scores, err := a.models.store.scoreFamilies(ctx, v.ClientID, now, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stored {
+		if _, active := versions[s.Family]; active {
+			scores[s.Family] = s
+		}
 	}
 	ctxFactor := contextFactor(v.Channel, fp.lastContact, now)
 	r := &ranking{fingerprint: fp.key, catalogue: cat, profile: profile}

@@ -2,7 +2,6 @@ package crosssell
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -76,7 +75,9 @@ func (s *Store) scoreFamilies(ctx context.Context, clientID int64, at time.Time,
 		return nil, err
 	}
 	if len(ex.rows) == 0 {
-		return nil, fmt.Errorf("client %d does not exist", clientID)
+		// Not in the models' population on that day (a client recorded
+		// after it): no score, the prior stands in.
+		return out, nil
 	}
 	for family, v := range versions {
 		enc := newHistoryEncoder(&v.Model.Layout, ex)

@@ -252,3 +252,54 @@ func TestAcceptNextBestOffer(t *testing.T) {
 		}
 	}
 }
+
+// TestNextBestOffersScoredByModels: with a savings model active, Maria's
+// savings account is scored by the nightly rescoring's stored probability
+// (0.25: priority 0.25 × 1.5 × 216.00 = 81.00) with its contribution in
+// words; Ion, not rescored yet, is scored now (the model has no feature:
+// sigmoid(0) = 0.5, priority 0.5 × 1.5 × 56.00 = 42.00); the record names
+// the model version and the probability.
+func TestNextBestOffersScoredByModels(t *testing.T) {
+	pool, a := nboFixture(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO propensity_models (version, family, source, source_name, algorithm, layout, coefficients, metrics, rows, trained_by)
+		VALUES ('savings-v1', 'savings', 'history', 'test', 'logistic-l2', '{"known": "crm-history-1", "outcome": "took up", "columns": []}',
+		        '{"intercept": 0, "lambda": 1, "features": []}', '{}', 10, 'test');
+		INSERT INTO model_activations (family, version, activated_by, reason) VALUES ('savings', 'savings-v1', 'test', 'test');
+		UPDATE clients SET created_at = '2020-01-01' WHERE id IN (9001, 9002, 9003);
+		INSERT INTO client_propensities (client_id, family, model_version, probability, reasons)
+		VALUES (9001, 'savings', 'savings-v1', 0.250000, '[{"feature": "tenure_months", "value": 1.2, "effect": 0.8}]');`); err != nil {
+		t.Fatal(err)
+	}
+	l := i18n.NewLocalizer(i18n.English)
+	find := func(client int64) NextOffer {
+		t.Helper()
+		set, err := a.Offers(ctx, webViewer(client), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range set.Offers {
+			if o.Product.Code == "SAV-RON-FLEX" {
+				return o
+			}
+		}
+		t.Fatalf("client %d: no savings account among %v", client, set.Offers)
+		return NextOffer{}
+	}
+	maria := find(needsMaria)
+	if maria.ModelVersion != "savings-v1" || maria.Score.Value.String() != "81" || maria.Score.Components[0].Value.String() != "0.25" ||
+		maria.Reasons[1].Text != "Clients like you often take it; what counts: your time with us." {
+		t.Errorf("Maria's savings offer: version %q, priority %s, components %v, reasons %v", maria.ModelVersion, maria.Score.Value, maria.Score.Components, maria.Reasons)
+	}
+	ion := find(needsIon)
+	if ion.ModelVersion != "savings-v1" || ion.Score.Value.String() != "42" {
+		t.Errorf("Ion's savings offer: version %q, priority %s", ion.ModelVersion, ion.Score.Value)
+	}
+	var version string
+	var probability float64
+	if err := pool.QueryRow(ctx, `SELECT body::jsonb #>> '{inputs,engine_inputs,model_version}', (body::jsonb #>> '{inputs,engine_inputs,probability}')::float8
+		FROM decision_records WHERE seq = $1`, maria.Seq).Scan(&version, &probability); err != nil || version != "savings-v1" || probability != 0.25 {
+		t.Errorf("record: %q %v %v", version, probability, err)
+	}
+}
