@@ -117,7 +117,8 @@ func TestReports(t *testing.T) {
 	if err != nil || len(rows) != 3 || strings.Join(rows[1], "|") != "Branch|1|0|100.0%" {
 		t.Errorf("the Conversion sheet: %q %v", rows, err)
 	}
-	want := []string{"Deals by month", "Conversion", "Tasks", "Offers by product", "Offers by engine", "Top clients", "Segments", "Life stages"}
+	want := []string{"Deals by month", "Conversion", "Tasks", "Offers by product", "Offers by engine", "Top clients", "Segments", "Life stages",
+		"Attractive clients", "Value segments"}
 	if got := x.GetSheetList(); !slices.Equal(got, want) {
 		t.Errorf("sheets %q, want %q", got, want)
 	}
