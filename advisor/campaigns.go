@@ -281,17 +281,7 @@ func campaignTables(rep *crosssell.CampaignReport, l *i18n.Localizer) (figures, 
 // exportCampaign writes the report as one sheet: the figures, the
 // blocked by reason, the groups and the uplift with its interval.
 func exportCampaign(w http.ResponseWriter, l *i18n.Localizer, rep *crosssell.CampaignReport, data campaignPage, format string) {
-	name := "campaign-" + strconv.FormatInt(rep.Campaign.ID, 10) + "." + format
-	var out sheet.Writer
-	if format == "xlsx" {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		out = sheet.NewXLSX(w)
-	} else {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		out = sheet.NewCSV(w)
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
+	out := sheet.Download(w, "campaign-" + strconv.FormatInt(rep.Campaign.ID, 10), format)
 	rows := [][]string{{l.T("console.campaign.name"), rep.Campaign.Name}, {l.T("console.campaign.product"), rep.Campaign.ProductCode}}
 	for _, f := range data.Figures {
 		rows = append(rows, append([]string{f.Label}, f.Values...))

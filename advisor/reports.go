@@ -236,17 +236,7 @@ func (h *Handler) showReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) exportReports(w http.ResponseWriter, l *i18n.Localizer, reports []Report, format string, f ReportFilter) {
-	name := "reports-" + f.From.Format(time.DateOnly) + "-" + f.To.Format(time.DateOnly) + "." + format
-	var out sheet.Writer
-	if format == "xlsx" {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		out = sheet.NewXLSX(w)
-	} else {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		out = sheet.NewCSV(w)
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
+	out := sheet.Download(w, "reports-" + f.From.Format(time.DateOnly) + "-" + f.To.Format(time.DateOnly), format)
 	for _, rep := range reports {
 		if err := out.Sheet(l.T("console.reports." + rep.ID + ".sheet")); err != nil {
 			return

@@ -18,6 +18,7 @@ package sheet
 import (
 	"encoding/csv"
 	"io"
+	"net/http"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -178,4 +179,18 @@ func (x *XLSX) Close() error {
 		}
 	}
 	return x.f.Write(x.out)
+}
+
+// Download starts a spreadsheet download of name (its extension is
+// format's): the content type of the format (xlsx, else CSV), the file
+// name, and no caching — the rows are a person's or a firm's data.
+func Download(w http.ResponseWriter, name, format string) Writer {
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		return NewXLSX(w)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	return NewCSV(w)
 }
