@@ -281,7 +281,7 @@ func campaignTables(rep *crosssell.CampaignReport, l *i18n.Localizer) (figures, 
 // exportCampaign writes the report as one sheet: the figures, the
 // blocked by reason, the groups and the uplift with its interval.
 func exportCampaign(w http.ResponseWriter, l *i18n.Localizer, rep *crosssell.CampaignReport, data campaignPage, format string) {
-	out := sheet.Download(w, "campaign-" + strconv.FormatInt(rep.Campaign.ID, 10), format)
+	out := sheet.Download(w, "campaign-"+strconv.FormatInt(rep.Campaign.ID, 10), format)
 	rows := [][]string{{l.T("console.campaign.name"), rep.Campaign.Name}, {l.T("console.campaign.product"), rep.Campaign.ProductCode}}
 	for _, f := range data.Figures {
 		rows = append(rows, append([]string{f.Label}, f.Values...))

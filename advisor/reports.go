@@ -236,7 +236,7 @@ func (h *Handler) showReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) exportReports(w http.ResponseWriter, l *i18n.Localizer, reports []Report, format string, f ReportFilter) {
-	out := sheet.Download(w, "reports-" + f.From.Format(time.DateOnly) + "-" + f.To.Format(time.DateOnly), format)
+	out := sheet.Download(w, "reports-"+f.From.Format(time.DateOnly)+"-"+f.To.Format(time.DateOnly), format)
 	for _, rep := range reports {
 		if err := out.Sheet(l.T("console.reports." + rep.ID + ".sheet")); err != nil {
 			return
