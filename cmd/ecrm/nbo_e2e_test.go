@@ -62,14 +62,14 @@ func TestStepUpLoginChecksAuthTime(t *testing.T) {
 // 60,000 RON a year, 50,000 RON in her current account, about 3,000 RON
 // spent a month) sees offers for her on her overview, each recorded once
 // however often she reloads; she applies for the first with one click,
-// logs in again because her login is older than the step-up age (3 s
+// logs in again because her login is older than the step-up age (5 s
 // here), and lands on the offer's page told her application is recorded;
 // her advisor has the deal, opened from the offer, with its first task.
 func TestNextBestOffersInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	e := newTestEnv(t, map[string]string{"ECRM_STEP_UP_MAX_AGE": "3s"})
+	e := newTestEnv(t, map[string]string{"ECRM_STEP_UP_MAX_AGE": "5s"})
 	ctx := context.Background()
 	if err := products.LoadDemoCatalogue(ctx, e.pool); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestNextBestOffersInABrowser(t *testing.T) {
 
 	// Her login is now older than the step-up age: applying sends her
 	// through the provider again, then the application is made.
-	time.Sleep(3500 * time.Millisecond)
+	time.Sleep(5500 * time.Millisecond)
 	browsertest.Follow(t, b, `#offers-for-you li.offer-card button.offer-accept`)
 	if err := chromedp.Do(b, chromedp.WaitVisible(`button[value="`+clientSubject+`"]`)); err != nil {
 		t.Fatalf("applying with an old login did not ask to log in again: %v", err)
