@@ -67,9 +67,14 @@ type HistoryRun struct {
 	Notes     []string    // columns left out and why
 	Trained   []*Trained  // Family is set on each
 	Skipped   []string    // families not trained, and why
-	// ReadSeconds is the time the examples took to read from PostgreSQL.
-	ReadSeconds float64
-	share       int // clients sampled, in millionths
+	// ReadSeconds is the time the examples took to read from PostgreSQL,
+	// EncodeSeconds to encode them into the features of every family
+	// (Entries non-zero features in all), and FamilySeconds each family's
+	// selection, fit and scoring.
+	ReadSeconds, EncodeSeconds float64
+	Entries                    int
+	FamilySeconds              map[string]float64
+	share                      int // clients sampled, in millionths
 }
 
 // Window is the history a run learnt from, for a model's source_name.
@@ -157,8 +162,15 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	run.Notes = notes
 	enc := newHistoryEncoder(layout, ex)
 	features := layout.Features()
+	start = time.Now()
+	x := enc.matrix(ex)
+	run.EncodeSeconds = time.Since(start).Seconds()
+	run.Entries = len(x.idx)
+	run.FamilySeconds = map[string]float64{}
 	for _, name := range families {
-		t, skip, err := trainFamily(ex, enc, layout, features, familyIndex(name), holdout, opt.Lambda, run)
+		start := time.Now()
+		t, skip, err := trainFamily(ex, x, enc.width, layout, features, familyIndex(name), holdout, opt.Lambda, run)
+		run.FamilySeconds[name] = time.Since(start).Seconds()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -333,6 +345,59 @@ func (e *historyEncoder) encode(x *example, dst []float64) {
 	}
 }
 
+// appendSparse appends one example's non-zero features to idx and val,
+// in feature order: the entries encode would leave non-zero in dst, with
+// the same values, without writing and scanning a dense row.
+func (e *historyEncoder) appendSparse(x *example, idx []int32, val []float64) ([]int32, []float64) {
+	for _, hc := range e.cols {
+		c := &hc.c
+		if c.Kind == Categorical {
+			if i := hc.level[x.cat[hc.src]]; i >= 0 {
+				idx, val = append(idx, int32(hc.at+i)), append(val, 1)
+			}
+			continue
+		}
+		f := float64(x.num[hc.src])
+		if math.IsNaN(f) {
+			if c.Empty {
+				idx, val = append(idx, int32(hc.at+1)), append(val, 1)
+			}
+			continue
+		}
+		if v := (f - c.Mean) / c.SD; v != 0 {
+			idx, val = append(idx, int32(hc.at)), append(val, v)
+		}
+		if len(c.Cuts) > 0 {
+			bins := hc.at + 1
+			if c.Empty {
+				bins++
+			}
+			idx, val = append(idx, int32(bins+sort.Search(len(c.Cuts), func(i int) bool { return c.Cuts[i] > f }))), append(val, 1)
+		}
+	}
+	return idx, val
+}
+
+// matrix encodes every example once, for every family: the layout is the
+// same for all, only the population and the label differ. The rows are
+// sized in a first pass, so the millions of entries of a whole firm are
+// allocated once and exactly, not grown by append.
+func (e *historyEncoder) matrix(ex *examples) *sparseRows {
+	s := &sparseRows{start: make([]int, len(ex.rows)+1)}
+	var idx []int32
+	var val []float64
+	for i := range ex.rows {
+		idx, val = e.appendSparse(&ex.rows[i], idx[:0], val[:0])
+		s.start[i+1] = s.start[i] + len(idx)
+	}
+	n := s.start[len(ex.rows)]
+	s.idx, s.val = make([]int32, 0, n), make([]float64, 0, n)
+	for i := range ex.rows {
+		s.idx, s.val = e.appendSparse(&ex.rows[i], s.idx, s.val)
+	}
+	return s
+}
+
 // ageBand is the popularity baseline's and the fairness figures' age
 // group (AgeBands names them): 6 when the age is unknown (NaN).
 func ageBand(age float32) int {
@@ -356,7 +421,7 @@ func ageBand(age float32) int {
 // trainFamily fits and judges one family's model. The population at a
 // snapshot is the clients who did not hold the family then; the label is
 // whether they took it up in the Horizon days from the snapshot.
-func trainFamily(ex *examples, enc *historyEncoder, layout *Layout, features []string, bit int, holdout int16, lambda float64, run *HistoryRun) (*Trained, string, error) {
+func trainFamily(ex *examples, x *sparseRows, width int, layout *Layout, features []string, bit int, holdout int16, lambda float64, run *HistoryRun) (*Trained, string, error) {
 	mask := uint32(1) << bit
 	var train, hold []int
 	trainPos, holdPos := 0, 0
@@ -384,29 +449,28 @@ func trainFamily(ex *examples, enc *historyEncoder, layout *Layout, features []s
 	case holdPos < minHoldoutTakeUps:
 		return nil, fmt.Sprintf("%d take-ups in the holdout snapshot, %d needed", holdPos, minHoldoutTakeUps), nil
 	}
-	width := enc.width
-	x := &sparseRows{}
+	sel := make([]int32, len(train))
 	y := make([]float64, len(train))
-	row := make([]float64, width)
 	for k, i := range train {
-		enc.encode(&ex.rows[i], row)
-		x.add(row)
+		sel[k] = int32(i)
 		if ex.rows[i].took&mask != 0 {
 			y[k] = 1
 		}
 	}
 	start := time.Now()
-	theta, res, err := fit(x, y, width, lambda)
+	theta, res, err := fitRows(x, sel, y, width, lambda)
 	if err != nil {
 		return nil, "", err
 	}
 	elapsed := time.Since(start)
+	sel, y = nil, nil
 	m := &Model{Layout: *layout, Features: features, Weights: theta[:width], Intercept: theta[width], Lambda: lambda}
+	// The same sum as sigmoid(intercept + dotDense(weights, encoded
+	// row)): the row's non-zero features, in feature order.
 	score := func(idx []int) ([]float64, []bool) {
 		s, l := make([]float64, len(idx)), make([]bool, len(idx))
 		for k, i := range idx {
-			enc.encode(&ex.rows[i], row)
-			s[k] = sigmoid(m.Intercept + dotDense(m.Weights, row))
+			s[k] = sigmoid(m.Intercept + x.dot(i, m.Weights))
 			l[k] = ex.rows[i].took&mask != 0
 		}
 		return s, l

@@ -202,6 +202,7 @@ func modelTrainHistory(ctx context.Context, cfg config, family string, all bool,
 	}
 	fmt.Fprintf(stdout, "read the history: %d rows (%d of %d clients × %d snapshots, %d days apart, up to %s) in %.1f s\n",
 		run.Examples, run.Sampled, run.Clients, len(run.Snapshots), crosssell.Horizon, run.AsOf.Format(time.DateOnly), run.ReadSeconds)
+	fmt.Fprintf(stdout, "encoded them once for every family: %d non-zero features in %.1f s\n", run.Entries, run.EncodeSeconds)
 	for _, n := range run.Notes {
 		fmt.Fprintln(stdout, n)
 	}
@@ -222,8 +223,8 @@ func modelTrainHistory(ctx context.Context, cfg config, family string, all bool,
 			return fmt.Errorf("model train: %w", err)
 		}
 		fmt.Fprintf(stdout, "\n%s: stored model %s; not active until `ecrm model activate %s`\n", t.Family, version, version)
-		fmt.Fprintf(stdout, "training: %d rows (%d take-ups); holdout: %d rows (%d take-ups); %d features fitted in %.2f s (%d iterations, %s)\n",
-			m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives, m.Features, m.Seconds, m.Iterations, m.Stopped)
+		fmt.Fprintf(stdout, "training: %d rows (%d take-ups); holdout: %d rows (%d take-ups); %d features fitted in %.2f s (%d iterations, %s); %.1f s with selection and scoring\n",
+			m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives, m.Features, m.Seconds, m.Iterations, m.Stopped, run.FamilySeconds[t.Family])
 		printComparison(stdout, version, m)
 		printFairnessSummary(stdout, version, m.Fairness)
 	}
