@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,6 +50,34 @@ func TestHistoryModelsBeatPopularity(t *testing.T) {
 			t.Errorf("%s: baseline %q, optimiser %s", tr.Family, m.Baseline.Column, m.Stopped)
 		}
 	}
+
+	t.Run("MatrixIsTheEncoding", func(t *testing.T) {
+		// The rows fitted and scored are exactly the dense encoding's
+		// non-zero features, in order, with the same values.
+		ex, err := extract(ctx, pool, extractOptions{snapshots: run.Snapshots, share: run.share})
+		if err != nil {
+			t.Fatal(err)
+		}
+		train := make([]int, len(ex.rows))
+		for i := range train {
+			train[i] = i
+		}
+		layout, _ := historyLayoutOf(ex, train)
+		enc := newHistoryEncoder(layout, ex)
+		x := enc.matrix(ex)
+		want := &sparseRows{}
+		dense := make([]float64, enc.width)
+		for i := range ex.rows {
+			enc.encode(&ex.rows[i], dense)
+			want.add(dense)
+		}
+		if !slices.Equal(x.start, want.start) || !slices.Equal(x.idx, want.idx) || !slices.Equal(x.val, want.val) {
+			t.Fatalf("matrix of %d rows, %d entries differs from the dense encoding's %d entries", x.rows(), len(x.idx), len(want.idx))
+		}
+		if cap(x.idx) != len(x.idx) || cap(x.val) != len(x.val) {
+			t.Errorf("matrix entries allocated %d, used %d: want exact", cap(x.idx), len(x.idx))
+		}
+	})
 
 	t.Run("StoredAndScored", func(t *testing.T) {
 		store := NewStore(pool)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,5 +136,43 @@ func TestFitConverges(t *testing.T) {
 	}
 	if math.Abs(gw) > 1e-6 || math.Abs(gb) > 1e-6 {
 		t.Fatalf("gradient (%g, %g) at the fit %v", gw, gb, theta)
+	}
+}
+
+// TestFitRowsBlocks: a fit over more rows than a block gives the same
+// parameters bit for bit on one core as on several, and fitting a
+// selection of a matrix's rows is fitting those rows copied out.
+func TestFitRowsBlocks(t *testing.T) {
+	n := 3*fitBlock + 123
+	all := &sparseRows{}
+	var sel []int32
+	picked := &sparseRows{}
+	var ys []float64
+	for i := range 2 * n {
+		a := float64(i%97)/48 - 1
+		b := float64(i%13) / 12
+		row := []float64{a, b, float64(i % 2)}
+		all.add(row)
+		yes := 0.0
+		if (i*7919)%100 < int(30+20*a) {
+			yes = 1
+		}
+		if i%2 == 0 {
+			sel = append(sel, int32(i))
+			picked.add(row)
+			ys = append(ys, yes)
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one, _, err := fitRows(all, sel, ys, 3, 1e-3)
+	runtime.GOMAXPROCS(4)
+	four, _, err2 := fitRows(all, sel, ys, 3, 1e-3)
+	copied, _, err3 := fit(picked, ys, 3, 1e-3)
+	runtime.GOMAXPROCS(prev)
+	if err := errors.Join(err, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(one, four) || !slices.Equal(one, copied) {
+		t.Fatalf("one core %v, four cores %v, rows copied out %v: want the same", one, four, copied)
 	}
 }
