@@ -62,7 +62,7 @@ func TestHistoryModelsBeatPopularity(t *testing.T) {
 		for i := range train {
 			train[i] = i
 		}
-		layout, _ := historyLayoutOf(ex, train)
+		layout, _ := historyLayoutOf(ex, train, nil)
 		enc := newHistoryEncoder(layout, ex)
 		x := enc.matrix(ex)
 		want := &sparseRows{}

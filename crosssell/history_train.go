@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -142,7 +143,20 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 		share = int(math.Ceil(1_000_000 * float64(opt.Clients) / float64(run.Clients)))
 	}
 	start := time.Now()
-	ex, err := extract(ctx, pool, extractOptions{snapshots: run.Snapshots, share: share})
+	// The bookings are read only when they will be used: known (the
+	// bookings kept reach back to T−90) on at least half the training
+	// rows, as historyLayoutOf requires of every column.
+	unread := map[string]float64{}
+	known, all, err := bookingsKnown(ctx, pool, run.Snapshots[:len(run.Snapshots)-1], share)
+	if err != nil {
+		return nil, err
+	}
+	if all > 0 && float64(all-known)/float64(all) > maxEmptyShare {
+		for _, c := range bookingColumns {
+			unread[c] = float64(all-known) / float64(all)
+		}
+	}
+	ex, err := extract(ctx, pool, extractOptions{snapshots: run.Snapshots, share: share, noBookings: len(unread) > 0})
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +172,7 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	if len(train) == 0 {
 		return nil, fmt.Errorf("no client was a client before %s: the history is too short for %d snapshots", run.Snapshots[0].Format(time.DateOnly), opt.Snapshots)
 	}
-	layout, notes := historyLayoutOf(ex, train)
+	layout, notes := historyLayoutOf(ex, train, unread)
 	run.Notes = notes
 	enc := newHistoryEncoder(layout, ex)
 	features := layout.Features()
@@ -183,6 +197,35 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	return run, nil
 }
 
+// bookingColumns are the features read from the bookings.
+var bookingColumns = []string{"transactions_90d", "salary_credits_90d"}
+
+// bookingsKnown counts the training rows of the sample (clients × the
+// snapshots they were clients at, as extract reads them) and those whose
+// snapshot the bookings kept reach back 90 days before, as extract
+// decides it: by the sample's first booking, found through the bookings'
+// client index. A few seconds for a million clients, against two
+// minutes to read and count the bookings themselves.
+func bookingsKnown(ctx context.Context, pool *pgxpool.Pool, snapshots []time.Time, share int) (known, all int, err error) {
+	const q = `
+WITH sample AS (SELECT id, created_at, birth_date FROM clients WHERE abs(hashint8(id) % 1000000) < $2),
+booking_from AS (
+	SELECT min(f.at) AS at FROM sample s
+	CROSS JOIN LATERAL (SELECT b.booked_at AS at FROM account_transactions b WHERE b.client_id = s.id ORDER BY b.booked_at LIMIT 1) f
+)
+SELECT count(*) FILTER (WHERE (SELECT at FROM booking_from) <= snap.t - 90), count(*)
+FROM sample s
+JOIN unnest($1::date[]) AS snap(t) ON s.created_at < snap.t AND (s.birth_date IS NULL OR s.birth_date < snap.t)`
+	dates := make([]time.Time, len(snapshots))
+	for i, t := range snapshots {
+		dates[i] = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if err := pool.QueryRow(ctx, q, pgx.QueryExecModeDescribeExec, dates, share).Scan(&known, &all); err != nil {
+		return 0, 0, fmt.Errorf("read history: first booking: %w", err)
+	}
+	return known, all, nil
+}
+
 // sparseCounts are the columns kept sparse: scaled by their standard
 // deviation but not centred, so that a client with no contacts, no event
 // and no offer adds nothing to her score (and her row stores nothing),
@@ -201,7 +244,11 @@ func sparseCount(name string) bool {
 // the training rows only, and leaves out the columns that cannot teach
 // anything: unknown on most rows, or the same on every row (no offer
 // responses recorded yet, no life events).
-func historyLayoutOf(ex *examples, train []int) (*Layout, []string) {
+//
+// unread are the columns extract was told not to read, with the share of
+// the training rows they would have been unknown on: they are left out
+// and named with that share.
+func historyLayoutOf(ex *examples, train []int, unread map[string]float64) (*Layout, []string) {
 	l := &Layout{Known: historyLayout, Outcome: fmt.Sprintf("took up the family within %d days", Horizon)}
 	var notes, unknown, constant []string
 	// Every numeric column's values, on at most 200,000 training rows
@@ -210,6 +257,10 @@ func historyLayoutOf(ex *examples, train []int) (*Layout, []string) {
 	stride := max(1, len(train)/200_000)
 	for c, name := range ex.numeric {
 		col := Column{Name: name, Kind: Numeric}
+		if share, ok := unread[name]; ok {
+			unknown = append(unknown, fmt.Sprintf("%s (%.0f%%)", name, 100*share))
+			continue
+		}
 		var values []float64
 		empty := 0
 		for k := 0; k < len(train); k += stride {
