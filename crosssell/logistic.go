@@ -87,7 +87,7 @@ func (s *sparseRows) dot(i int, w []float64) float64 {
 // matches the training base rate. The loss is convex: L-BFGS finds its
 // single minimum, and the same rows give the same model.
 func fit(x *sparseRows, y []float64, width int, lambda float64) ([]float64, fitResult, error) {
-	return fitRows(x, nil, y, width, lambda)
+	return fitRows(x, nil, y, nil, 0, width, lambda)
 }
 
 // fitBlock is the rows of one block of the fit's sums. The loss and the
@@ -101,8 +101,17 @@ const fitBlock = 1 << 16
 // of x), so that one matrix of the history's rows serves every family,
 // each with its own population. The blocks of rows are shared out among
 // GOMAXPROCS goroutines.
-func fitRows(x *sparseRows, sel []int32, y []float64, width int, lambda float64) ([]float64, fitResult, error) {
+//
+// wt, when not nil, weighs each row's loss: the rows are a draw from a
+// population of total rows, row i drawn with probability 1/wt[i], and
+// Σ wᵢ ℓᵢ / total is the unbiased (Horvitz–Thompson) estimate of the
+// population's mean loss, which is minimised in its place. wt nil is
+// every weight 1 and total len(y).
+func fitRows(x *sparseRows, sel []int32, y, wt []float64, total float64, width int, lambda float64) ([]float64, fitResult, error) {
 	n := len(y)
+	if wt == nil {
+		total = float64(n)
+	}
 	if sel == nil && x.rows() != n {
 		return nil, fitResult{}, fmt.Errorf("fit: %d rows, %d labels", x.rows(), n)
 	}
@@ -166,7 +175,11 @@ func fitRows(x *sparseRows, sel []int32, y []float64, width int, lambda float64)
 			each(func(b, lo, hi int) {
 				var loss float64
 				for i := lo; i < hi; i++ {
-					loss += log1pExp(z[i]) - y[i]*z[i]
+					l := log1pExp(z[i]) - y[i]*z[i]
+					if wt != nil {
+						l *= wt[i]
+					}
+					loss += l
 				}
 				partLoss[b] = loss
 			})
@@ -175,7 +188,7 @@ func fitRows(x *sparseRows, sel []int32, y []float64, width int, lambda float64)
 				loss += l
 			}
 			w := theta[:width]
-			return loss/float64(n) + lambda/2*floats.Dot(w, w)
+			return loss/total + lambda/2*floats.Dot(w, w)
 		},
 		Grad: func(grad, theta []float64) {
 			forward(theta)
@@ -184,6 +197,9 @@ func fitRows(x *sparseRows, sel []int32, y []float64, width int, lambda float64)
 				clear(g)
 				for i := lo; i < hi; i++ {
 					r := sigmoid(z[i]) - y[i]
+					if wt != nil {
+						r *= wt[i]
+					}
 					k0, k1 := x.start[row(i)], x.start[row(i)+1]
 					for k := k0; k < k1; k++ {
 						g[x.idx[k]] += r * x.val[k]
@@ -195,7 +211,7 @@ func fitRows(x *sparseRows, sel []int32, y []float64, width int, lambda float64)
 			for _, g := range partGrad {
 				floats.Add(grad, g)
 			}
-			floats.Scale(1/float64(n), grad)
+			floats.Scale(1/total, grad)
 			floats.AddScaled(grad[:width], lambda, theta[:width])
 		},
 	}

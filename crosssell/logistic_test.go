@@ -164,9 +164,9 @@ func TestFitRowsBlocks(t *testing.T) {
 		}
 	}
 	prev := runtime.GOMAXPROCS(1)
-	one, _, err := fitRows(all, sel, ys, 3, 1e-3)
+	one, _, err := fitRows(all, sel, ys, nil, 0, 3, 1e-3)
 	runtime.GOMAXPROCS(4)
-	four, _, err2 := fitRows(all, sel, ys, 3, 1e-3)
+	four, _, err2 := fitRows(all, sel, ys, nil, 0, 3, 1e-3)
 	copied, _, err3 := fit(picked, ys, 3, 1e-3)
 	runtime.GOMAXPROCS(prev)
 	if err := errors.Join(err, err2, err3); err != nil {
@@ -174,5 +174,55 @@ func TestFitRowsBlocks(t *testing.T) {
 	}
 	if !slices.Equal(one, four) || !slices.Equal(one, copied) {
 		t.Fatalf("one core %v, four cores %v, rows copied out %v: want the same", one, four, copied)
+	}
+}
+
+// TestFitRowsWeighted: fitting every take-up and a quarter of the other
+// rows, each weighted 4, estimates the weights of a fit of every row,
+// intercept included; the same draw unweighted would shift the intercept
+// by log 4.
+func TestFitRowsWeighted(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	all := &sparseRows{}
+	var y []float64
+	for range 200_000 {
+		a, b := r.NormFloat64(), float64(r.IntN(2))
+		all.add([]float64{a, b})
+		yes := 0.0
+		if r.Float64() < sigmoid(-3+0.8*a+0.5*b) {
+			yes = 1
+		}
+		y = append(y, yes)
+	}
+	full, _, err := fit(all, y, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel []int32
+	var ys, wt []float64
+	for i, v := range y {
+		if v == 0 && !drawn(int64(i), 0, 0, 0.25) {
+			continue
+		}
+		sel = append(sel, int32(i))
+		ys = append(ys, v)
+		wt = append(wt, map[bool]float64{true: 1, false: 4}[v == 1])
+	}
+	weighted, _, err := fitRows(all, sel, ys, wt, float64(len(y)), 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := fitRows(all, sel, ys, nil, 0, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("every row %.3f; %d rows drawn, weighted %.3f, unweighted %.3f", full, len(sel), weighted, plain)
+	for j := range full {
+		if math.Abs(weighted[j]-full[j]) > 0.05 {
+			t.Errorf("parameter %d: weighted draw %.3f, every row %.3f", j, weighted[j], full[j])
+		}
+	}
+	if d := plain[2] - full[2]; math.Abs(d-math.Log(4)) > 0.1 {
+		t.Errorf("unweighted draw's intercept %.3f, every row's %.3f: want log 4 apart", plain[2], full[2])
 	}
 }

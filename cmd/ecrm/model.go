@@ -28,7 +28,7 @@ import (
 // (issue 14, item 2):
 //
 //	ecrm model train --data FILE.csv [--exclude NAME]... [--include-duration] [--holdout 0.2] [--seed 1] [--family F]
-//	ecrm model train [--family F | --all] [--as-of DATE] [--clients N] [--snapshots N]   (the CRM's own history)
+//	ecrm model train [--family F | --all] [--as-of DATE] [--clients N] [--snapshots N] [--fit-rows N]   (the CRM's own history)
 //	ecrm model evaluate [--model VERSION] [--data FILE.csv] [--family F] [--explain N]
 //	ecrm model activate VERSION [--reason TEXT]
 //	ecrm model list
@@ -96,6 +96,7 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 	asOf := fs.String("as-of", "", "without --data: the last day of history to use, YYYY-MM-DD (default today)")
 	clients := fs.Int("clients", 0, fmt.Sprintf("without --data: the most clients to sample from the history (default %d)", crosssell.DefaultHistoryClients))
 	snapshots := fs.Int("snapshots", 0, fmt.Sprintf("without --data: training snapshots, %d days apart, before the holdout's (default %d)", crosssell.Horizon, crosssell.DefaultSnapshots))
+	fitRows := fs.Int("fit-rows", 0, fmt.Sprintf("without --data: the most rows of a family's fit, past which every take-up and a weighted draw of the other rows are fitted (default %d; -1: every row)", crosssell.DefaultFitRows))
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -104,10 +105,10 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 		return fmt.Errorf("model train: unexpected argument %q", pos[0])
 	}
 	if *data == "" {
-		return modelTrainHistory(ctx, cfg, *family, *all, *asOf, *clients, *snapshots, *lambda, stdout)
+		return modelTrainHistory(ctx, cfg, *family, *all, *asOf, crosssell.HistoryOptions{Clients: *clients, Snapshots: *snapshots, Lambda: *lambda, FitRows: *fitRows}, stdout)
 	}
-	if *all || *asOf != "" || *clients != 0 || *snapshots != 0 {
-		return errors.New("model train: --all, --as-of, --clients and --snapshots are for training on the CRM's history, not with --data")
+	if *all || *asOf != "" || *clients != 0 || *snapshots != 0 || *fitRows != 0 {
+		return errors.New("model train: --all, --as-of, --clients, --snapshots and --fit-rows are for training on the CRM's history, not with --data")
 	}
 	if *family != "" {
 		if err := crosssell.CheckFamily(*family); err != nil {
@@ -175,8 +176,7 @@ func modelTrain(ctx context.Context, cfg config, args []string, stdout io.Writer
 // on the CRM's own history (no --data): one read of the history for all
 // families, one stored version per family that had enough take-ups, none
 // activated.
-func modelTrainHistory(ctx context.Context, cfg config, family string, all bool, asOf string, clients, snapshots int, lambda float64, stdout io.Writer) error {
-	opt := crosssell.HistoryOptions{Clients: clients, Snapshots: snapshots, Lambda: lambda}
+func modelTrainHistory(ctx context.Context, cfg config, family string, all bool, asOf string, opt crosssell.HistoryOptions, stdout io.Writer) error {
 	switch {
 	case family != "" && all:
 		return errors.New("model train: give --family F or --all, not both")
@@ -225,6 +225,9 @@ func modelTrainHistory(ctx context.Context, cfg config, family string, all bool,
 		fmt.Fprintf(stdout, "\n%s: stored model %s; not active until `ecrm model activate %s`\n", t.Family, version, version)
 		fmt.Fprintf(stdout, "training: %d rows (%d take-ups); holdout: %d rows (%d take-ups); %d features fitted in %.2f s (%d iterations, %s); %.1f s with selection and scoring\n",
 			m.Train.Rows, m.Train.Positives, m.Holdout.Rows, m.Holdout.Positives, m.Features, m.Seconds, m.Iterations, m.Stopped, run.FamilySeconds[t.Family])
+		for _, n := range t.Notes[len(run.Notes):] {
+			fmt.Fprintln(stdout, n)
+		}
 		printComparison(stdout, version, m)
 		printFairnessSummary(stdout, version, m.Fairness)
 	}

@@ -114,7 +114,7 @@ func TestModelCommands(t *testing.T) {
 		{"TrainHistoryBadDate", []string{"train", "--as-of", "30.06.2026"},
 			`model train: --as-of "30.06.2026" is not a date YYYY-MM-DD`},
 		{"TrainDataWithHistoryFlags", []string{"train", "--data", leads, "--as-of", "2026-06-30"},
-			"model train: --all, --as-of, --clients and --snapshots are for training on the CRM's history, not with --data"},
+			"model train: --all, --as-of, --clients, --snapshots and --fit-rows are for training on the CRM's history, not with --data"},
 		{"TrainIncludeDurationElsewhere", []string{"train", "--data", leads, "--include-duration"},
 			`model train: ` + leads + `: no column "duration" in the file (columns: income, channel, y)`},
 		{"TrainBadFamily", []string{"train", "--data", leads, "--family", "Term Deposits"},
