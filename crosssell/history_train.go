@@ -3,6 +3,7 @@ package crosssell
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -31,6 +32,9 @@ type HistoryOptions struct {
 	// negative: no bound): past it, every take-up and a weighted draw of
 	// the other rows (trainFamily).
 	FitRows int
+	// Log, when set, hears each phase as it ends (the read, the
+	// encoding, each family), for an operator watching a long run.
+	Log *slog.Logger
 }
 
 // DefaultHistoryClients bounds the clients a training run reads. Every
@@ -129,6 +133,9 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	if opt.FitRows == 0 {
 		opt.FitRows = DefaultFitRows
 	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
 	switch {
 	case opt.Clients < 100:
 		return nil, fmt.Errorf("clients %d: a sample of fewer than 100 clients cannot be judged", opt.Clients)
@@ -177,6 +184,7 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 		return nil, err
 	}
 	run.ReadSeconds = time.Since(start).Seconds()
+	opt.Log.Info("history read", "rows", len(ex.rows), "clients", ex.sampled, "bookings_read", len(unread) == 0, "seconds", round1(run.ReadSeconds))
 	run.Sampled, run.Examples, run.share = ex.sampled, len(ex.rows), share
 	holdout := int16(len(run.Snapshots) - 1)
 	var train []int
@@ -197,10 +205,18 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	run.EncodeSeconds = time.Since(start).Seconds()
 	run.Entries = len(x.idx)
 	run.FamilySeconds = map[string]float64{}
+	opt.Log.Info("history encoded", "rows", x.rows(), "entries", run.Entries, "features", enc.width, "seconds", round1(run.EncodeSeconds))
 	for _, name := range families {
+		if err := ctx.Err(); err != nil {
+			return nil, err // interrupted: a family's fit is minutes on a whole firm
+		}
 		start := time.Now()
 		t, skip, err := trainFamily(ex, x, opt.FitRows, enc.width, layout, features, familyIndex(name), holdout, opt.Lambda, run)
 		run.FamilySeconds[name] = time.Since(start).Seconds()
+		if t != nil {
+			opt.Log.Info("family trained", "family", name, "train_rows", t.Metrics.Train.Rows, "fit_seconds", round1(t.Metrics.Seconds),
+				"iterations", t.Metrics.Iterations, "holdout_auc", math.Round(t.Metrics.Holdout.AUC*1e4)/1e4, "seconds", round1(run.FamilySeconds[name]))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -212,6 +228,8 @@ func TrainHistory(ctx context.Context, pool *pgxpool.Pool, opt HistoryOptions) (
 	}
 	return run, nil
 }
+
+func round1(s float64) float64 { return math.Round(s*10) / 10 }
 
 // bookingColumns are the features read from the bookings.
 var bookingColumns = []string{"transactions_90d", "salary_credits_90d"}

@@ -195,6 +195,7 @@ func modelTrainHistory(ctx context.Context, cfg config, family string, all bool,
 		return err
 	}
 	defer pool.Close()
+	opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	start := time.Now()
 	run, err := crosssell.TrainHistory(ctx, pool, opt)
 	if err != nil {
