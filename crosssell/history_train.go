@@ -41,8 +41,8 @@ type HistoryOptions struct {
 // client brings one row per snapshot she was a client at (nine by
 // default), about 270 bytes each plus some 20 encoded features of 12
 // bytes: a million clients are 7.6 million rows, 4 GB live, 5.2 GB RSS
-// and 3 min 36 s on two cores (docs/benchmarks.md); 50,000 clients ran
-// in 1.4 GB. The clients are drawn by a hash of their id, so the same
+// and 3 min 36 s on two cores (docs/benchmarks.md); 50,000 clients run
+// in 312 MB and 31 s. The clients are drawn by a hash of their id, so the same
 // database gives the same sample. Take-ups of a family at a few per cent
 // a quarter give thousands of positives at this size, past which the
 // holdout AUC of a model of ~100 features barely moves.
