@@ -143,7 +143,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +272,7 @@ func (a *app) routes() http.Handler {
 		// Matching is open to prospects who are not logged in: they match
 		// with only what they enter.
 		a.products.PublicRoutes(r)
+		risk.CalculatorRoutes(r)
 		a.products.ClientRoutes(r)
 		// A marketing e-mail's unsubscribe link works without a login.
 		a.unsubscribe.Routes(r)
