@@ -273,6 +273,7 @@ func (a *app) routes() http.Handler {
 		// with only what they enter.
 		a.products.PublicRoutes(r)
 		risk.CalculatorRoutes(r)
+		risk.NewOptionCalculatorPage(a.pages).Routes(r)
 		a.products.ClientRoutes(r)
 		// A marketing e-mail's unsubscribe link works without a login.
 		a.unsubscribe.Routes(r)
