@@ -103,14 +103,14 @@ const fitBlock = 1 << 16
 // GOMAXPROCS goroutines.
 //
 // wt, when not nil, weighs each row's loss: the rows are a draw from a
-// population of total rows, row i drawn with probability 1/wt[i], and
-// Σ wᵢ ℓᵢ / total is the unbiased (Horvitz–Thompson) estimate of the
+// population of that many rows (a count, not money), row i drawn with
+// probability 1/wt[i], and Σ wᵢ ℓᵢ / population is the unbiased (Horvitz–Thompson) estimate of the
 // population's mean loss, which is minimised in its place. wt nil is
-// every weight 1 and total len(y).
-func fitRows(x *sparseRows, sel []int32, y, wt []float64, total float64, width int, lambda float64) ([]float64, fitResult, error) {
+// every weight 1 and population len(y).
+func fitRows(x *sparseRows, sel []int32, y, wt []float64, population float64, width int, lambda float64) ([]float64, fitResult, error) {
 	n := len(y)
 	if wt == nil {
-		total = float64(n)
+		population = float64(n)
 	}
 	if sel == nil && x.rows() != n {
 		return nil, fitResult{}, fmt.Errorf("fit: %d rows, %d labels", x.rows(), n)
@@ -188,7 +188,7 @@ func fitRows(x *sparseRows, sel []int32, y, wt []float64, total float64, width i
 				loss += l
 			}
 			w := theta[:width]
-			return loss/total + lambda/2*floats.Dot(w, w)
+			return loss/population + lambda/2*floats.Dot(w, w)
 		},
 		Grad: func(grad, theta []float64) {
 			forward(theta)
@@ -211,7 +211,7 @@ func fitRows(x *sparseRows, sel []int32, y, wt []float64, total float64, width i
 			for _, g := range partGrad {
 				floats.Add(grad, g)
 			}
-			floats.Scale(1/total, grad)
+			floats.Scale(1/population, grad)
 			floats.AddScaled(grad[:width], lambda, theta[:width])
 		},
 	}
