@@ -219,16 +219,6 @@ func (a *Arbiter) Present(ctx context.Context, v Viewer, productVersionID int64,
 	return a.present(ctx, r, r.candidates[i:i+1], v, l)
 }
 
-// Forget drops the cached rankings of a client (after a response, which
-// changes the fingerprint anyway, to free the memory at once).
-func (a *Arbiter) Forget(clientID int64) {
-	for _, k := range a.cache.Keys() {
-		if k.client == clientID {
-			a.cache.Remove(k)
-		}
-	}
-}
-
 type cacheKey struct {
 	client        int64
 	lang, channel string
