@@ -345,7 +345,7 @@ func (m *market) lastClose(in *instrument) int64 { return in.closes[len(in.close
 var instrumentColumns = []string{
 	"id", "symbol", "isin", "name", "kind", "currency", "market_segment", "sector", "risk_class",
 	"annual_volatility", "issuer", "coupon_rate", "rating", "maturity_on", "face_value", "ongoing_charges",
-	"underlying_id", "option_type", "strike", "expires_on", "contract_multiplier",
+	"underlying_id", "option_type", "strike", "expires_on", "contract_multiplier", "source", "recorded_at",
 }
 
 // micro converts a model rate to millionths (numeric(9,6)), rounding half
@@ -389,19 +389,26 @@ func (gen *generator) writeInstruments(w *rowWriter) error {
 			w.null()
 			w.null()
 		}
+		// The market's reference data is as of the first day of its prices.
+		w.text("seed")
+		w.timestamptz(gen.market.days[in.listed].at(7, 0, 0))
 	}
 	return w.err
 }
 
-var priceColumns = []string{"instrument_id", "price_date", "close"}
+var priceColumns = []string{"instrument_id", "price_date", "close", "source", "recorded_at"}
 
 func (gen *generator) writePrices(w *rowWriter) error {
 	for _, in := range gen.market.instruments {
 		for i, c := range in.closes {
-			w.row(3)
+			w.row(len(priceColumns))
 			w.int8(in.id)
-			w.date(gen.market.days[in.listed+i])
+			d := gen.market.days[in.listed+i]
+			w.date(d)
 			w.numeric(c, 4)
+			// A close is recorded when the market closes.
+			w.text("seed")
+			w.timestamptz(d.at(18, 0, 0))
 		}
 	}
 	return w.err
