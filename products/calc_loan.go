@@ -210,7 +210,7 @@ func (t loanTerms) schedule() (LoanSchedule, error) {
 			row.Payment = t.minorMoney(payment)
 		}
 		if t.dated {
-			row.DueDate = addMonthsClamped(t.firstDue, k-1).Format(dateLayout)
+			row.DueDate = AddMonthsClamped(t.firstDue, k-1).Format(dateLayout)
 		}
 		rows = append(rows, row)
 	})
@@ -506,11 +506,11 @@ func powTruncated(base decimal.Decimal, n int, places int32) decimal.Decimal {
 	return result
 }
 
-// addMonthsClamped returns the date months after d on the same day of the
+// AddMonthsClamped returns the date months after d on the same day of the
 // month, or on the last day of a shorter month (31 January + 1 month is 28
 // or 29 February, + 2 months is 31 March), the way lenders date instalments.
 // time.AddDate would roll 31 January + 1 month over into March.
-func addMonthsClamped(d time.Time, months int) time.Time {
+func AddMonthsClamped(d time.Time, months int) time.Time {
 	year, month, day := d.Date()
 	firstOfMonth := time.Date(year, month+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
 	lastDay := firstOfMonth.AddDate(0, 1, -1).Day()
