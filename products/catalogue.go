@@ -22,7 +22,10 @@ const (
 var lineKinds = map[string][]string{
 	LineBanking: {"current_account", "savings_account", "term_deposit", "consumer_loan", "mortgage", "credit_card"},
 	LineBrokerage: {"money_market_fund", "bond_fund", "equity_fund", "etf", "government_bond", "corporate_bond",
-		"high_yield_bond", "structured_note", "listed_option"},
+		"high_yield_bond", "structured_note", "listed_option",
+		// Hedges of a holding, proposed by the risk package's hedging
+		// engine (never matched to a goal: they protect what is held).
+		"protective_put", "collar", "rebalancing"},
 	LineInsurance: {"life", "health", "home", "motor", "travel", "liability", "accident"},
 }
 

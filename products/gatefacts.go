@@ -33,7 +33,7 @@ func (p Product) KnowledgeArea() string {
 		return "bond"
 	case "structured_note":
 		return "structured"
-	case "listed_option":
+	case "listed_option", "protective_put", "collar":
 		return "option"
 	}
 	return ""

@@ -27,8 +27,15 @@ const (
 var goalKinds = map[string][]string{
 	GoalBorrow:  {"consumer_loan", "mortgage"},
 	GoalDeposit: {"term_deposit", "savings_account"},
-	GoalInvest:  lineKinds[LineBrokerage],
+	GoalInvest:  slices.DeleteFunc(slices.Clone(lineKinds[LineBrokerage]), IsHedgeKind),
 	GoalInsure:  lineKinds[LineInsurance],
+}
+
+// IsHedgeKind reports whether kind protects a holding (the hedging
+// engine's products): nobody invests in one for its own sake, so no goal
+// matches it.
+func IsHedgeKind(kind string) bool {
+	return kind == "protective_put" || kind == "collar" || kind == "rebalancing"
 }
 
 // GoalOf is the goal whose requests match products of kind, "" for a kind
