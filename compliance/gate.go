@@ -349,7 +349,8 @@ func (e *evaluation) suitability() Check {
 	case prod.RiskClass > a.RiskClass:
 		return fail(CheckSuitability, e.l.Say("gate.suitability.risk_class", prod.RiskClass, a.RiskClass))
 	}
-	loss := ecrm.Money{Amount: e.p.Request.Amount.Amount.Mul(stressedLoss[max(1, min(7, prod.RiskClass))]).Round(2), Currency: e.p.Request.Amount.Currency}
+	req := e.request()
+	loss := ecrm.Money{Amount: req.Amount.Amount.Mul(stressedLoss[max(1, min(7, prod.RiskClass))]).Round(2), Currency: req.Amount.Currency}
 	lossEUR, ok1 := products.ReferenceEUR(loss)
 	capEUR, ok2 := products.ReferenceEUR(a.LossCapacity)
 	if !ok1 || !ok2 || lossEUR.GreaterThan(capEUR) {
@@ -363,6 +364,16 @@ func (e *evaluation) suitability() Check {
 	}
 	return pass(CheckSuitability, e.l.Say("gate.suitability.ok", prod.RiskClass, a.RiskClass, loss, a.LossCapacity,
 		i18n.Key("products.objective."+a.Objective), a.HorizonMonths))
+}
+
+// request is what the offer was matched on: the candidate's own when the
+// engine priced it for an amount of its own (Candidate.Request), as the
+// snapshot records it, else the presentation's.
+func (e *evaluation) request() products.MatchRequest {
+	if e.c.Request != nil {
+		return *e.c.Request
+	}
+	return e.p.Request
 }
 
 // knowledge is the client's assessed knowledge of the product's type; from
@@ -406,7 +417,7 @@ func (e *evaluation) targetMarket() Check {
 	prod := e.c.Product
 	profile := e.p.Profile
 	profile.Knowledge = e.knowledge()
-	req := e.p.Request
+	req := e.request()
 	if a, current := e.assessment(); current && prod.IsInvestment() {
 		if req.RiskTolerance == 0 {
 			req.RiskTolerance = a.RiskClass

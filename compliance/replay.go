@@ -22,15 +22,27 @@ import (
 // figures come out as recorded. Ranking reasons depend on the other
 // products of the presentation and are not recomputed.
 type Replayer struct {
-	pool  *pgxpool.Pool
-	store *products.Store
-	facts *FactsReader
+	pool    *pgxpool.Pool
+	store   *products.Store
+	facts   *FactsReader
+	engines map[string]TermsReplayer
 }
 
 // NewReplayer replays decisions stored in pool's database.
 func NewReplayer(pool *pgxpool.Pool) *Replayer {
-	return &Replayer{pool: pool, store: products.NewStore(pool), facts: NewFactsReader(pool)}
+	return &Replayer{pool: pool, store: products.NewStore(pool), facts: NewFactsReader(pool), engines: map[string]TermsReplayer{}}
 }
+
+// TermsReplayer recomputes the terms of an offer from the engine inputs
+// recorded with it (Candidate.EngineInputs), for an engine whose figures
+// are not the product's calculators' (a hedge is priced on market data
+// the engine read, not on the product's definition).
+type TermsReplayer func(engineInputs json.RawMessage) (any, error)
+
+// ReplayEngine makes the replayer recompute the terms of engine's offers
+// with fn; the others are recomputed by the product's calculators. The
+// wiring registers the engines above compliance, which cannot import them.
+func (rp *Replayer) ReplayEngine(engine string, fn TermsReplayer) { rp.engines[engine] = fn }
 
 // Difference is one way a replay differs from the record.
 type Difference struct {
@@ -148,24 +160,40 @@ func (rp *Replayer) Record(ctx context.Context, seq int64) (*Replay, error) {
 		return nil, fmt.Errorf("decision record %d: terms: %w", seq, err)
 	}
 	if len(recordedTerms) > 0 && !bytes.Equal(recordedTerms, []byte("null")) {
-		terms, reasons, err := products.MatchOne(product, snap.Profile, snap.Request, p.Localizer)
-		switch {
-		case err != nil:
-			out.differ("terms", string(recordedTerms), err.Error())
-		case terms == nil:
-			out.differ("terms", string(recordedTerms), fmt.Sprintf("not eligible: %v", reasons))
-		default:
-			want, err1 := canonicalizeJSON(recordedTerms)
-			got, err2 := CanonicalJSON(terms)
-			if err := errors.Join(err1, err2); err != nil {
-				return nil, fmt.Errorf("decision record %d: terms: %w", seq, err)
+		replay := func() (any, error) {
+			terms, reasons, err := products.MatchOne(product, snap.Profile, snap.Request, p.Localizer)
+			if err == nil && terms == nil {
+				err = fmt.Errorf("not eligible: %v", reasons)
 			}
-			if !bytes.Equal(want, got) {
-				out.differ("terms", string(want), string(got))
-			}
+			return terms, err
+		}
+		if fn, ok := rp.engines[rec.engine]; ok {
+			replay = func() (any, error) { return fn(snap.EngineInputs) }
+		}
+		if err := compareTerms(out, recordedTerms, replay); err != nil {
+			return nil, fmt.Errorf("decision record %d: terms: %w", seq, err)
 		}
 	}
 	return out, nil
+}
+
+// compareTerms recomputes terms with replay and notes a difference from the
+// recorded ones (or the error the recomputation ended in).
+func compareTerms(out *Replay, recorded []byte, replay func() (any, error)) error {
+	terms, err := replay()
+	if err != nil {
+		out.differ("terms", string(recorded), err.Error())
+		return nil
+	}
+	want, err1 := canonicalizeJSON(recorded)
+	got, err2 := CanonicalJSON(terms)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if !bytes.Equal(want, got) {
+		out.differ("terms", string(want), string(got))
+	}
+	return nil
 }
 
 func (r *Replay) differ(what, recorded, replayed string) {

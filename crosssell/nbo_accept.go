@@ -3,11 +3,9 @@ package crosssell
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/pipeline"
@@ -41,11 +39,6 @@ type Acceptance struct {
 	Created bool
 }
 
-// serviceTeam takes the applications of clients without an advisor.
-const serviceTeam = "service"
-
-var errNoOwner = ecrm.Errorf(ecrm.EUNAVAILABLE, "crosssell.accept.error.no_owner")
-
 // Accept records the client's application for the shown offer seq and
 // opens its deal. The same idempotencyKey again returns the first
 // application (Created false); an offer already answered is ECONFLICT, and
@@ -69,18 +62,12 @@ func (a *Arbiter) Accept(ctx context.Context, clientID, seq int64, channel, idem
 		if !created {
 			return tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM deals WHERE decision_seq = $1 AND client_id = $2`, seq, clientID).Scan(&out.DealID)
 		}
-		var owner *int64
-		if err := tx.QueryRow(ctx, `SELECT coalesce(c.advisor_id,
-			    (SELECT min(m.staff_id) FROM service_team_members m JOIN staff_users s ON s.id = m.staff_id
-			     WHERE m.team_code = $2 AND s.active))
-			FROM clients c WHERE c.id = $1`, clientID, serviceTeam).Scan(&owner); err != nil {
-			return fmt.Errorf("owner of client %d's application: %w", clientID, err)
-		}
-		if owner == nil {
-			return errNoOwner
+		owner, err := pipeline.ClientOwnerTx(ctx, tx, clientID)
+		if err != nil {
+			return err
 		}
 		in := pipeline.DealInput{Pipeline: "sales", ClientID: clientID, ProductID: offer.ProductID,
-			Title: offer.ProductName.EN, Source: "offer_accepted", OwnerStaffID: *owner, DecisionSeq: seq}
+			Title: offer.ProductName.EN, Source: "offer_accepted", OwnerStaffID: owner, DecisionSeq: seq}
 		if offer.Kind == "mortgage" {
 			in.Pipeline = "mortgage"
 		}

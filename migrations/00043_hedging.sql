@@ -13,6 +13,10 @@
 --     changes; only the holders of the instruments that moved are
 --     touched. A row with triggered = false keeps the figures of the last
 --     look, so the advisor can see how close a position is.
+--   * instrument_risk: per instrument, the figures every holder's trigger
+--     needs, computed once when its prices move (the ten-day 99 % VaR of
+--     one unit of value held, from its own history), so that re-evaluating
+--     thousands of holders is one set-based statement.
 --   * order_requests: what the client asked for with one click, tied to
 --     the decision record of the offer they accepted and to the deal that
 --     carries it through the orders pipeline (the deal's stage is the
@@ -27,6 +31,19 @@ CREATE TABLE risk_free_rates (
     source      text NOT NULL CHECK (source <> ''),
     recorded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (currency, as_of)
+);
+
+CREATE TABLE instrument_risk (
+    instrument_id bigint PRIMARY KEY REFERENCES instruments (id),
+    -- The last close the figures include.
+    price_date    date NOT NULL,
+    -- Historical ten-day 99 % VaR per unit of value (0.12 = 12 % of the
+    -- holding) and the realised annualised volatility, over up to three
+    -- years of daily closes.
+    var_10d_99    numeric(12,8) NOT NULL CHECK (var_10d_99 >= 0),
+    realised_volatility numeric(12,8) NOT NULL CHECK (realised_volatility >= 0),
+    observations  integer NOT NULL CHECK (observations >= 2),
+    computed_at   timestamptz NOT NULL
 );
 
 CREATE TABLE hedge_triggers (
@@ -96,4 +113,5 @@ DELETE FROM pipeline_stages WHERE pipeline_id IN (SELECT id FROM pipelines WHERE
 DELETE FROM pipelines WHERE code = 'orders';
 DROP TABLE order_requests;
 DROP TABLE hedge_triggers;
+DROP TABLE instrument_risk;
 DROP TABLE risk_free_rates;

@@ -1,7 +1,9 @@
 package risk
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -540,4 +542,17 @@ func yearsTo(asOf string, months int) float64 {
 		return float64(months) / 12
 	}
 	return products.AddMonthsClamped(d, months).Sub(d).Hours() / 24 / 365
+}
+
+// ReplayHedgeTerms recomputes a suggestion's terms from the engine inputs
+// recorded with its offer (compliance.Replayer.ReplayEngine).
+func ReplayHedgeTerms(engineInputs json.RawMessage) (any, error) {
+	var in HedgeInput
+	if err := json.Unmarshal(engineInputs, &in); err != nil {
+		return nil, fmt.Errorf("hedge engine inputs: %w", err)
+	}
+	if in.Version != HedgeVersion {
+		return nil, fmt.Errorf("hedge engine inputs of version %q; this is %s", in.Version, HedgeVersion)
+	}
+	return SuggestHedge(in)
 }

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // auditCommand runs the operator commands of the tamper-evident offer log:
@@ -64,7 +67,7 @@ func auditCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 	}
 	defer pool.Close()
 	if args[0] == "replay" {
-		return auditReplay(ctx, compliance.NewReplayer(pool), *seq, *clientID, *at, *asJSON, stdout)
+		return auditReplay(ctx, newReplayer(pool), *seq, *clientID, *at, *asJSON, stdout)
 	}
 	if args[0] == "checkpoint" {
 		if *keyPath == "" {
@@ -100,6 +103,14 @@ func auditCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 	fmt.Fprintf(stdout, "ok: %d records (up to %d), %d checkpoints, newest checkpoint at record %d, %s (%.0f records/s)\n",
 		res.Records, res.LastSeq, res.Checkpoints, res.CoveredSeq, res.Elapsed.Round(time.Millisecond), rate)
 	return nil
+}
+
+// newReplayer replays the offer log, with the terms of the engines whose
+// figures are their own (hedges) recomputed by those engines.
+func newReplayer(pool *pgxpool.Pool) *compliance.Replayer {
+	rp := compliance.NewReplayer(pool)
+	rp.ReplayEngine(risk.HedgeEngine, risk.ReplayHedgeTerms)
+	return rp
 }
 
 // auditReplay recomputes one decision (--seq) or what the client would
