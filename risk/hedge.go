@@ -288,6 +288,21 @@ type HedgeTerms struct {
 	Notes []string `json:"notes"`
 }
 
+// WorstBeforeShare and WorstAfterShare are the worst cases as fractions
+// of the holding, for pages that format percentages.
+func (t HedgeTerms) WorstBeforeShare() decimal.Decimal {
+	return t.WorstBeforePct.Div(decimal.NewFromInt(100))
+}
+func (t HedgeTerms) WorstAfterShare() decimal.Decimal {
+	return t.WorstAfterPct.Div(decimal.NewFromInt(100))
+}
+
+// ExpiryDate is Expiry as a date, for pages (zero when there is none).
+func (t HedgeTerms) ExpiryDate() time.Time {
+	d, _ := time.Parse(time.DateOnly, t.Expiry)
+	return d
+}
+
 // Reasons a holding gets no suggestion of a strategy (message keys).
 var (
 	ErrHedgeNoPrice        = errors.New("hedge.unavailable.no_price")

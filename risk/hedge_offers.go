@@ -185,10 +185,10 @@ func (d *HedgeDesk) present(ctx context.Context, v HedgeViewer, inputs []HedgeIn
 
 // hedgeReasons say why the engine proposes a hedge: the rules that fired.
 func hedgeReasons(in HedgeInput, l *i18n.Localizer) []i18n.Message {
-	pct := func(d decimal.Decimal) string { return d.Mul(decimal.NewFromInt(100)).Round(1).String() }
 	var out []i18n.Message
 	if in.Trigger.Concentrated {
-		out = append(out, l.Say("hedge.reason.concentrated", in.Position.Symbol, pct(in.Trigger.Weight), pct(in.Rules.MaxWeight)))
+		out = append(out, l.Say("hedge.reason.concentrated", in.Position.Symbol, i18n.Ratio{Value: in.Trigger.Weight, Places: 1},
+			i18n.Ratio{Value: in.Rules.MaxWeight, Places: 0}))
 	}
 	if in.Trigger.VaRAboveCapacity && in.Client.LossCapacity != nil {
 		out = append(out, l.Say("hedge.reason.var_above_capacity", in.Position.Symbol,
@@ -241,6 +241,12 @@ type OrderLeg struct {
 	Quantity *decimal.Decimal `json:"quantity,omitempty"`
 	// Price is the model's premium per unit, or the last close for a sale.
 	Price decimal.Decimal `json:"estimated_price"`
+}
+
+// ExpiryDate is Expiry as a date, for pages (zero for a sale).
+func (l OrderLeg) ExpiryDate() time.Time {
+	d, _ := time.Parse(time.DateOnly, l.Expiry)
+	return d
 }
 
 func legsOf(in HedgeInput, t HedgeTerms) []OrderLeg {

@@ -33,7 +33,7 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 // run cut short resumes when serve starts), launched campaigns run in
 // batches, and the offer log is checkpointed every
 // ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
-func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk, campaigns *crosssell.Campaigns) (*jobs.Queue, error) {
+func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk, campaigns *crosssell.Campaigns, hedges *risk.HedgeDesk) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
 	mail.Register(reg)
 	campaigns.RegisterJobs(reg)
@@ -59,6 +59,7 @@ func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identi
 	}
 	compliance.RegisterJobs(reg, pool, key, cfg.AuditCheckpointEvery, log)
 	risk.RegisterJobs(reg, pool, log.With("component", "credit_scores"))
+	hedges.RegisterHedgeJobs(reg, log.With("component", "hedging"))
 	batch := crosssell.NewBatch(crosssell.NewStore(pool), log.With("component", "propensities"))
 	batch.RegisterJobs(reg)
 	q, err := jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})

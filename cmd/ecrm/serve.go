@@ -63,6 +63,8 @@ type app struct {
 	// queue is the PostgreSQL job queue: periodic jobs (checkpoints,
 	// offer expiry, session cleanup) and the work domains queue.
 	queue *jobs.Queue
+	// hedges finds risky holdings and proposes their hedges.
+	hedges *risk.HedgeDesk
 	// outbox writes e-mail with the change that causes it and sends it
 	// through the queue (held for the outbox page without ECRM_SMTP_URL).
 	outbox *outbox.Outbox
@@ -193,7 +195,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// Campaigns offer one product to an audience through the same gate,
 	// run by the job queue, e-mailed through the outbox.
 	campaigns := crosssell.NewCampaigns(pool, arbiter)
-	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk, campaigns); err != nil {
+	// Hedging: the holdings the rules flag, hedges through the same gate,
+	// an accepted one an order request in the orders pipeline; the queue
+	// re-evaluates the rules when prices move.
+	a.hedges = risk.NewHedgeDesk(pool, gate, a.offerPortal.Portal(), deals)
+	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk, campaigns, a.hedges); err != nil {
 		return nil, err
 	}
 	a.outbox.SetQueue(a.queue)
@@ -283,6 +289,7 @@ func (a *app) routes() http.Handler {
 			r.Use(guard.Client)
 			a.selfservice.Routes(r)
 			a.offerPortal.Routes(r)
+			risk.NewHedgePortal(a.hedges, a.pages).Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))

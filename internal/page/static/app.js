@@ -41,3 +41,50 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Live forms: a GET form with data-live="ID" reloads the element ID in
+// place when one of its controls changes, from the same page the form
+// would submit to — the server computes and renders the figures, the
+// script only swaps them in (and keeps the URL, so a reload shows the
+// same). Without the script, the form's button submits it.
+document.addEventListener("DOMContentLoaded", () => {
+  const enhance = (root) => {
+    for (const form of root.querySelectorAll("form[data-live]")) {
+      if (form.dataset.liveBound) {
+        continue;
+      }
+      form.dataset.liveBound = "1";
+      for (const button of form.querySelectorAll("[data-live-submit]")) {
+        button.hidden = true;
+      }
+      form.addEventListener("change", async () => {
+        const target = document.getElementById(form.dataset.live);
+        const url = new URL(form.action, window.location.href);
+        url.search = new URLSearchParams(new FormData(form)).toString();
+        const focused = document.activeElement?.id || "";
+        target?.setAttribute("aria-busy", "true");
+        try {
+          const response = await fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+          if (!response.ok) {
+            throw new Error(String(response.status));
+          }
+          const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+          const fresh = doc.getElementById(form.dataset.live);
+          if (target && fresh) {
+            target.replaceWith(fresh);
+            enhance(fresh);
+            if (focused) {
+              document.getElementById(focused)?.focus();
+            }
+            history.replaceState(null, "", url.pathname + url.search + url.hash);
+          }
+        } catch (e) {
+          form.submit(); // let the server answer the plain way
+        } finally {
+          target?.removeAttribute("aria-busy");
+        }
+      });
+    }
+  };
+  enhance(document);
+});
