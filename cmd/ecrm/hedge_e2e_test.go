@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -123,5 +124,76 @@ func TestHedgeSuggestionInABrowser(t *testing.T) {
 	}
 	if v := browsertest.CSPViolations(t, b); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+// TestHedgeAPIIsTheClientsOwn: Ana's hedges through the API (a preview, an
+// out-of-range level named, an acceptance replayed by its key), and Ion,
+// another client, neither sees nor accepts them.
+func TestHedgeAPIIsTheClientsOwn(t *testing.T) {
+	e := newTestEnv(t, nil)
+	ctx := context.Background()
+	if err := products.LoadDemoCatalogue(ctx, e.pool); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, hedgeBrowserSQL); err != nil {
+		t.Fatal(err)
+	}
+	ana, ion := e.newBrowser(), e.newBrowser()
+	e.login(ana, clientSubject)
+	e.login(ion, otherSubject)
+	json := map[string]string{"Content-Type": "application/json", "Accept": "application/json"}
+
+	res, body := ana.get(e.baseURL + "/api/v1/me/hedges")
+	if res.StatusCode != 200 || !strings.Contains(body, `"symbol":"QNTM"`) || !strings.Contains(body, `"strategy":"protective_put"`) {
+		t.Fatalf("Ana's hedges = %d %s", res.StatusCode, body)
+	}
+	var seq int64
+	if err := e.pool.QueryRow(ctx, `SELECT min(seq) FROM decision_records WHERE client_id = 1 AND engine = 'risk.hedge' AND kind = 'offer_shown'`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	res, body = ana.doBody("POST", e.baseURL+"/api/v1/me/hedges/preview",
+		`{"instrument_id": 11, "strategy": "protective_put", "protection_level": "0.90", "horizon_months": 3}`, json)
+	if res.StatusCode != 200 || !strings.Contains(body, `"strike":"90"`) || !strings.Contains(body, `"contracts":2`) {
+		t.Errorf("Ana's preview = %d %s", res.StatusCode, body)
+	}
+	res, body = ana.doBody("POST", e.baseURL+"/api/v1/me/hedges/preview",
+		`{"instrument_id": 11, "strategy": "protective_put", "protection_level": "1.20", "horizon_months": 3}`, json)
+	if res.StatusCode != 422 || !strings.Contains(body, `"protection_level"`) {
+		t.Errorf("a level of 120 %% = %d %s, want 422 naming protection_level", res.StatusCode, body)
+	}
+	accept := e.baseURL + "/api/v1/me/hedges/" + strconv.FormatInt(seq, 10) + "/accept"
+	// Ion sees nothing of Ana's and cannot accept her offer.
+	res, body = ion.get(e.baseURL + "/api/v1/me/hedges")
+	if res.StatusCode != 200 || strings.Contains(body, "QNTM") || !strings.Contains(body, `"flagged":[]`) {
+		t.Errorf("Ion's hedges = %d %s, want none", res.StatusCode, body)
+	}
+	res, body = ion.doBody("POST", e.baseURL+"/api/v1/me/hedges/preview",
+		`{"instrument_id": 11, "strategy": "protective_put", "protection_level": "0.90", "horizon_months": 3}`, json)
+	if res.StatusCode != 422 || !strings.Contains(body, `"instrument"`) {
+		t.Errorf("Ion previewing Ana's holding = %d %s, want 422", res.StatusCode, body)
+	}
+	res, body = ion.doBody("POST", accept, ``, map[string]string{"Accept": "application/json", "Idempotency-Key": "ion-1"})
+	if res.StatusCode != 404 {
+		t.Errorf("Ion accepting Ana's offer = %d %s, want 404", res.StatusCode, body)
+	}
+	res, body = ana.doBody("POST", accept, ``, map[string]string{"Accept": "application/json"})
+	if res.StatusCode != 422 || !strings.Contains(body, "Idempotency-Key") {
+		t.Errorf("accepting without a key = %d %s, want 422 naming Idempotency-Key", res.StatusCode, body)
+	}
+	keyed := map[string]string{"Accept": "application/json", "Idempotency-Key": "ana-1"}
+	res, first := ana.doBody("POST", accept, ``, keyed)
+	if res.StatusCode != 201 || !strings.Contains(first, `"status":"requested"`) {
+		t.Fatalf("Ana accepting = %d %s", res.StatusCode, first)
+	}
+	res, again := ana.doBody("POST", accept, ``, keyed)
+	if res.StatusCode != 200 || res.Header.Get("Idempotent-Replayed") != "true" || again != first {
+		t.Errorf("the same key again = %d %s, want 200 replaying %s", res.StatusCode, again, first)
+	}
+	if res, body := ion.get(e.baseURL + "/api/v1/me/orders"); res.StatusCode != 200 || body != `{"orders":[]}`+"\n" && body != `{"orders":[]}` {
+		t.Errorf("Ion's orders = %d %q, want none", res.StatusCode, body)
+	}
+	if res, body := ion.get(e.baseURL + "/portal/hedging"); res.StatusCode != 200 || strings.Contains(body, "QNTM") {
+		t.Errorf("Ion's hedging page = %d, shows Ana's QNTM: %v", res.StatusCode, strings.Contains(body, "QNTM"))
 	}
 }
