@@ -59,7 +59,7 @@ VALUES (501, 5, 20000, 'RON', '{"option": "informed", "equity": "advanced", "fun
 INSERT INTO consents (client_id, purpose, channel, granted, wording_version, source, recorded_at)
 SELECT id, 'marketing', 'web', true, '2026-01', 'portal', '2026-01-01 10:00Z' FROM clients;`
 
-func hedgeFixture(t *testing.T) (*pgxpool.Pool, *HedgeDesk) {
+func hedgeFixture(t testing.TB) (*pgxpool.Pool, *HedgeDesk) {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
