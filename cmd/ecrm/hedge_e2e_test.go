@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ecrm-project/ecrm/internal/browsertest"
+	"github.com/ecrm-project/ecrm/internal/pgdb"
+	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -195,5 +197,38 @@ func TestHedgeAPIIsTheClientsOwn(t *testing.T) {
 	}
 	if res, body := ion.get(e.baseURL + "/portal/hedging"); res.StatusCode != 200 || strings.Contains(body, "QNTM") {
 		t.Errorf("Ion's hedging page = %d, shows Ana's QNTM: %v", res.StatusCode, strings.Contains(body, "QNTM"))
+	}
+}
+
+// TestHedgeTriggersCommand: `ecrm hedge triggers` re-evaluates the holders
+// of the instruments named and says what it found; an unknown symbol and
+// a missing argument are named.
+func TestHedgeTriggersCommand(t *testing.T) {
+	url := pgtest.NewURL(t)
+	pool, err := pgdb.Open(context.Background(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO staff_users (id, email, display_name, roles) VALUES (1, 'maria@bank.example', 'Maria Ionescu', '{advisor}');
+		INSERT INTO clients (id, given_name, family_name, email, kyc_status, kyc_verified_at, advisor_id) VALUES
+			(1, 'Ana', 'Popescu', 'ana@example.com', 'verified', now(), 1);`+hedgeBrowserSQL); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABASE_URL": url}
+	out, err := runCommand(t, env, "hedge", "triggers", "--symbols", "QNTM")
+	if err != nil || !strings.HasPrefix(out, "1 holders, 2 holdings evaluated, 1 flagged, in ") {
+		t.Errorf("hedge triggers = %q, %v", out, err)
+	}
+	var flagged string
+	if err := pool.QueryRow(context.Background(), `SELECT string_agg(i.symbol, ',') FROM hedge_triggers h JOIN instruments i ON i.id = h.instrument_id WHERE h.triggered`).Scan(&flagged); err != nil || flagged != "QNTM" {
+		t.Errorf("flagged %q, %v; want QNTM", flagged, err)
+	}
+	if _, err := runCommand(t, env, "hedge", "triggers", "--symbols", "QNTM,NOPE"); err == nil || !strings.Contains(err.Error(), "1 of 2 symbols") {
+		t.Errorf("an unknown symbol: %v", err)
+	}
+	if _, err := runCommand(t, env, "hedge", "triggers"); err == nil || !strings.Contains(err.Error(), "--symbols") {
+		t.Errorf("no argument: %v", err)
 	}
 }

@@ -70,6 +70,7 @@ Usage:
   ecrm audit keygen|checkpoint|verify   sign and verify the tamper-evident offer log
   ecrm import bureau FILE         apply a credit bureau report (CSV or JSON); bad rows named by line
   ecrm model train|evaluate|activate|list   propensity models (train --data FILE.csv learns from a labelled file)
+  ecrm hedge triggers --symbols A,B [--client N]   re-evaluate the hedging rules for the holders of instruments now
   ecrm version                    print the version
 
 Configuration is read from the environment; see the README.
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCommand(ctx, cfg, args[1:], stdout)
 	case "model":
 		return modelCommand(ctx, cfg, args[1:], stdout)
+	case "hedge":
+		return hedgeCommand(ctx, cfg, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "ecrm", version)
 		return nil
