@@ -443,15 +443,7 @@ func (e *evaluation) targetMarket() Check {
 // lossCapacityCategory maps a loss capacity in money to the target-market
 // scale for an amount: able to lose all of it, some of it, or none.
 func lossCapacityCategory(capacity, amount ecrm.Money) string {
-	c, ok1 := products.ReferenceEUR(capacity)
-	a, ok2 := products.ReferenceEUR(amount)
-	switch {
-	case !ok1 || !ok2 || !c.IsPositive():
-		return "none"
-	case c.GreaterThanOrEqual(a):
-		return "full_capital"
-	}
-	return "limited"
+	return products.LossCapacityFor(capacity, amount)
 }
 
 func (e *evaluation) consent() Check {

@@ -109,6 +109,11 @@ type Profile struct {
 	ExistingProducts []string
 	Knowledge        string
 	LossCapacity     string
+	// Assessment is the suitability assessment in force, nil when there
+	// is none: knowledge and loss capacity are then inferred, and the
+	// result says so. Recorded with each offer (omitted when nil, as
+	// records made before it had none).
+	Assessment *ProfileAssessment `json:"Assessment,omitempty"`
 }
 
 // Reason is one plain-language reason, with the check that produced it so
@@ -444,6 +449,9 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	}
 	if req.LossCapacity == "" {
 		req.LossCapacity = profile.LossCapacity
+		if a := profile.Assessment; a != nil {
+			req.LossCapacity = LossCapacityFor(a.LossCapacity, req.Amount)
+		}
 	}
 	// One activation for every rule of every product: the variables are
 	// the same, only the programs differ.
@@ -574,6 +582,13 @@ func (p *compiledProduct) exclusions(profile Profile, req MatchRequest, texts *r
 	}
 	if lo, hi := p.termRange(); req.Months < lo || req.Months > hi {
 		out = append(out, Reason{Check: "term_range", Text: texts.term(lo, hi)})
+	}
+	// An assessed client is matched on their knowledge of the product's
+	// type, as the gate checks it.
+	if a := profile.Assessment; a != nil {
+		if area := p.KnowledgeArea(); area != "" {
+			profile.Knowledge = a.KnowledgeOf(area)
+		}
 	}
 	out = append(out, TargetMarketReasons(p.Definition.TargetMarket, p.Definition.NegativeTargetMarket, p.RiskClass, profile, req, l)...)
 	return out
@@ -791,6 +806,19 @@ func (p *compiledProduct) terms(profile Profile, req MatchRequest, l *i18n.Local
 
 func ptr[T any](v T) *T { return &v }
 
+// assessmentAssumption says what investments were matched on: the
+// suitability assessment, or — as the gate says — none, and what was
+// inferred instead.
+func assessmentAssumption(profile Profile, l *i18n.Localizer) string {
+	switch a := profile.Assessment; {
+	case a != nil:
+		return l.T("suitability.match.assessed", l.Date(a.AssessedAt), a.RiskClass, l.Money(a.LossCapacity))
+	case profile.Prospect:
+		return l.T("suitability.match.prospect")
+	}
+	return l.T("suitability.match.no_assessment")
+}
+
 // offerReasons explains an offer's place in the ranking; term is the
 // reason that states the request's term.
 func offerReasons(o *Offer, first bool, n int, term Reason, req MatchRequest, l *i18n.Localizer) []Reason {
@@ -834,7 +862,7 @@ func rankingAndAssumptions(req MatchRequest, profile Profile, l *i18n.Localizer)
 		}
 		return "net_annual_equivalent_rate", out
 	case GoalInvest:
-		return "risk_fit", append(out, l.T("products.assumption.illustration"))
+		return "risk_fit", append(out, l.T("products.assumption.illustration"), assessmentAssumption(profile, l))
 	default:
 		return "premium", append(out, l.T("products.assumption.premium"))
 	}

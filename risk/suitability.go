@@ -99,7 +99,7 @@ var MaxAnswerAmount = decimal.NewFromInt(1_000_000_000)
 
 var (
 	understanding = []Option{{"none", 0}, {"basic", 1}, {"good", 2}}
-	experience    = []Option{{"never", 0}, {"few", 1}, {"regular", 2}}
+	experience    = []Option{{"never", 0}, {"occasional", 1}, {"regular", 2}}
 	lossImpacts   = []Option{{"severe", 0}, {"noticeable", 1}, {"limited", 2}, {"none", 3}}
 	objectives    = []Option{{"preservation", 0}, {"income", 0}, {"growth", 0}, {"hedging", 0}}
 	horizons      = []Option{{"under_1", 0}, {"1_3", 1}, {"3_5", 2}, {"5_10", 3}, {"over_10", 4}}

@@ -27,7 +27,7 @@ func answers(knowledge [6]string, rest map[string]string) Answers {
 
 // balanced is the first hand-worked case (docs/suitability.md, example 1).
 func balanced() Answers {
-	return answers([6]string{"good/few", "basic/few", "good/regular", "basic/never", "none/never", "none/never"}, map[string]string{
+	return answers([6]string{"good/occasional", "basic/occasional", "good/regular", "basic/never", "none/never", "none/never"}, map[string]string{
 		"financial.currency": "RON", "financial.annual_income": "150000", "financial.liquid_assets": "80000",
 		"financial.monthly_obligations": "4000", "financial.loss_impact": "limited",
 		"objectives.objective": "growth", "objectives.horizon": "5_10",
@@ -82,7 +82,7 @@ func TestScoreHandWorked(t *testing.T) {
 			// assets and obligations exceed income, so capacity 0.00;
 			// tolerance 0 → class 1, which no cap lowers.
 			name: "NothingToLose",
-			answers: answers([6]string{"basic/never", "basic/few", "none/never", "none/never", "none/never", "none/never"}, map[string]string{
+			answers: answers([6]string{"basic/never", "basic/occasional", "none/never", "none/never", "none/never", "none/never"}, map[string]string{
 				"financial.currency": "RON", "financial.annual_income": "5000", "financial.liquid_assets": "1000",
 				"financial.monthly_obligations": "500", "financial.loss_impact": "severe",
 				"objectives.objective": "income", "objectives.horizon": "under_1",
@@ -98,7 +98,7 @@ func TestScoreHandWorked(t *testing.T) {
 			// Tolerance 2+2+3 = 7 → 5; hedging (7), over 10 years (7),
 			// no effect (7), advanced (7).
 			name: "HalfACent",
-			answers: answers([6]string{"good/regular", "good/regular", "good/regular", "good/regular", "good/regular", "good/few"}, map[string]string{
+			answers: answers([6]string{"good/regular", "good/regular", "good/regular", "good/regular", "good/regular", "good/occasional"}, map[string]string{
 				"financial.currency": "USD", "financial.annual_income": "0", "financial.liquid_assets": "0.01",
 				"financial.monthly_obligations": "0", "financial.loss_impact": "limited",
 				"objectives.objective": "hedging", "objectives.horizon": "over_10",
