@@ -84,6 +84,7 @@ var tables = []table{
 	{"accounts", accountColumns, (*generator).writeAccounts},
 	{"account_transactions", transactionColumns, (*generator).writeTransactions},
 	{"positions", positionColumns, (*generator).writePositions},
+	{"trades", tradeColumns, (*generator).writeTrades},
 	{"insurance_policies", policyColumns, (*generator).writePolicies},
 	{"premium_instalments", instalmentColumns, (*generator).writeInstalments},
 	{"premium_payments", paymentColumns, (*generator).writePremiumPayments},

@@ -16,7 +16,7 @@ type generator struct {
 	asOf        day
 	windowStart day // first day of the 12-month transaction window
 
-	sources         [streamObjections + 1]*randSource
+	sources         [streamTrades + 1]*randSource
 	staff           staffList
 	market          *market
 	cityWeights     weights
@@ -46,7 +46,7 @@ type generator struct {
 
 type idCounters struct {
 	households, accounts, transactions, lines, policies, instalments, payments,
-	claims, positions, interactions, consents int64
+	claims, positions, interactions, consents, trades int64
 }
 
 // needs says which parts of each client a pass must rebuild.

@@ -30,6 +30,7 @@ const (
 	streamMarket
 	streamSuitability
 	streamObjections
+	streamTrades
 )
 
 // splitmix64 is the finaliser of Vigna's SplitMix64: it spreads nearby

@@ -76,6 +76,8 @@ func (gen *generator) writeClientAssessments(w *rowWriter, c *client) {
 		return "none"
 	}
 	knowledge := map[string]string{
+		"equity":     level(0.3, "informed"),
+		"leveraged":  level(0.75, "informed"),
 		"fund":       level(0.1, "informed"),
 		"etf":        level(0.35, "informed"),
 		"bond":       level(0.25, "informed"),
@@ -91,8 +93,12 @@ func (gen *generator) writeClientAssessments(w *rowWriter, c *client) {
 		at = gen.asOf - day(1100+r.IntN(500)) // overdue for review
 	}
 	if c.id == DemoClientID {
-		risk, objective, horizon, capacity, currency, at = 5, "growth", 120, 4_000_000, "EUR", gen.asOf-240
-		knowledge = map[string]string{"fund": "informed", "etf": "informed", "bond": "informed", "structured": "basic", "option": "none"}
+		// Ana's assessment is due for review (older than the two-year
+		// cycle, within the gate's three): the portal asks her to take the
+		// questionnaire again, and until she does the gate still counts it.
+		risk, objective, horizon, capacity, currency, at = 5, "growth", 120, 4_000_000, "EUR", gen.asOf-800
+		knowledge = map[string]string{"equity": "informed", "fund": "informed", "etf": "informed", "bond": "informed",
+			"structured": "basic", "leveraged": "none", "option": "none"}
 	}
 	at = max(at, c.since)
 	if at > gen.asOf {
@@ -129,7 +135,7 @@ func (gen *generator) writeClientAssessments(w *rowWriter, c *client) {
 // knowledgeJSON writes the map in a fixed key order.
 func knowledgeJSON(k map[string]string) []byte {
 	b := []byte{'{'}
-	for i, area := range []string{"bond", "etf", "fund", "option", "structured"} {
+	for i, area := range []string{"bond", "equity", "etf", "fund", "leveraged", "option", "structured"} {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
