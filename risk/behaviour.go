@@ -105,6 +105,14 @@ type Behaviour struct {
 	ReferenceRates []string `json:"reference_rate_currencies,omitempty"`
 }
 
+// StatedRiskClass is the stated class, 0 without an assessment.
+func (b Behaviour) StatedRiskClass() int {
+	if b.StatedClass == nil {
+		return 0
+	}
+	return *b.StatedClass
+}
+
 // Drawdown is a fall from a peak to the lowest point after it, as a
 // fraction of the peak, measured on the time-weighted value of the
 // holdings (buying and selling move the value but are not gains or
@@ -114,6 +122,12 @@ type Drawdown struct {
 	PeakOn   string          `json:"peak_on,omitempty"`
 	TroughOn string          `json:"trough_on,omitempty"`
 }
+
+// Peak is PeakOn as a date (zero when there was no fall).
+func (d Drawdown) Peak() time.Time { t, _ := time.Parse(time.DateOnly, d.PeakOn); return t }
+
+// Trough is TroughOn as a date (zero when there was no fall).
+func (d Drawdown) Trough() time.Time { t, _ := time.Parse(time.DateOnly, d.TroughOn); return t }
 
 // BehaviourPoints are 0–2 points per measure; Total 0–10.
 type BehaviourPoints struct {
