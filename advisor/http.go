@@ -21,6 +21,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -53,6 +54,8 @@ type Handler struct {
 	nbo *crosssell.Arbiter
 	// campaigns are the cross-sell campaigns (nil: not wired).
 	campaigns *crosssell.Campaigns
+	// suitability reads risk profiles and behaviour (nil: not wired).
+	suitability *risk.Suitability
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -300,7 +303,9 @@ type clientPage struct {
 	// NextOffers are the client's candidates, best first; Presented or
 	// Blocked is the record of the offer just presented (?presented=,
 	// ?blocked=).
-	NextOffers      []nextOfferView
+	NextOffers []nextOfferView
+	// Risk is the stated risk profile beside the risk behaviour.
+	Risk            *riskView
 	Presented       int64
 	Blocked         int64
 	PresentChannels []string
@@ -352,7 +357,13 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 			return clientPage{}, err
 		}
 	}
+	canLog := p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID
+	riskView, err := h.riskProfile(r.Context(), v.ID, canLog)
+	if err != nil {
+		return clientPage{}, err
+	}
 	return clientPage{
+		Risk:            riskView,
 		Requests:        requests,
 		Work:            work,
 		Now:             h.store.now(),
@@ -361,7 +372,7 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 		Channels:        Channels,
 		Directions:      Directions,
 		Purposes:        Purposes,
-		CanLog:          p.HasRole(ecrm.RoleAdvisor) && v.AdvisorID != nil && *v.AdvisorID == p.StaffID,
+		CanLog:          canLog,
 		Reviews:         h.reviewRows(r, reviews),
 		Needs:           needViews(v.Needs, i18n.FromContext(r.Context())),
 		NextOffers:      next,

@@ -17,6 +17,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -84,6 +85,9 @@ var dynamicKeys = map[string][]string{
 	"console.review.offer_state.": {"open", "accepted", "declined", "expired", "review_requested"},
 	"lang.":                       {"en", "ro"},
 	"date.month_short.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+	// The risk profile section (risk_profile.partial.html).
+	"suitability.console.stale.":      {risk.StaleAge, risk.StaleIncome, risk.StaleEmployment},
+	"suitability.behaviour.mismatch.": {risk.RiskierThanStated, risk.CautiousThanStated},
 }
 
 // goKeys are the catalogue keys the Go code uses.

@@ -170,7 +170,7 @@ FROM instruments i WHERE i.id = ANY($1)`, ids, asOf)
 	if err := rows.Err(); err != nil {
 		return Behaviour{}, fmt.Errorf("behaviour of client %d: prices: %w", clientID, err)
 	}
-	fx := fxTable{}
+	fx := fxSeries{}
 	rows, err = q.Query(ctx, `SELECT base_currency, quote_currency, rate_date, rate FROM fx_rates
 		WHERE base_currency = ANY($1) AND quote_currency = ANY($1) AND rate_date <= $2 AND rate_date >= $3
 		ORDER BY rate_date`, currencies, asOf, since)
@@ -194,12 +194,12 @@ FROM instruments i WHERE i.id = ANY($1)`, ids, asOf)
 	return MeasureBehaviour(in), nil
 }
 
-// fxTable holds rate series by (base, quote): one base is rate quote.
-type fxTable map[[2]string][]PricePoint
+// fxSeries holds rate series by (base, quote): one base is rate quote.
+type fxSeries map[[2]string][]PricePoint
 
 // direct is the rate from one currency to another on a day, read from the
 // pair or its inverse.
-func (t fxTable) direct(from, to string, on time.Time) (decimal.Decimal, bool) {
+func (t fxSeries) direct(from, to string, on time.Time) (decimal.Decimal, bool) {
 	if from == to {
 		return decimal.NewFromInt(1), true
 	}
@@ -214,7 +214,7 @@ func (t fxTable) direct(from, to string, on time.Time) (decimal.Decimal, bool) {
 
 // convert is the rate from one currency to another: direct, through EUR,
 // or at the reference rates (ref true).
-func (t fxTable) convert(from, to string, on time.Time) (rate decimal.Decimal, ref bool) {
+func (t fxSeries) convert(from, to string, on time.Time) (rate decimal.Decimal, ref bool) {
 	if r, ok := t.direct(from, to, on); ok {
 		return r, false
 	}

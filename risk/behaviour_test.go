@@ -22,8 +22,6 @@ func day(s string) time.Time {
 	return t
 }
 
-func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
 // handMadeBehaviour: a RON client holding 10 QNTM (USD, class 6), 3
 // government bonds, 20 units of a world ETF bought on 26 June and one USD
 // put contract (multiplier 100), USD at 4.5 RON, over five trading days in

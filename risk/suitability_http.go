@@ -52,12 +52,12 @@ func (h *ProfileHandler) ConsoleRoutes(r chi.Router) {
 	r.Post("/console/clients/{id}/risk-profile", h.submitConsoleForm)
 }
 
-var errNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
+var errProfileNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
 
 func clientOf(r *http.Request) (int64, error) {
 	p := ecrm.PrincipalFrom(r.Context())
 	if !p.IsClient() {
-		return 0, errNotClient
+		return 0, errProfileNotClient
 	}
 	return p.ClientID, nil
 }

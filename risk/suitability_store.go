@@ -373,3 +373,9 @@ func (s *Suitability) profile(ctx context.Context, clientID int64, staffID *int6
 	}
 	return p, nil
 }
+
+// Behaviour measures the client's risk behaviour today (LoadBehaviour),
+// for callers whose own scope was checked.
+func (s *Suitability) Behaviour(ctx context.Context, clientID int64) (Behaviour, error) {
+	return LoadBehaviour(ctx, s.pool, clientID, s.Now())
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -41,6 +42,8 @@ type Handler struct {
 	nbo      *crosssell.Arbiter
 	sessions SessionValues
 	stepUp   time.Duration
+	// suitability reads the client's risk profile (nil: not wired).
+	suitability *risk.Suitability
 }
 
 // NewHandler returns the portal's handler. pages must have been built with
@@ -171,6 +174,9 @@ type overviewPage struct {
 	// UnreadReplies counts the firm's messages in her requests she has
 	// not read (a notice leads to Messages).
 	UnreadReplies int
+	// RiskNotice asks her to review (stale) or complete (none) her risk
+	// profile.
+	RiskNotice string
 }
 
 func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -190,6 +196,7 @@ func (h *Handler) showOverviewPage(w http.ResponseWriter, r *http.Request, clien
 	}
 	p := overviewPage{
 		Name: ecrm.PrincipalFrom(r.Context()).Name, Overview: o, Zone: h.svc.zone, UnreadAnswers: unread, UnreadReplies: replies,
+		RiskNotice: h.riskNotice(r, clientID, len(o.Portfolio.Positions) > 0),
 	}
 	if set, ok := h.nextOffers(r, clientID); ok {
 		p.Offers, p.OffersShown = offerCards(set, i18n.FromContext(r.Context())), true

@@ -16,6 +16,8 @@ import (
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
+	"github.com/ecrm-project/ecrm/products"
+	"github.com/ecrm-project/ecrm/risk"
 	"github.com/ecrm-project/ecrm/selfservice"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
@@ -70,6 +72,9 @@ type config struct {
 	// or a language switch within it is the same presentation (0: every
 	// showing is recorded anew).
 	PresentationWindow time.Duration // ECRM_PRESENTATION_WINDOW
+	// SuitabilityMaxAge is how long a risk profile lasts before the
+	// client is asked to review it (a calendar period: 2y, 18mo, 730d).
+	SuitabilityMaxAge risk.Period // ECRM_SUITABILITY_MAX_AGE
 	// StepUpMaxAge is how recent a login applying for an offer needs;
 	// older, the client logs in again (OpenID Connect max_age).
 	StepUpMaxAge time.Duration // ECRM_STEP_UP_MAX_AGE
@@ -165,6 +170,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, err.Error())
 	} else if cfg.PresentationWindow < 0 || cfg.PresentationWindow > 24*time.Hour {
 		errs = append(errs, fmt.Sprintf("ECRM_PRESENTATION_WINDOW=%s must be between 0s and 24h", cfg.PresentationWindow))
+	}
+	// The gate stops counting a profile after three years, so a longer
+	// review cycle would never be reached.
+	if cfg.SuitabilityMaxAge, err = risk.ParsePeriod(envOr(getenv, "ECRM_SUITABILITY_MAX_AGE", risk.DefaultMaxAge.String())); err != nil {
+		errs = append(errs, "ECRM_SUITABILITY_MAX_AGE: "+err.Error())
+	} else if ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC); cfg.SuitabilityMaxAge.After(ref).After(ref.AddDate(0, products.AssessmentMaxAgeMonths, 0)) {
+		errs = append(errs, fmt.Sprintf("ECRM_SUITABILITY_MAX_AGE=%s must be at most %d months, after which the offer gate no longer counts a profile",
+			cfg.SuitabilityMaxAge, products.AssessmentMaxAgeMonths))
 	}
 	if cfg.AuditCheckpointEvery, err = envDuration(getenv, "ECRM_AUDIT_CHECKPOINT_EVERY", 10*time.Minute); err != nil {
 		errs = append(errs, err.Error())

@@ -70,6 +70,8 @@ type app struct {
 	outbox *outbox.Outbox
 	// unsubscribe serves the links of campaign e-mail, without a login.
 	unsubscribe *selfservice.UnsubscribeHandler
+	// riskProfiles is the suitability questionnaire and risk profile.
+	riskProfiles *risk.ProfileHandler
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -224,6 +226,12 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetArbiter(arbiter)
 	a.compliance.SetLocation(cfg.TimeZone)
 	a.offerPortal.SetZone(cfg.TimeZone)
+	// Risk profiles: the questionnaire in the portal and with the advisor;
+	// the overview and the 360 show the profile and the behaviour.
+	suitability := risk.NewSuitability(pool, cfg.SuitabilityMaxAge)
+	a.riskProfiles = risk.NewProfileHandler(suitability, pages)
+	a.selfservice.SetSuitability(suitability)
+	a.advisor.SetSuitability(suitability)
 	a.sessions.ErrorFunc = a.failed
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
@@ -290,10 +298,12 @@ func (a *app) routes() http.Handler {
 			a.selfservice.Routes(r)
 			a.offerPortal.Routes(r)
 			risk.NewHedgePortal(a.hedges, a.pages).Routes(r)
+			a.riskProfiles.PortalRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
 			a.advisor.Routes(r)
+			a.riskProfiles.ConsoleRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdmin))

@@ -26,6 +26,7 @@ var portalNav = []NavItem{
 	{Href: "/portal/messages", LabelKey: "nav.messages"},
 	{Href: "/portal/documents", LabelKey: "nav.documents"},
 	{Href: "/portal/calculators/loan", LabelKey: "nav.calculators"},
+	{Href: "/portal/risk-profile", LabelKey: "suitability.nav"},
 	{Href: "/portal/profile", LabelKey: "nav.profile"},
 }
 
