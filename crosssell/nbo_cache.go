@@ -52,6 +52,7 @@ SELECT c.updated_at,
        (SELECT coalesce(max(d.seq), 0) FROM decision_records d WHERE d.client_id = c.id AND d.kind = 'response'),
        (SELECT max(i.occurred_at) FROM interactions i WHERE i.client_id = c.id AND i.direction = 'outbound'),
        coalesce((SELECT r.risk_class FROM risk_assessments r WHERE r.client_id = c.id ORDER BY r.assessed_at DESC LIMIT 1), 0),
+       (SELECT coalesce(max(r.id), 0) FROM risk_assessments r WHERE r.client_id = c.id),
        array(SELECT m.family || '=' || m.version FROM (` + activeVersionsSQL + `) m),
        array(SELECT ol.product_id::text || '=' || ol.lever::text
              FROM (SELECT DISTINCT ON (product_id) product_id, lever FROM offer_levers ORDER BY product_id, id DESC) ol),
@@ -65,12 +66,12 @@ func (a *Arbiter) fingerprint(ctx context.Context, clientID int64, now time.Time
 	var (
 		updated                              time.Time
 		accounts, lines, policies, positions string
-		changes, responses                   int64
+		changes, responses, assessment       int64
 		fp                                   = fingerprint{active: map[string]string{}, levers: map[int64]decimal.Decimal{}}
 		active, levers                       []string
 	)
 	err := a.pool.QueryRow(ctx, fingerprintSQL, clientID).Scan(&updated, &accounts, &lines, &policies, &positions, &changes,
-		&responses, &fp.lastContact, &fp.riskClass, &active, &levers, &fp.pending)
+		&responses, &fp.lastContact, &fp.riskClass, &assessment, &active, &levers, &fp.pending)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fingerprint{}, ecrm.Errorf(ecrm.ENOTFOUND, "There is no such client.")
 	}
@@ -94,8 +95,11 @@ func (a *Arbiter) fingerprint(ctx context.Context, clientID int64, now time.Time
 		contact = fp.lastContact.UTC().Format(time.RFC3339Nano)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%d|%s|%d|%q|%q|%v", now.Format(time.DateOnly), updated.UTC().Format(time.RFC3339Nano),
-		accounts, lines, policies, positions, changes, responses, contact, fp.riskClass, active, levers, fp.pending)
+	// The latest assessment's id, not only its class: a questionnaire
+	// that changes the client's knowledge or loss capacity changes what
+	// the gate lets through.
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%d|%s|%d|%d|%q|%q|%v", now.Format(time.DateOnly), updated.UTC().Format(time.RFC3339Nano),
+		accounts, lines, policies, positions, changes, responses, contact, fp.riskClass, assessment, active, levers, fp.pending)
 	fp.key = hex.EncodeToString(h.Sum(nil)[:16])
 	return fp, nil
 }
