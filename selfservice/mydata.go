@@ -20,8 +20,8 @@ import (
 // dataSections are the sections of the personal-data document in the order
 // the page shows them; their titles are portal.data.section.<name>.
 var dataSections = []string{"client", "relationships", "identities", "consents", "objections", "profile_changes",
-	"accounts", "account_transactions", "positions", "insurance_policies", "premium_instalments", "premium_payments", "claims",
-	"credit_lines", "credit_payments", "credit_scores", "risk_assessments", "interactions", "offer_decisions", "review_requests",
+	"accounts", "account_transactions", "positions", "trades", "insurance_policies", "premium_instalments", "premium_payments", "claims",
+	"credit_lines", "credit_payments", "credit_scores", "risk_assessments", "suitability_responses", "interactions", "offer_decisions", "review_requests",
 	"service_requests", "documents", "portal_actions"}
 
 // dataTable is one section as a table; its column headings are
@@ -55,7 +55,7 @@ var numericColumns = map[string]bool{
 	"amount": true, "amount_due": true, "amount_paid": true, "annual_income": true, "approved_amount": true,
 	"average_cost": true, "balance": true, "claimed_amount": true, "credit_limit": true, "interest_rate": true,
 	"loss_capacity": true, "monthly_payment": true, "paid_amount": true, "premium": true, "quantity": true,
-	"sum_insured": true,
+	"sum_insured": true, "price": true, "fees": true,
 }
 
 type myDataPage struct {

@@ -592,6 +592,10 @@ SELECT jsonb_build_object(
       FROM human_review_requests h LEFT JOIN staff_users s ON s.id = h.answered_by WHERE h.client_id = $1), '[]'),
   'risk_assessments', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.assessed_at, r.id)
       FROM risk_assessments r WHERE r.client_id = $1), '[]'),
+  'suitability_responses', coalesce((SELECT jsonb_agg(to_jsonb(r) - 'idempotency_key' ORDER BY r.completed_at, r.id)
+      FROM suitability_responses r WHERE r.client_id = $1), '[]'),
+  'trades', coalesce((SELECT jsonb_agg(to_jsonb(t) ORDER BY t.traded_at, t.id)
+      FROM trades t WHERE t.client_id = $1), '[]'),
   'objections', coalesce((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.recorded_at, o.id)
       FROM objections o WHERE o.client_id = $1), '[]'),
   'credit_scores', coalesce((SELECT jsonb_agg(to_jsonb(cs))
