@@ -2,6 +2,7 @@ package risk
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -242,6 +243,16 @@ type BehaviourInput struct {
 }
 
 // dateOnly is the day of t in UTC.
+// dayNumber is the day of t in UTC as a number (days since 1970), cheap
+// to compare in the loops over three years of closes.
+func dayNumber(t time.Time) int64 {
+	u := t.Unix()
+	if u < 0 {
+		return (u - 86399) / 86400
+	}
+	return u / 86400
+}
+
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -268,59 +279,100 @@ func MeasureBehaviour(in BehaviourInput) Behaviour {
 	}
 	// The days of the window on which any instrument held has a close.
 	from := asOf.AddDate(0, -drawdownMonths, 0)
-	var days []time.Time
-	seen := map[time.Time]bool{}
+	var dayNumbers []int64
+	seen, seenInstrument := map[int64]bool{}, map[int64]bool{}
+	fromN, asOfN := dayNumber(from), dayNumber(asOf)
 	for _, h := range in.Holdings {
+		if seenInstrument[h.Instrument] {
+			continue // another account's holding of the same instrument
+		}
+		seenInstrument[h.Instrument] = true
 		for _, p := range in.Prices[h.Instrument] {
-			if d := dateOnly(p.On); !d.Before(from) && !d.After(asOf) && !seen[d] {
+			if d := dayNumber(p.On); d >= fromN && d <= asOfN && !seen[d] {
 				seen[d] = true
-				days = append(days, d)
+				dayNumbers = append(dayNumbers, d)
 			}
 		}
 	}
-	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-
-	// Each holding's quantity, and the value of one unit of it in the
-	// reporting currency (close × multiplier × rate), on each day: step
-	// functions walked once.
+	slices.Sort(dayNumbers)
+	days := make([]time.Time, len(dayNumbers))
+	for i, d := range dayNumbers {
+		days[i] = time.Unix(d*86400, 0).UTC()
+	}
+	// The rate of each currency on each day, read once.
+	rates := map[string][]decimal.Decimal{}
+	ratesOf := func(ccy string) []decimal.Decimal {
+		if r, ok := rates[ccy]; ok {
+			return r
+		}
+		r := make([]decimal.Decimal, len(days))
+		for i, d := range days {
+			r[i] = rate(ccy, d)
+		}
+		rates[ccy] = r
+		return r
+	}
+	// Each holding's quantity and the value of one unit of it in the
+	// reporting currency (close × multiplier × rate) on each day, step
+	// functions walked once. Exact decimals where a value is reported
+	// (the last twelve months, today); float64 copies for the drawdown
+	// model.
+	turnoverFrom := asOf.AddDate(0, -turnoverMonths, 0)
 	type series struct {
 		info   BehaviourInstrument
 		qty    []decimal.Decimal // at the close of days[i]
-		unit   []decimal.Decimal // zero before the first close
+		unit   []decimal.Decimal // set on the days of the last 12 months held, and the last day
 		priced []bool
+		qtyF   []float64
+		unitF  []float64
 	}
 	all := make([]series, 0, len(in.Holdings))
 	for _, h := range in.Holdings {
 		info := in.Instruments[h.Instrument]
 		mult := decimal.NewFromInt(max(1, info.Multiplier))
+		r := ratesOf(info.Currency)
 		changes := slices.Clone(h.Changes)
 		slices.SortStableFunc(changes, func(a, b QuantityChange) int { return dateOnly(a.On).Compare(dateOnly(b.On)) })
+		changeDays := make([]int64, len(changes))
+		for i, c := range changes {
+			changeDays[i] = dayNumber(c.On)
+		}
 		prices := in.Prices[h.Instrument]
-		s := series{info: info, qty: make([]decimal.Decimal, len(days)), unit: make([]decimal.Decimal, len(days)), priced: make([]bool, len(days))}
-		q, ci, pi, have := decimal.Zero, 0, 0, false
-		var close decimal.Decimal
+		s := series{info: info, qty: make([]decimal.Decimal, len(days)), unit: make([]decimal.Decimal, len(days)), priced: make([]bool, len(days)),
+			qtyF: make([]float64, len(days)), unitF: make([]float64, len(days))}
+		q, qF, ci, pi, have := decimal.Zero, 0.0, 0, 0, false
+		var close, closeMult decimal.Decimal
+		var closeF float64
 		for i, d := range days {
-			for ci < len(changes) && !dateOnly(changes[ci].On).After(d) {
+			changed := false
+			dn := dayNumbers[i]
+			for ci < len(changes) && changeDays[ci] <= dn {
 				q = q.Add(changes[ci].Delta)
-				ci++
+				ci, changed = ci+1, true
 			}
-			for pi < len(prices) && !dateOnly(prices[pi].On).After(d) {
+			if changed {
+				qF, _ = q.Float64()
+			}
+			for pi < len(prices) && dayNumber(prices[pi].On) <= dn {
 				close, have = prices[pi].Close, true
 				pi++
+				closeMult = close
+				if info.Multiplier > 1 {
+					closeMult = close.Mul(mult)
+				}
+				closeF, _ = closeMult.Float64()
 			}
-			s.qty[i], s.unit[i], s.priced[i] = q, decimal.Zero, have
-			if have {
-				s.unit[i] = close.Mul(mult).Mul(rate(info.Currency, d))
+			s.qty[i], s.qtyF[i], s.priced[i] = q, qF, have
+			if !have {
+				continue
+			}
+			rF, _ := r[i].Float64()
+			s.unitF[i] = closeF * rF
+			if !q.IsZero() && (d.After(turnoverFrom) || i == len(days)-1) {
+				s.unit[i] = closeMult.Mul(r[i])
 			}
 		}
 		all = append(all, s)
-	}
-	grossOn := func(i int) decimal.Decimal {
-		g := decimal.Zero
-		for _, s := range all {
-			g = g.Add(s.qty[i].Mul(s.unit[i]).Abs())
-		}
-		return g
 	}
 
 	// Today's positions: on the last day of the window (the latest close
@@ -383,7 +435,6 @@ func MeasureBehaviour(in BehaviourInput) Behaviour {
 
 	// Turnover: traded value over the last 12 months ÷ the mean gross
 	// value on the days of those months the client held anything.
-	turnoverFrom := asOf.AddDate(0, -turnoverMonths, 0)
 	traded := decimal.Zero
 	for _, t := range in.Trades {
 		d := dateOnly(t.TradedOn)
@@ -395,7 +446,16 @@ func MeasureBehaviour(in BehaviourInput) Behaviour {
 	}
 	sum, n := decimal.Zero, 0
 	for i, d := range days {
-		if g := grossOn(i); d.After(turnoverFrom) && g.IsPositive() {
+		if !d.After(turnoverFrom) {
+			continue
+		}
+		g := decimal.Zero
+		for _, s := range all {
+			if !s.unit[i].IsZero() {
+				g = g.Add(s.qty[i].Mul(s.unit[i]).Abs())
+			}
+		}
+		if g.IsPositive() {
 			sum, n = sum.Add(g), n+1
 		}
 	}
@@ -417,22 +477,21 @@ func MeasureBehaviour(in BehaviourInput) Behaviour {
 	peakDay, worst := -1, 0.0
 	var worstPeak, worstTrough int
 	for i := 1; i < len(days); i++ {
-		num, den := decimal.Zero, decimal.Zero
+		num, den := 0.0, 0.0
 		for _, s := range all {
-			if s.qty[i-1].IsZero() || !s.priced[i-1] {
+			if s.qtyF[i-1] == 0 || !s.priced[i-1] {
 				continue
 			}
-			num = num.Add(s.qty[i-1].Mul(s.unit[i].Sub(s.unit[i-1])))
-			den = den.Add(s.qty[i-1].Mul(s.unit[i-1]).Abs())
+			num += s.qtyF[i-1] * (s.unitF[i] - s.unitF[i-1])
+			den += math.Abs(s.qtyF[i-1] * s.unitF[i-1])
 		}
-		if !den.IsPositive() {
+		if den <= 0 {
 			continue
 		}
 		if peakDay < 0 {
 			peakDay = i - 1
 		}
-		r, _ := num.Div(den).Float64()
-		index *= 1 + r
+		index *= 1 + num/den
 		if index > peak {
 			peak, peakDay = index, i
 		}
