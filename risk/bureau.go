@@ -2,6 +2,7 @@ package risk
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -89,12 +90,18 @@ type ImportResult struct {
 // FileProblem is a report that cannot be read at all. Code says which
 // problem, for a page to say it in the reader's language: FileNoHeader,
 // FileMissingColumn (Column names it), FileTooManyRows, FileMalformed
-// (CSV or JSON that does not parse; Line is where, when known).
+// (CSV or JSON that does not parse; Line is where, when known),
+// FileUnknownColumn (a market data file's column that its layout does not
+// have, Column names it: a misspelt column would otherwise be ignored).
+// What names the file in English ("bureau report" when empty) and Max is
+// the row limit of FileTooManyRows (the bureau's when 0).
 type FileProblem struct {
 	Code   string
 	Column string
 	Line   int
 	Err    error
+	What   string
+	Max    int
 }
 
 // File problem codes.
@@ -103,18 +110,22 @@ const (
 	FileMissingColumn = "missing_column"
 	FileTooManyRows   = "too_many_rows"
 	FileMalformed     = "malformed"
+	FileUnknownColumn = "unknown_column"
 )
 
 func (p *FileProblem) Error() string {
+	what := cmp.Or(p.What, "bureau report")
 	switch p.Code {
 	case FileNoHeader:
-		return fmt.Sprintf("bureau report: no header: %v", p.Err)
+		return fmt.Sprintf("%s: no header: %v", what, p.Err)
 	case FileMissingColumn:
-		return "bureau report: the header lacks the column " + p.Column
+		return what + ": the header lacks the column " + p.Column
+	case FileUnknownColumn:
+		return what + ": unknown column " + p.Column
 	case FileTooManyRows:
-		return fmt.Sprintf("bureau report: more than %d rows; split the file", maxBureauRows)
+		return fmt.Sprintf("%s: more than %d rows; split the file", what, cmp.Or(p.Max, maxBureauRows))
 	}
-	return fmt.Sprintf("bureau report: %v", p.Err)
+	return fmt.Sprintf("%s: %v", what, p.Err)
 }
 
 func (p *FileProblem) Unwrap() error { return p.Err }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,22 +12,38 @@ import (
 	"github.com/ecrm-project/ecrm/risk"
 )
 
-// importCommand is `ecrm import bureau FILE`: a credit bureau report, CSV
-// or JSON (by the file's first character; the layout is risk's
-// bureauColumns), its good rows applied in one transaction with the credit
-// scores of its clients recomputed, its bad rows named by line. It fails
-// (exit 1) when any row was refused, so a script notices.
+const importUsage = "import: usage: ecrm import bureau FILE | ecrm import prices|news [--source NAME] FILE"
+
+// importCommand is `ecrm import bureau|prices|news FILE`. Each fails (exit
+// 1) when any row was refused, so a script notices.
 func importCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
-	if len(args) != 2 || args[0] != "bureau" {
-		return fmt.Errorf("import: usage: ecrm import bureau FILE")
+	if len(args) == 0 {
+		return errors.New(importUsage)
 	}
-	data, err := os.ReadFile(args[1])
+	switch args[0] {
+	case "bureau":
+		if len(args) != 2 {
+			return errors.New(importUsage)
+		}
+		return importBureau(ctx, cfg, args[1], stdout)
+	case "prices", "news":
+		return importMarket(ctx, cfg, args[0], args[1:], stdout)
+	}
+	return errors.New(importUsage)
+}
+
+// importBureau applies a credit bureau report, CSV or JSON (by the file's
+// first character; the layout is risk's bureauColumns): its good rows in
+// one transaction with the credit scores of its clients recomputed, its
+// bad rows named by line.
+func importBureau(ctx context.Context, cfg config, file string, stdout io.Writer) error {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	rows, err := risk.ReadBureau(data)
 	if err != nil {
-		return fmt.Errorf("import: %s: %w", args[1], err)
+		return fmt.Errorf("import: %s: %w", file, err)
 	}
 	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
 	if err != nil {
@@ -43,6 +61,46 @@ func importCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 	}
 	if len(res.Rejected) > 0 {
 		return fmt.Errorf("import: %d rows refused", len(res.Rejected))
+	}
+	return nil
+}
+
+// importMarket applies a prices or news file (docs/market-data.md) whole,
+// or names every bad row by line and field and writes nothing.
+func importMarket(ctx context.Context, cfg config, kind string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import "+kind, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	source := fs.String("source", "", "where rows without a source column come from (default: the file's name)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		return errors.New(importUsage)
+	}
+	file := fs.Arg(0)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	apply := risk.ImportPricesFile
+	if kind == "news" {
+		apply = risk.ImportNewsFile
+	}
+	res, err := apply(ctx, pool, data, risk.MarketImport{FileName: file, Source: *source})
+	if err != nil {
+		return fmt.Errorf("import: %s: %w", file, err)
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(stdout, "line %d: %s\n", p.Line, p.Reason)
+	}
+	if res.Refused() {
+		return fmt.Errorf("import: %d of %d rows refused; nothing was written", len(res.Problems), res.Rows)
+	}
+	fmt.Fprintf(stdout, "%d rows read, %d new or changed (import %d)\n", res.Rows, res.Written, res.ID)
+	for _, c := range res.Counts {
+		fmt.Fprintf(stdout, "  %-15s %8d rows %8d new or changed\n", c.Type, c.Rows, c.Written)
 	}
 	return nil
 }
