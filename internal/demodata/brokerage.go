@@ -135,6 +135,13 @@ type market struct {
 	instruments []*instrument
 	bySymbol    map[string]*instrument
 	priceRows   int
+
+	// The reference data of marketdata.go: benchmark indices (not in
+	// instruments, so no client draws one as a holding), FX rates, news
+	// and reviews.
+	indices []*instrument
+	fx      []fxSeries
+	items   []marketItem
 }
 
 // Risk-free rates for option pricing, by currency (2024-25 levels).
@@ -170,6 +177,9 @@ func newMarket(seed int64, asOf day) *market {
 		m.bySymbol[in.symbol] = in
 		m.priceRows += len(in.closes)
 	}
+	m.priceIndices(seed, src)
+	m.priceFX(seed, src)
+	m.buildItems(seed, src, asOf)
 	return m
 }
 
@@ -353,7 +363,7 @@ var instrumentColumns = []string{
 func micro(x float64) int64 { return int64(math.Round(x * 1e6)) }
 
 func (gen *generator) writeInstruments(w *rowWriter) error {
-	for _, in := range gen.market.instruments {
+	for _, in := range gen.market.listed() {
 		w.row(len(instrumentColumns))
 		w.int8(in.id)
 		w.text(in.symbol)
@@ -399,7 +409,7 @@ func (gen *generator) writeInstruments(w *rowWriter) error {
 var priceColumns = []string{"instrument_id", "price_date", "close", "source", "recorded_at"}
 
 func (gen *generator) writePrices(w *rowWriter) error {
-	for _, in := range gen.market.instruments {
+	for _, in := range gen.market.listed() {
 		for i, c := range in.closes {
 			w.row(len(priceColumns))
 			w.int8(in.id)

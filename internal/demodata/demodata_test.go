@@ -264,6 +264,102 @@ func TestSeedStructure(t *testing.T) {
 			t.Errorf("instrument 1 has %d closes, want ~783 business days", n)
 		}
 	})
+
+	// Market reference data: FX rates every market day that agree with
+	// each other, an index per currency its equities move with (beta),
+	// yields, volatilities, two languages of news and reviews from the
+	// last four weeks, and the demo client's watch list.
+	t.Run("MarketData", func(t *testing.T) {
+		days := queryInt(t, pool, `SELECT count(*) FROM instrument_prices WHERE instrument_id = 1`)
+		for _, pair := range [][2]string{{"EUR", "RON"}, {"USD", "RON"}, {"EUR", "USD"}} {
+			if n := queryInt(t, pool, `SELECT count(*) FROM fx_rates WHERE base_currency = $1 AND quote_currency = $2`, pair[0], pair[1]); n != days {
+				t.Errorf("%s/%s: %d rates, want one per market day (%d)", pair[0], pair[1], n, days)
+			}
+		}
+		expectZero(t, pool, "EUR/USD rates that are not EUR/RON ÷ USD/RON to four places", `
+			SELECT count(*) FROM fx_rates a
+			JOIN fx_rates b ON b.rate_date = a.rate_date AND (b.base_currency, b.quote_currency) = ('USD', 'RON')
+			JOIN fx_rates c ON c.rate_date = a.rate_date AND (c.base_currency, c.quote_currency) = ('EUR', 'USD')
+			WHERE (a.base_currency, a.quote_currency) = ('EUR', 'RON') AND round(a.rate / b.rate, 4) <> c.rate`)
+		expectZero(t, pool, "benchmarks that are not an index in their currency with a close every market day", `
+			SELECT count(*) FROM benchmarks b JOIN instruments i ON i.id = b.instrument_id
+			WHERE i.kind <> 'index' OR i.currency <> b.currency
+			   OR (SELECT count(*) FROM instrument_prices p WHERE p.instrument_id = i.id) <> $1`, days)
+		if n := queryInt(t, pool, `SELECT count(*) FROM benchmarks`); n != 3 {
+			t.Errorf("%d benchmarks, want RON, EUR and USD", n)
+		}
+		rows, err := pool.Query(ctx, `
+			WITH r AS (
+				SELECT instrument_id, price_date, ln(close / lag(close) OVER (PARTITION BY instrument_id ORDER BY price_date)) AS ret
+				FROM instrument_prices)
+			SELECT b.currency, i.symbol, regr_slope(ri.ret, rx.ret)::float8
+			FROM benchmarks b
+			JOIN instruments i ON i.currency = b.currency AND i.kind = 'equity'
+			JOIN r ri ON ri.instrument_id = i.id
+			JOIN r rx ON rx.instrument_id = b.instrument_id AND rx.price_date = ri.price_date
+			GROUP BY 1, 2 ORDER BY 1, 2`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		betas := map[string][]float64{}
+		for rows.Next() {
+			var currency, symbol string
+			var beta float64
+			if err := rows.Scan(&currency, &symbol, &beta); err != nil {
+				t.Fatal(err)
+			}
+			if beta < 0.3 || beta > 2.5 {
+				t.Errorf("%s: beta %.2f to the %s index", symbol, beta, currency)
+			}
+			betas[currency] = append(betas[currency], beta)
+		}
+		for currency, list := range betas {
+			sum := 0.0
+			for _, b := range list {
+				sum += b
+			}
+			if avg := sum / float64(len(list)); avg < 0.8 || avg > 1.2 {
+				t.Errorf("%s equities: average beta %.2f, want about 1", currency, avg)
+			}
+		}
+		if len(betas) != 3 {
+			t.Errorf("betas for %d currencies", len(betas))
+		}
+		expectZero(t, pool, "equities without four quarterly dividend yields", `
+			SELECT count(*) FROM instruments i WHERE kind = 'equity'
+			AND (SELECT count(*) FROM instrument_dividend_yields y WHERE y.instrument_id = i.id) <> 4`)
+		expectZero(t, pool, "implied volatilities of instruments no option is written on", `
+			SELECT count(*) FROM instrument_volatilities v WHERE kind = 'implied'
+			AND NOT EXISTS (SELECT 1 FROM instruments o WHERE o.underlying_id = v.instrument_id)`)
+		expectZero(t, pool, "option underlyings without twelve implied and realised volatilities", `
+			SELECT count(*) FROM instruments u WHERE EXISTS (SELECT 1 FROM instruments o WHERE o.underlying_id = u.id)
+			AND (SELECT count(*) FROM instrument_volatilities v WHERE v.instrument_id = u.id) <> 24`)
+		expectZero(t, pool, "indices, equities, funds and ETFs without twelve realised volatilities", `
+			SELECT count(*) FROM instruments i WHERE kind IN ('equity', 'fund', 'etf', 'index')
+			AND (SELECT count(*) FROM instrument_volatilities v WHERE v.instrument_id = i.id AND v.kind = 'realised') <> 12`)
+		var counts []string
+		rows, _ = pool.Query(ctx, `SELECT kind || ' ' || language || ' ' || count(*) FROM market_items GROUP BY kind, language ORDER BY 1`)
+		if counts, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"news en 30", "news ro 30", "review en 10", "review ro 10"}; !slices.Equal(counts, want) {
+			t.Errorf("market items %q, want %q", counts, want)
+		}
+		expectZero(t, pool, "items with a placeholder left, outside the four weeks before the as-of day, untagged, or reviews without a recommendation", `
+			SELECT count(*) FROM market_items m
+			WHERE headline || summary ~ '[{}%]!|[{}]' OR published_at >= $1::date OR published_at < $1::date - 28 OR recorded_at < published_at
+			   OR (cardinality(segments) = 0 AND NOT EXISTS (SELECT 1 FROM market_item_instruments x WHERE x.item_id = m.id))
+			   OR (kind = 'review' AND (recommendation IS NULL OR target_price IS NULL OR analyst IS NULL))`, testAsOf)
+		rows, _ = pool.Query(ctx, `SELECT i.symbol FROM watchlist_items w JOIN instruments i ON i.id = w.instrument_id
+			WHERE w.client_id = $1 AND NOT EXISTS (SELECT 1 FROM positions p WHERE p.client_id = w.client_id AND p.instrument_id = w.instrument_id)
+			ORDER BY w.added_at`, DemoClientID)
+		if watched, err := pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || !slices.Equal(watched, demoWatchlist) {
+			t.Errorf("the demo client watches %q (not held), want %q: %v", watched, demoWatchlist, err)
+		}
+		for _, table := range []string{"fx_rates", "instrument_dividend_yields", "instrument_volatilities", "market_items", "instruments", "instrument_prices"} {
+			expectZero(t, pool, table+" recorded after the as-of day", `SELECT count(*) FROM `+table+` WHERE recorded_at >= $1::date + 1`, testAsOf)
+		}
+	})
 }
 
 // TestSeedRestoresConstraints checks that the indexes, keys and foreign
@@ -388,6 +484,8 @@ func TestSeedSetsSequences(t *testing.T) {
 		 VALUES (1, 1, now(), current_date, 1, 'RON', 'deposit', 'branch') RETURNING id`,
 		`INSERT INTO interactions (client_id, channel, direction, subject, occurred_at)
 		 VALUES (1, 'phone', 'inbound', 'Test', now()) RETURNING id`,
+		`INSERT INTO market_items (kind, source, external_id, published_at, language, headline)
+		 VALUES ('news', 'Test', 'x', now(), 'en', 'Test') RETURNING id`,
 	} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Errorf("%s: %v", q, err)

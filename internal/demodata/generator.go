@@ -16,7 +16,7 @@ type generator struct {
 	asOf        day
 	windowStart day // first day of the 12-month transaction window
 
-	sources         [streamTrades + 1]*randSource
+	sources         [streamMarketData + 1]*randSource
 	staff           staffList
 	market          *market
 	cityWeights     weights

@@ -31,6 +31,7 @@ const (
 	streamSuitability
 	streamObjections
 	streamTrades
+	streamMarketData
 )
 
 // splitmix64 is the finaliser of Vigna's SplitMix64: it spreads nearby
