@@ -85,6 +85,10 @@ type config struct {
 	// "Mon-Fri 09:00-18:00" in ECRM_TIME_ZONE, Romanian public holidays).
 	BusinessHours pipeline.BusinessHours
 
+	// PriceMaxAge is how old a close may be before a quote is marked
+	// stale (default 4 days: Friday's close is fresh until Tuesday).
+	PriceMaxAge time.Duration // ECRM_PRICE_MAX_AGE
+
 	// ServiceDesk sets the deadline of complaints (ECRM_COMPLAINT_DAYS
 	// business days, default 15) and the largest attachment
 	// (ECRM_ATTACHMENT_MAX_BYTES, default 5 MiB).
@@ -224,6 +228,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.BusinessHours, err = pipeline.ParseBusinessHours(envOr(getenv, "ECRM_BUSINESS_HOURS", "Mon-Fri 09:00-18:00"), cfg.TimeZone); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if cfg.PriceMaxAge, err = envDuration(getenv, "ECRM_PRICE_MAX_AGE", risk.DefaultPriceMaxAge); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.PriceMaxAge < time.Hour || cfg.PriceMaxAge > 90*24*time.Hour {
+		errs = append(errs, fmt.Sprintf("ECRM_PRICE_MAX_AGE=%s must be between 1h and 2160h (90 days)", cfg.PriceMaxAge))
 	}
 	cfg.ServiceDesk = servicedesk.DefaultConfig()
 	cfg.ServiceDesk.BaseURL = cfg.BaseURL

@@ -299,6 +299,10 @@ func (a *app) routes() http.Handler {
 			a.offerPortal.Routes(r)
 			risk.NewHedgePortal(a.hedges, a.pages).Routes(r)
 			a.riskProfiles.PortalRoutes(r)
+			market := risk.NewMarketHandler(a.pool, a.pages)
+			market.SetZone(a.cfg.TimeZone)
+			market.SetPriceMaxAge(a.cfg.PriceMaxAge)
+			market.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
