@@ -70,7 +70,6 @@ func viewPool(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-
 func TestLoadMarketView(t *testing.T) {
 	pool := viewPool(t)
 	ctx := context.Background()
