@@ -315,6 +315,7 @@ func (a *app) routes() http.Handler {
 			outbox.NewPageHandler(a.outbox, a.pages, a.cfg.TimeZone).Routes(r)
 			jobs.NewPageHandler(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
 			risk.NewBureauPage(a.pool, a.pages).Routes(r)
+			risk.NewMarketImportPage(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleCompliance))
