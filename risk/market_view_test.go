@@ -297,6 +297,9 @@ func TestBrokeragePage(t *testing.T) {
 			t.Errorf("English page: %d, lacks %s", a.status, want)
 		}
 	}
+	if strings.Contains(a.body, "%!") {
+		t.Error("a message with a broken format verb")
+	}
 	if strings.Index(a.body, `id="item-1"`) > strings.Index(a.body, `id="item-10"`) || strings.Contains(a.body, "ETF assets at a record") {
 		t.Error("news not in the order of relevance, or an item without a tie shown")
 	}
