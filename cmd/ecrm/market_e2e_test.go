@@ -41,7 +41,9 @@ func TestBrokeragePageWithDemoData(t *testing.T) {
 	res, body = ana.get(e.baseURL + "/api/v1/me/market")
 	var v struct {
 		Quotes []struct{ Symbol, Weight string }
-		News   []struct{ Reason struct{ Code, Subject string } }
+		News   []struct {
+			Reason struct{ Code, Subject string }
+		}
 	}
 	if err := json.Unmarshal([]byte(body), &v); err != nil || res.StatusCode != 200 || len(v.Quotes) != 10 || len(v.News) < 5 {
 		t.Fatalf("GET /api/v1/me/market: %d %v, %d quotes, %d news", res.StatusCode, err, len(v.Quotes), len(v.News))
