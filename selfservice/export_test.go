@@ -49,7 +49,8 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 		SELECT 1, id, 'suitability-v1', '{"tolerance.outcome": "c"}', '{}', 4, 5000, 'EUR', 'client', 'secret-key', assessed_at FROM risk_assessments WHERE client_id = 1;
 		INSERT INTO accounts (id, client_id, kind, name, currency, opened_on) VALUES (22, 2, 'brokerage', 'Bogdan brokerage', 'EUR', '2020-01-01');
 		INSERT INTO trades (client_id, account_id, instrument_id, side, quantity, price, fees, currency, traded_at) VALUES
-		    (1, 14, 1, 'buy', 12.5, 90.1234, 5, 'EUR', '2024-01-01 10:00Z'), (2, 22, 3, 'buy', 777, 45, 5, 'USD', '2024-01-01 10:00Z')`); err != nil {
+		    (1, 14, 1, 'buy', 12.5, 90.1234, 5, 'EUR', '2024-01-01 10:00Z'), (2, 22, 3, 'buy', 777, 45, 5, 'USD', '2024-01-01 10:00Z');
+		INSERT INTO watchlist_items (client_id, instrument_id, added_at) VALUES (1, 3, '2026-02-02 10:00Z'), (2, 5, '2026-02-02 10:00Z')`); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/api/v1/me/export", "/portal/data"} {
@@ -76,7 +77,7 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 		slices.Sort(sections)
 		want := "account_transactions accounts claims client consents credit_lines credit_payments credit_scores documents exported_at format identities " +
 			"insurance_policies interactions objections offer_decisions portal_actions positions premium_instalments premium_payments " +
-			"profile_changes relationships review_requests risk_assessments service_requests suitability_responses trades"
+			"profile_changes relationships review_requests risk_assessments service_requests suitability_responses trades watchlist"
 		if strings.Join(sections, " ") != want {
 			t.Errorf("sections = %s\nwant %s", strings.Join(sections, " "), want)
 		}
@@ -86,7 +87,7 @@ func TestExportHoldsEverythingAboutTheClientOnly(t *testing.T) {
 			"premium_instalments": 10, "premium_payments": 2, "claims": 1, "credit_lines": 3, "credit_payments": 2,
 			"interactions": 6, "consents": 4, "identities": 1, "relationships": 0, "profile_changes": 0,
 			"offer_decisions": 2, "review_requests": 0, "risk_assessments": 1, "objections": 1,
-			"credit_scores": 0, "service_requests": 1, "documents": 1, "suitability_responses": 1, "trades": 1,
+			"credit_scores": 0, "service_requests": 1, "documents": 1, "suitability_responses": 1, "trades": 1, "watchlist": 1,
 		} {
 			if got := count(section); got != n {
 				t.Errorf("%s: %d rows, want %d", section, got, n)

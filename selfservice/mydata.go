@@ -20,7 +20,7 @@ import (
 // dataSections are the sections of the personal-data document in the order
 // the page shows them; their titles are portal.data.section.<name>.
 var dataSections = []string{"client", "relationships", "identities", "consents", "objections", "profile_changes",
-	"accounts", "account_transactions", "positions", "trades", "insurance_policies", "premium_instalments", "premium_payments", "claims",
+	"accounts", "account_transactions", "positions", "trades", "watchlist", "insurance_policies", "premium_instalments", "premium_payments", "claims",
 	"credit_lines", "credit_payments", "credit_scores", "risk_assessments", "suitability_responses", "interactions", "offer_decisions", "review_requests",
 	"service_requests", "documents", "portal_actions"}
 

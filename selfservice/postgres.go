@@ -560,6 +560,9 @@ SELECT jsonb_build_object(
           jsonb_build_object('symbol', i.symbol, 'isin', i.isin, 'name', i.name, 'kind', i.kind, 'currency', i.currency))
           ORDER BY p.id)
       FROM positions p JOIN instruments i ON i.id = p.instrument_id WHERE p.client_id = $1), '[]'),
+  'watchlist', coalesce((SELECT jsonb_agg(jsonb_build_object('symbol', i.symbol, 'name', i.name, 'added_at', w.added_at)
+          ORDER BY w.added_at, i.symbol)
+      FROM watchlist_items w JOIN instruments i ON i.id = w.instrument_id WHERE w.client_id = $1), '[]'),
   'insurance_policies', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.id)
       FROM insurance_policies p WHERE p.client_id = $1), '[]'),
   'premium_instalments', coalesce((SELECT jsonb_agg(to_jsonb(i) ORDER BY i.policy_id, i.due_on)
