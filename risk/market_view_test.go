@@ -171,7 +171,7 @@ type answer struct {
 	location string
 }
 
-func call(t *testing.T, srv *httptest.Server, method, path, client, lang string, form url.Values) answer {
+func marketCall(t *testing.T, srv *httptest.Server, method, path, client, lang string, form url.Values) answer {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -209,7 +209,7 @@ func TestMarketAPI(t *testing.T) {
 	pool := viewPool(t)
 	srv := marketServer(t, pool)
 
-	a := call(t, srv, "GET", "/api/v1/me/market", "1", "en", nil)
+	a := marketCall(t, srv, "GET", "/api/v1/me/market", "1", "en", nil)
 	var got struct {
 		Quotes []map[string]any `json:"quotes"`
 		News   []map[string]any `json:"news"`
@@ -242,7 +242,7 @@ func TestMarketAPI(t *testing.T) {
 		{"GET", "/api/v1/me/market", "", 403, `"status":403`},
 		{"PUT", "/api/v1/me/watchlist/DNB", "", 403, `"status":403`},
 	} {
-		a := call(t, srv, step.method, step.path, step.client, "en", nil)
+		a := marketCall(t, srv, step.method, step.path, step.client, "en", nil)
 		if a.status != step.status || !strings.Contains(a.body, step.want) {
 			t.Errorf("%s %s as %q: %d %s, want %d %s", step.method, step.path, step.client, a.status, a.body, step.status, step.want)
 		}
@@ -254,7 +254,7 @@ func TestMarketAPI(t *testing.T) {
 		t.Errorf("Bob watches %s, want DNB,QNTM", got)
 	}
 	// Bob's view never shows Ana's holdings.
-	a = call(t, srv, "GET", "/api/v1/me/market", "2", "en", nil)
+	a = marketCall(t, srv, "GET", "/api/v1/me/market", "2", "en", nil)
 	if strings.Contains(a.body, `"held":true`) || strings.Contains(a.body, "BRTX") {
 		t.Errorf("Bob's view shows Ana's instruments:\n%s", a.body)
 	}
@@ -264,7 +264,7 @@ func TestMarketAPI(t *testing.T) {
 		INSERT INTO watchlist_items (client_id, instrument_id) SELECT 2, id FROM instruments WHERE symbol LIKE 'X%' ORDER BY id LIMIT 48`); err != nil {
 		t.Fatal(err)
 	}
-	if a := call(t, srv, "PUT", "/api/v1/me/watchlist/X59", "2", "en", nil); a.status != 409 || !strings.Contains(a.body, `"field":"symbol"`) {
+	if a := marketCall(t, srv, "PUT", "/api/v1/me/watchlist/X59", "2", "en", nil); a.status != 409 || !strings.Contains(a.body, `"field":"symbol"`) {
 		t.Errorf("a 51st instrument: %d %s", a.status, a.body)
 	}
 }
@@ -275,7 +275,7 @@ func TestMarketAPI(t *testing.T) {
 func TestBrokeragePage(t *testing.T) {
 	pool := viewPool(t)
 	srv := marketServer(t, pool)
-	a := call(t, srv, "GET", "/portal/brokerage", "1", "en", nil)
+	a := marketCall(t, srv, "GET", "/portal/brokerage", "1", "en", nil)
 	// html/template writes "+" as &#43;, which browsers show as "+".
 	for _, want := range []string{
 		`<h1 id="market-title">Markets</h1>`,
@@ -303,7 +303,7 @@ func TestBrokeragePage(t *testing.T) {
 	if strings.Index(a.body, `id="item-1"`) > strings.Index(a.body, `id="item-10"`) || strings.Contains(a.body, "ETF assets at a record") {
 		t.Error("news not in the order of relevance, or an item without a tie shown")
 	}
-	a = call(t, srv, "GET", "/portal/brokerage", "1", "ro", nil)
+	a = marketCall(t, srv, "GET", "/portal/brokerage", "1", "ro", nil)
 	for _, want := range []string{
 		`<h1 id="market-title">Piețe</h1>`,
 		"<td class=\"amount quote-close\">24,60\u00a0RON</td>",
@@ -317,32 +317,32 @@ func TestBrokeragePage(t *testing.T) {
 		}
 	}
 
-	a = call(t, srv, "POST", "/portal/brokerage/watchlist", "1", "en", url.Values{"symbol": {"nope"}})
+	a = marketCall(t, srv, "POST", "/portal/brokerage/watchlist", "1", "en", url.Values{"symbol": {"nope"}})
 	if a.status != 422 || !strings.Contains(a.body, `<p class="field-error" id="watch-symbol-error">No instrument has this symbol. Choose one of the suggestions.</p>`) ||
 		!strings.Contains(a.body, `value="nope"`) {
 		t.Errorf("unknown symbol: %d\n%s", a.status, a.body)
 	}
-	a = call(t, srv, "POST", "/portal/brokerage/watchlist", "1", "ro", url.Values{"symbol": {""}})
+	a = marketCall(t, srv, "POST", "/portal/brokerage/watchlist", "1", "ro", url.Values{"symbol": {""}})
 	if a.status != 422 || !strings.Contains(a.body, `Introduceți simbolul unui instrument, de exemplu DNB.`) {
 		t.Errorf("no symbol in Romanian: %d", a.status)
 	}
-	a = call(t, srv, "POST", "/portal/brokerage/watchlist", "1", "en", url.Values{"symbol": {" wrld "}})
+	a = marketCall(t, srv, "POST", "/portal/brokerage/watchlist", "1", "en", url.Values{"symbol": {" wrld "}})
 	if a.status != 303 || a.location != "/portal/brokerage?added=WRLD#quotes" {
 		t.Errorf("add: %d %s", a.status, a.location)
 	}
-	a = call(t, srv, "GET", "/portal/brokerage?added=WRLD", "1", "en", nil)
+	a = marketCall(t, srv, "GET", "/portal/brokerage?added=WRLD", "1", "en", nil)
 	if !strings.Contains(a.body, `<p class="notice" role="status" id="market-notice">WRLD was added to your watch list.</p>`) {
 		t.Error("no notice of the addition")
 	}
-	a = call(t, srv, "POST", "/portal/brokerage/watchlist/BRTX/remove", "1", "en", url.Values{})
+	a = marketCall(t, srv, "POST", "/portal/brokerage/watchlist/BRTX/remove", "1", "en", url.Values{})
 	if a.status != 303 || a.location != "/portal/brokerage?removed=BRTX#quotes" || watched(t, pool, 1) != "HDR,WRLD" {
 		t.Errorf("remove: %d %s, Ana watches %s", a.status, a.location, watched(t, pool, 1))
 	}
 	// A link cannot make the page claim an addition that did not happen.
-	if a = call(t, srv, "GET", "/portal/brokerage?added=QNTM", "1", "en", nil); strings.Contains(a.body, "market-notice") {
+	if a = marketCall(t, srv, "GET", "/portal/brokerage?added=QNTM", "1", "en", nil); strings.Contains(a.body, "market-notice") {
 		t.Error("a notice for an instrument not on the watch list")
 	}
-	if a = call(t, srv, "GET", "/portal/brokerage", "", "en", nil); a.status != 403 {
+	if a = marketCall(t, srv, "GET", "/portal/brokerage", "", "en", nil); a.status != 403 {
 		t.Errorf("anonymous: %d", a.status)
 	}
 }
