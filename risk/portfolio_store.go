@@ -1,8 +1,10 @@
 package risk
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,24 +65,34 @@ WHERE c.id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2)`
 // qPortfolioHistory reads the daily closes from $5 to $3 of the held
 // instruments and the benchmark, one row per instrument with its days and
 // closes as arrays: about 40,000 closes for 50 positions over three years
-// travel as 50 rows, the days as integers and the closes as float8 (the
-// model's inputs; exact prices come from qPortfolioPositions). The primary
-// key (instrument_id, price_date) serves each range.
+// travel as 50 rows. Each instrument's range is one scan of the primary
+// key (instrument_id, price_date), in date order, which array_agg keeps
+// (readPortfolio checks it). Days travel as integers and closes as
+// integers of millionths (numeric(18,6) × 10⁶, exact): PostgreSQL turns a
+// numeric into float8 through its text form, several times slower, and
+// the model's float64 is made in Go. Exact prices come from
+// qPortfolioPositions.
 const qPortfolioHistory = `
-SELECT p.instrument_id,
-       array_agg(p.price_date - DATE '1970-01-01' ORDER BY p.price_date),
-       array_agg(p.close::float8 ORDER BY p.price_date)
-FROM instrument_prices p
-WHERE p.instrument_id IN (
-        SELECT po.instrument_id
-        FROM positions po JOIN clients c ON c.id = po.client_id
-        WHERE po.client_id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2)
-        UNION
-        SELECT b.instrument_id
-        FROM clients c JOIN benchmarks b ON b.currency::text = ` + baseCurrencySQL + `
-        WHERE c.id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2))
-  AND p.price_date BETWEEN $5 AND $3
-GROUP BY p.instrument_id`
+SELECT h.id, x.days, x.closes
+FROM (
+    SELECT po.instrument_id AS id
+    FROM positions po JOIN clients c ON c.id = po.client_id
+    WHERE po.client_id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2)
+    UNION
+    SELECT b.instrument_id
+    FROM clients c JOIN benchmarks b ON b.currency::text = ` + baseCurrencySQL + `
+    WHERE c.id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2)
+) h
+CROSS JOIN LATERAL (
+    SELECT array_agg(s.d) AS days, array_agg(s.c) AS closes
+    FROM (
+        SELECT p.price_date - DATE '1970-01-01' AS d, (p.close * 1000000)::int8 AS c
+        FROM instrument_prices p
+        WHERE p.instrument_id = h.id AND p.price_date BETWEEN $5 AND $3
+        ORDER BY p.price_date
+    ) s
+) x
+WHERE x.days IS NOT NULL`
 
 // qPortfolioFX reads the exchange rates up to the day of every pair that
 // touches a currency the client holds, the base currency or the
@@ -187,15 +199,11 @@ func readPortfolio(ctx context.Context, q Batcher, scope PortfolioScope, asOf ti
 		for rows.Next() {
 			var id int64
 			var days []int32
-			s := &priceSeries{}
-			if err := rows.Scan(&id, &days, &s.closes); err != nil {
+			var micros []int64
+			if err := rows.Scan(&id, &days, &micros); err != nil {
 				return err
 			}
-			s.days = make([]day, len(days))
-			for i, x := range days {
-				s.days[i] = day(x)
-			}
-			d.series[id] = s
+			d.series[id] = newPriceSeries(days, micros)
 		}
 		return rows.Err()
 	})
@@ -249,4 +257,24 @@ func (p *Portfolios) Config() PortfolioConfig { return p.cfg }
 // Measure values and measures the portfolio of the client in scope today.
 func (p *Portfolios) Measure(ctx context.Context, scope PortfolioScope) (*PortfolioRisk, error) {
 	return MeasurePortfolio(ctx, p.pool, scope, p.now().In(p.loc), p.cfg)
+}
+
+// newPriceSeries makes a series from days and closes in millionths,
+// sorting them by day should they not come in order.
+func newPriceSeries(days []int32, micros []int64) *priceSeries {
+	s := &priceSeries{days: make([]day, len(days)), closes: make([]float64, len(days))}
+	for i := range days {
+		s.days[i], s.closes[i] = day(days[i]), float64(micros[i])/1e6
+	}
+	if !slices.IsSorted(s.days) {
+		order := make([]int, len(days))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(days[a], days[b]) })
+		for i, j := range order {
+			s.days[i], s.closes[i] = day(days[j]), float64(micros[j])/1e6
+		}
+	}
+	return s
 }
