@@ -193,8 +193,10 @@ type Concentration struct {
 type PortfolioHistory struct {
 	From Date `json:"from"`
 	To   Date `json:"to"`
-	// Days is the number of days with prices; the P&L has one fewer.
-	Days int `json:"days"`
+	// Days is the number of days with prices; ReturnDays the number of
+	// daily P&L figures, one fewer.
+	Days       int `json:"days"`
+	ReturnDays int `json:"return_days"`
 	// Positions is how many positions it covers.
 	Positions int `json:"positions"`
 	// Value is the base value of those positions today, the total the
@@ -515,7 +517,7 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 			return close * d.fx.pathAt(m.path, x)
 		})
 	}
-	h := &PortfolioHistory{From: days[0].date(), To: days[len(days)-1].date(), Days: len(days), Positions: len(members),
+	h := &PortfolioHistory{From: days[0].date(), To: days[len(days)-1].date(), Days: len(days), ReturnDays: len(days) - 1, Positions: len(members),
 		Value: ecrm.Money{Amount: decimal.Zero, Currency: r.BaseCurrency}}
 	for _, m := range members {
 		h.Value.Amount = h.Value.Amount.Add(m.pos.BaseValue.Amount)
