@@ -31,13 +31,13 @@ func (h *PortfolioHandler) ClientRoutes(r chi.Router) {
 	r.Get("/api/v1/me/portfolio/risk", h.getRisk)
 }
 
-var errNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
+var errPortfolioNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
 
 // measureOwn measures the authenticated client's portfolio.
 func (h *PortfolioHandler) measureOwn(r *http.Request) (*PortfolioRisk, error) {
 	p := ecrm.PrincipalFrom(r.Context())
 	if !p.IsClient() {
-		return nil, errNotClient
+		return nil, errPortfolioNotClient
 	}
 	return h.portfolios.Measure(r.Context(), PortfolioScope{ClientID: p.ClientID})
 }

@@ -251,6 +251,13 @@ func (p *Portfolios) SetZone(loc *time.Location) {
 	}
 }
 
+// SetClock sets where "now" comes from (tests fix the day).
+func (p *Portfolios) SetClock(now func() time.Time) {
+	if now != nil {
+		p.now = now
+	}
+}
+
 // Config is the configuration the figures are computed with.
 func (p *Portfolios) Config() PortfolioConfig { return p.cfg }
 

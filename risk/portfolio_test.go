@@ -79,8 +79,6 @@ func portfolioFixture(t *testing.T, extra string) *pgxpool.Pool {
 	return pool
 }
 
-func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
 func position(t *testing.T, r *PortfolioRisk, symbol string) PortfolioPosition {
 	t.Helper()
 	for _, p := range r.Positions {

@@ -90,6 +90,13 @@ type config struct {
 	// (ECRM_ATTACHMENT_MAX_BYTES, default 5 MiB).
 	ServiceDesk servicedesk.Config
 
+	// BaseCurrency is the firm's base currency, in which a client who has
+	// chosen none and has no income currency sees their portfolio valued.
+	BaseCurrency string // ECRM_BASE_CURRENCY
+	// PriceMaxAge is how old a price or exchange rate may be before the
+	// figures that use it are flagged stale (whole days count).
+	PriceMaxAge time.Duration // ECRM_PRICE_MAX_AGE
+
 	// SMTP is where the outbox sends e-mail; nil (ECRM_SMTP_URL unset)
 	// holds messages on the admin's outbox page instead.
 	SMTP *outbox.SMTP // ECRM_SMTP_URL with ECRM_MAIL_FROM
@@ -234,6 +241,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.ServiceDesk.Attachments.MaxBytes, err = envInt(getenv, "ECRM_ATTACHMENT_MAX_BYTES", cfg.ServiceDesk.Attachments.MaxBytes, 1<<10, 100<<20); err != nil {
 		errs = append(errs, err.Error())
+	}
+	cfg.BaseCurrency = strings.ToUpper(envOr(getenv, "ECRM_BASE_CURRENCY", "RON"))
+	if _, ok := ecrm.CurrencyMinorUnits(cfg.BaseCurrency); !ok {
+		errs = append(errs, fmt.Sprintf("ECRM_BASE_CURRENCY=%q is not a currency ecrm knows, such as RON or EUR", cfg.BaseCurrency))
+	}
+	if cfg.PriceMaxAge, err = envDuration(getenv, "ECRM_PRICE_MAX_AGE", 96*time.Hour); err != nil {
+		errs = append(errs, err.Error())
+	} else if cfg.PriceMaxAge < 24*time.Hour {
+		errs = append(errs, fmt.Sprintf("ECRM_PRICE_MAX_AGE=%s must be at least 24h (prices are daily)", cfg.PriceMaxAge))
 	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

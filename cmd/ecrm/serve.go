@@ -72,6 +72,9 @@ type app struct {
 	unsubscribe *selfservice.UnsubscribeHandler
 	// riskProfiles is the suitability questionnaire and risk profile.
 	riskProfiles *risk.ProfileHandler
+	// portfolios value and measure clients' portfolios (the portal's risk
+	// page and API, the advisor's 360).
+	portfolios *risk.Portfolios
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -219,6 +222,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetServiceDesk(desk)
 	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
+	portfolioCfg := risk.DefaultPortfolioConfig()
+	portfolioCfg.DefaultBaseCurrency, portfolioCfg.MaxPriceAge = cfg.BaseCurrency, cfg.PriceMaxAge
+	a.portfolios = risk.NewPortfolios(pool, portfolioCfg)
+	a.portfolios.SetZone(cfg.TimeZone)
+	a.advisor.SetPortfolios(a.portfolios)
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
@@ -299,6 +307,7 @@ func (a *app) routes() http.Handler {
 			a.offerPortal.Routes(r)
 			risk.NewHedgePortal(a.hedges, a.pages).Routes(r)
 			a.riskProfiles.PortalRoutes(r)
+			risk.NewPortfolioHandler(a.portfolios, a.pages).ClientRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
