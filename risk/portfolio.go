@@ -491,31 +491,48 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 		}
 		return nil, nil
 	}
-	var days []day
+	// The days any member has a close on, from start: marked on a
+	// calendar of the window rather than sorted (50 × 780 days).
+	end := start
+	for _, m := range members {
+		end = max(end, m.series.days[len(m.series.days)-1])
+	}
+	marked := make([]bool, end-start+1)
 	for _, m := range members {
 		for _, x := range m.series.days {
 			if x >= start {
-				days = append(days, x)
+				marked[x-start] = true
 			}
 		}
 	}
-	slices.Sort(days)
-	days = slices.Compact(days)
+	var days []day
+	for i, on := range marked {
+		if on {
+			days = append(days, start+day(i))
+		}
+	}
 	if len(days) < 3 {
 		notices.add(NoticeNoHistory, "", nil, "")
 		return nil, nil
 	}
-	// Each member's closes in the base currency on every day.
+	// Each member's closes in the base currency on every day, the rates
+	// of each currency worked out once.
+	rates := map[string][]float64{}
 	values := make([]float64, len(members))
 	series := make([][]float64, len(members))
 	for i, m := range members {
 		values[i] = m.value
-		series[i] = alongside(m.series, days, func(x day, close float64) float64 {
-			if m.path == nil {
-				return close
+		series[i] = alongside(m.series, days)
+		if m.path != nil {
+			fx, ok := rates[m.pos.Currency]
+			if !ok {
+				fx = d.fx.along(m.path, days)
+				rates[m.pos.Currency] = fx
 			}
-			return close * d.fx.pathAt(m.path, x)
-		})
+			for t := range series[i] {
+				series[i][t] *= fx[t]
+			}
+		}
 	}
 	h := &PortfolioHistory{From: days[0].date(), To: days[len(days)-1].date(), Days: len(days), ReturnDays: len(days) - 1, Positions: len(members),
 		Value: ecrm.Money{Amount: decimal.Zero, Currency: r.BaseCurrency}}
@@ -555,13 +572,11 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 			continue
 		}
 		m.pos.InHistory = true
+		// Ten days is one day × √10 (HistoricalVaR's square-root-of-time
+		// rule), so the P&L is sorted once per position.
 		if v, err := HistoricalVaR(p, 0.99, 1); err == nil {
-			one := money(v)
-			m.pos.VaR1Day99 = &one
-		}
-		if v, err := HistoricalVaR(p, 0.99, 10); err == nil {
-			ten := money(v)
-			m.pos.VaR10Day99 = &ten
+			one, ten := money(v), money(v*math.Sqrt(10))
+			m.pos.VaR1Day99, m.pos.VaR10Day99 = &one, &ten
 		}
 	}
 	// The value of today's positions on each day: each today's value
@@ -589,16 +604,15 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 }
 
 // alongside is the series' close on each of days (carried forward from
-// the last close before; days before its first close are not asked for),
-// passed through f.
-func alongside(s *priceSeries, days []day, f func(day, float64) float64) []float64 {
+// the last close before; days before its first close are not asked for).
+func alongside(s *priceSeries, days []day) []float64 {
 	out := make([]float64, len(days))
 	j := 0
 	for t, x := range days {
 		for j+1 < len(s.days) && s.days[j+1] <= x {
 			j++
 		}
-		out[t] = f(x, s.closes[j])
+		out[t] = s.closes[j]
 	}
 	return out
 }
@@ -625,12 +639,12 @@ func measureBeta(d *portfolioData, base string, asOf day, days []day, value []fl
 		notices.add(NoticeBenchmarkShort, b.Symbol, nil, "")
 		return nil
 	}
-	bench := alongside(s, days[first:], func(x day, close float64) float64 {
-		if path == nil {
-			return close
+	bench := alongside(s, days[first:])
+	if path != nil {
+		for t, r := range d.fx.along(path, days[first:]) {
+			bench[t] *= r
 		}
-		return close * d.fx.pathAt(path, x)
-	})
+	}
 	rp, rb := returns(value[first:]), returns(bench)
 	beta, ok := slope(rp, rb)
 	if !ok {

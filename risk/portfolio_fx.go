@@ -54,19 +54,6 @@ func (b fxBook) latest(p fxPair, d day) (fxRate, bool) {
 	return rates[i-1], true
 }
 
-// at is the pair's rate on day d for the history: the last on or before
-// d, or before the first stored rate the first one (the history may start
-// before a pair's rates do; holding the first rate there leaves that
-// stretch without currency moves rather than without the position).
-func (b fxBook) at(p fxPair, d day) float64 {
-	rates := b[p]
-	i, _ := slices.BinarySearchFunc(rates, d+1, func(r fxRate, d day) int { return cmp.Compare(r.day, d) })
-	if i == 0 {
-		return rates[0].f
-	}
-	return rates[i-1].f
-}
-
 // fxLeg is one step of a conversion: through the stored pair, dividing by
 // its rate when the conversion goes from its quote to its base.
 type fxLeg struct {
@@ -164,17 +151,31 @@ func (p fxPath) rate() decimal.Decimal {
 	return num.DivRound(den, 10)
 }
 
-// at is the path's rate on day d for the history, float64.
-func (b fxBook) pathAt(p fxPath, d day) float64 {
-	r := 1.0
+// along is the path's rate on each of days (ascending) for the history,
+// float64: each leg's last rate on or before the day — before a pair's
+// first stored rate, its first (the history may start before a pair's
+// rates do; holding the first rate there leaves that stretch without
+// currency moves rather than without the position). One pass per leg.
+func (b fxBook) along(p fxPath, days []day) []float64 {
+	out := make([]float64, len(days))
+	for i := range out {
+		out[i] = 1
+	}
 	for _, l := range p {
-		if l.invert {
-			r /= b.at(l.pair, d)
-		} else {
-			r *= b.at(l.pair, d)
+		rates := b[l.pair]
+		j := 0
+		for i, d := range days {
+			for j+1 < len(rates) && rates[j+1].day <= d {
+				j++
+			}
+			if l.invert {
+				out[i] /= rates[j].f
+			} else {
+				out[i] *= rates[j].f
+			}
 		}
 	}
-	return r
+	return out
 }
 
 // FXConversion is how a position's value was converted into the base

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -374,7 +375,12 @@ func TestFXConvert(t *testing.T) {
 	if _, ok := book.path("GBP", "RON", 12); ok {
 		t.Error("GBP has no rate")
 	}
-	if book.at(fxPair{"EUR", "RON"}, 5) != 4.9 || book.at(fxPair{"EUR", "RON"}, 13) != 4.9771 {
-		t.Error("history rates: before the first, the first; after, the last")
+	p, _ = book.path("EUR", "RON", 12)
+	if got := book.along(p, []day{5, 10, 11, 12, 13}); !slices.Equal(got, []float64{4.9, 4.9, 4.9, 4.9771, 4.9771}) {
+		t.Errorf("history rates %v: before the first, the first; then the last on or before each day", got)
+	}
+	p, _ = book.path("RON", "EUR", 12)
+	if got := book.along(p, []day{10, 12}); math.Abs(got[0]-1/4.9) > 1e-15 || math.Abs(got[1]-1/4.9771) > 1e-15 {
+		t.Errorf("inverted history rates %v", got)
 	}
 }
