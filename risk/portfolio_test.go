@@ -384,3 +384,38 @@ func TestFXConvert(t *testing.T) {
 		t.Errorf("inverted history rates %v", got)
 	}
 }
+
+// TestPortfolioStaleRates: with a maximum age of zero days, yesterday's
+// prices and rates are old: used, and flagged with the instrument and the
+// date; with the default four days they are not.
+func TestPortfolioStaleRates(t *testing.T) {
+	pool := portfolioFixture(t, "")
+	cfg := testPortfolioConfig()
+	cfg.MaxPriceAge = 0
+	r, err := MeasurePortfolio(context.Background(), pool, PortfolioScope{ClientID: 1}, portfolioDay, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq2 := position(t, r, "EQ2")
+	if !eq2.PriceStale || eq2.FX == nil || !eq2.FX.Stale || !moneyIs(eq2.BaseValue, "2273.04 RON") || !r.Stale {
+		t.Errorf("EQ2 at zero days: price stale %v, rate %+v, base %v", eq2.PriceStale, eq2.FX, eq2.BaseValue)
+	}
+	for _, n := range r.Notices {
+		if n.Code == NoticeStaleFX && n.Message != "Exchange rates older than 0 days are used for BND (7 May 2026), EQ2 (7 May 2026), USDX (7 May 2026), so the figures may be out of date." {
+			t.Errorf("stale rates: %q", n.Message)
+		}
+	}
+	r, _ = MeasurePortfolio(context.Background(), pool, PortfolioScope{ClientID: 1}, portfolioDay, testPortfolioConfig())
+	if eq2 := position(t, r, "EQ2"); eq2.PriceStale || eq2.FX.Stale {
+		t.Errorf("EQ2 at four days: %v %v", eq2.PriceStale, eq2.FX.Stale)
+	}
+}
+
+// TestNewPriceSeries: closes arrive in millionths and, should they not
+// come in date order, are sorted by day.
+func TestNewPriceSeries(t *testing.T) {
+	s := newPriceSeries([]int32{12, 10, 11}, []int64{12_500000, 10_000001, 11_250000})
+	if !slices.Equal(s.days, []day{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
+		t.Errorf("series %v %v", s.days, s.closes)
+	}
+}

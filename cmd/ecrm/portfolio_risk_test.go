@@ -120,6 +120,15 @@ func TestPortfolioRiskEndToEnd(t *testing.T) {
 		risk.History.Beta == nil || len(risk.Notices) != 0 || !risk.Positions[0].InHistory {
 		t.Errorf("risk figures: %s", body)
 	}
+	// The pages write the bond's price as a percentage of its face.
+	_, page := client.do("GET", e.baseURL+"/portal", nil, map[string]string{"Accept-Language": "en"})
+	if !strings.Contains(page, "98.765 % of face on ") {
+		t.Error("the overview does not show the bond's price in percent of face")
+	}
+	_, page = advisor.do("GET", e.baseURL+"/console/clients/1", nil, map[string]string{"Accept-Language": "en"})
+	if !strings.Contains(page, "98.765 % of face") || !strings.Contains(page, "97.50 % of face") {
+		t.Error("the 360 does not show the bond's price and cost in percent of face")
+	}
 	_, body = other.do("GET", e.baseURL+"/api/v1/me/portfolio/risk", nil, accept)
 	if !strings.Contains(body, `"client_id":2`) || !strings.Contains(body, `"positions":[]`) || strings.Contains(body, "ROBND") {
 		t.Errorf("Ion reads: %s", body)
