@@ -411,11 +411,17 @@ func TestPortfolioStaleRates(t *testing.T) {
 	}
 }
 
-// TestNewPriceSeries: closes arrive in millionths and, should they not
-// come in date order, are sorted by day.
+// TestNewPriceSeries: closes arrive in millionths, newest first, and
+// should they come in another order they are sorted by day.
 func TestNewPriceSeries(t *testing.T) {
-	s := newPriceSeries([]int32{12, 10, 11}, []int64{12_500000, 10_000001, 11_250000})
-	if !slices.Equal(s.days, []day{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
-		t.Errorf("series %v %v", s.days, s.closes)
+	for _, days := range [][]int32{{12, 11, 10}, {12, 10, 11}, {10, 11, 12}} {
+		micros := make([]int64, 3)
+		for i, d := range days {
+			micros[i] = map[int32]int64{10: 10_000001, 11: 11_250000, 12: 12_500000}[d]
+		}
+		s := newPriceSeries(days, micros)
+		if !slices.Equal(s.days, []day{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
+			t.Errorf("from %v: series %v %v", days, s.days, s.closes)
+		}
 	}
 }
