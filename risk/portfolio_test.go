@@ -425,3 +425,38 @@ func TestNewPriceSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestHedgeDeskValuesBondsAsTheRiskPage: the hedging desk's valuation of
+// a client's holdings (the denominator of its weights) takes a bond quoted
+// in percent of face as ValuePosition does: BND, 3 × 1,000 × 98.505 % =
+// 2,955.15 EUR × 4.9771 = 14,708.077065 RON, which the risk page shows
+// rounded, 14,708.08.
+func TestHedgeDeskValuesBondsAsTheRiskPage(t *testing.T) {
+	pool := portfolioFixture(t, "")
+	ctx := context.Background()
+	day := time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC)
+	fx, err := loadFX(ctx, pool, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := valueHoldings(ctx, pool, fx, nil, 1, day, "RON")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bond *heldValue
+	for i, v := range held[1].values {
+		if v.instrumentID == 3 {
+			bond = &held[1].values[i]
+		}
+	}
+	if bond == nil || !bond.value.Equal(dec("14708.077065")) {
+		t.Fatalf("the desk values BND at %+v", bond)
+	}
+	r, err := MeasurePortfolio(ctx, pool, PortfolioScope{ClientID: 1}, portfolioDay, testPortfolioConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := position(t, r, "BND"); !p.BaseValue.Amount.Equal(bond.value.Round(2)) {
+		t.Errorf("risk page %s, desk %s", p.BaseValue, bond.value)
+	}
+}
