@@ -33,12 +33,24 @@ func (d day) date() Date { return Date{time.Unix(int64(d)*86400, 0).UTC()} }
 type fxPair struct{ base, quote string }
 
 // fxRate is one stored rate; f is the same rate as float64 for the
-// history model.
+// history model. The exact rate is rate, or when raw is set the numeric
+// as it came from PostgreSQL, decoded by exact when a conversion uses it.
 type fxRate struct {
 	day    day
 	rate   decimal.Decimal
+	raw    []byte
 	f      float64
 	source string
+}
+
+// exact is the stored rate as an exact decimal.
+func (r fxRate) exact() decimal.Decimal {
+	if r.raw != nil {
+		if d, err := numericDecimal(r.raw); err == nil {
+			return d
+		}
+	}
+	return r.rate
 }
 
 // fxBook holds the rates of each pair, oldest first.
@@ -124,9 +136,9 @@ func (p fxPath) convert(amount decimal.Decimal, to string) ecrm.Money {
 	num, den := amount, decimal.NewFromInt(1)
 	for _, l := range p {
 		if l.invert {
-			den = den.Mul(l.used.rate)
+			den = den.Mul(l.used.exact())
 		} else {
-			num = num.Mul(l.used.rate)
+			num = num.Mul(l.used.exact())
 		}
 	}
 	places, ok := ecrm.CurrencyMinorUnits(to)
@@ -143,9 +155,9 @@ func (p fxPath) rate() decimal.Decimal {
 	num, den := decimal.NewFromInt(1), decimal.NewFromInt(1)
 	for _, l := range p {
 		if l.invert {
-			den = den.Mul(l.used.rate)
+			den = den.Mul(l.used.exact())
 		} else {
-			num = num.Mul(l.used.rate)
+			num = num.Mul(l.used.exact())
 		}
 	}
 	return num.DivRound(den, 10)
@@ -206,7 +218,7 @@ type FXRateRow struct {
 func (p fxPath) conversion(from, to string) *FXConversion {
 	c := &FXConversion{From: from, To: to, Rate: p.rate(), Date: p.oldest().date()}
 	for _, l := range p {
-		c.Rates = append(c.Rates, FXRateRow{Base: l.pair.base, Quote: l.pair.quote, Rate: l.used.rate,
+		c.Rates = append(c.Rates, FXRateRow{Base: l.pair.base, Quote: l.pair.quote, Rate: l.used.exact(),
 			Date: l.used.day.date(), Source: l.used.source, Inverted: l.invert})
 	}
 	return c

@@ -3,7 +3,10 @@ package risk
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
+	"math"
+	"math/big"
 	"slices"
 	"time"
 
@@ -72,10 +75,10 @@ WHERE c.id = $1 AND ($2::bigint IS NULL OR c.advisor_id = $2)`
 // statement is prepared and PostgreSQL plans it once for any values — a
 // plain date range was then planned as a bitmap scan and a sort per
 // instrument, three times slower. Days travel as integers and closes as
-// integers of millionths (numeric(18,6) × 10⁶, exact): PostgreSQL turns
-// a numeric into float8 through its text form, several times slower, and
-// the model's float64 is made in Go. Exact prices come from
-// qPortfolioPositions.
+// they are stored, numeric: PostgreSQL turns a numeric into float8 through
+// its text form, and even scaling it to an integer doubles the query's
+// time; readHistoryRow makes the model's float64 from the wire bytes.
+// Exact prices come from qPortfolioPositions.
 const qPortfolioHistory = `
 SELECT h.id, x.days, x.closes
 FROM (
@@ -90,7 +93,7 @@ FROM (
 CROSS JOIN LATERAL (
     SELECT array_agg(s.d) AS days, array_agg(s.c) AS closes
     FROM (
-        SELECT p.price_date - DATE '1970-01-01' AS d, (p.close * 1000000)::int8 AS c
+        SELECT p.price_date - DATE '1970-01-01' AS d, p.close AS c
         FROM instrument_prices p
         WHERE p.instrument_id = h.id AND p.price_date <= $3 AND p.price_date >= $5
         ORDER BY p.price_date DESC
@@ -99,11 +102,14 @@ CROSS JOIN LATERAL (
 ) x
 WHERE x.days IS NOT NULL`
 
-// qPortfolioFX reads the exchange rates up to the day of every pair that
-// touches a currency the client holds, the base currency or the
-// benchmark's: every leg of a conversion, direct or across a common
-// currency, starts or ends in one of them. The whole table is small
-// (a few pairs, one row a day each) and read in one pass.
+// qPortfolioFX reads the exchange rates of the history window ($5 less a
+// month, to $3) of every pair that touches a currency the client holds,
+// the base currency or the benchmark's: every leg of a conversion, direct
+// or across a common currency, starts or ends in one of them. A pair
+// quoted last more than three years ago has no rate to speak of and is
+// not read. The rows come in no order (readPortfolio sorts each pair's by
+// day): sorting them here by the currencies' collation cost more than the
+// query.
 const qPortfolioFX = `
 WITH currencies AS (
     SELECT i.currency::text AS code
@@ -118,9 +124,8 @@ WITH currencies AS (
 )
 SELECT f.base_currency::text, f.quote_currency::text, f.rate_date - DATE '1970-01-01', f.rate, f.source
 FROM fx_rates f
-WHERE f.rate_date <= $3
-  AND (f.base_currency::text IN (SELECT code FROM currencies) OR f.quote_currency::text IN (SELECT code FROM currencies))
-ORDER BY f.base_currency, f.quote_currency, f.rate_date`
+WHERE f.rate_date <= $3 AND f.rate_date >= $5::date - 31
+  AND (f.base_currency::text IN (SELECT code FROM currencies) OR f.quote_currency::text IN (SELECT code FROM currencies))`
 
 // Batcher sends a batch of queries: a pool, a connection or a
 // transaction.
@@ -203,27 +208,25 @@ func readPortfolio(ctx context.Context, q Batcher, scope PortfolioScope, asOf ti
 	windowDays := int(today.Sub(from).Hours()/24) + 1
 	b.Queue(qPortfolioHistory, scope.ClientID, scope.AdvisorID, today, cfg.DefaultBaseCurrency, from, windowDays).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			var id int64
-			var days []int32
-			var micros []int64
-			if err := rows.Scan(&id, &days, &micros); err != nil {
+			id, s, err := readHistoryRow(rows)
+			if err != nil {
 				return err
 			}
-			d.series[id] = newPriceSeries(days, micros)
+			d.series[id] = s
 		}
 		return rows.Err()
 	})
-	b.Queue(qPortfolioFX, scope.ClientID, scope.AdvisorID, today, cfg.DefaultBaseCurrency).Query(func(rows pgx.Rows) error {
+	b.Queue(qPortfolioFX, scope.ClientID, scope.AdvisorID, today, cfg.DefaultBaseCurrency, from).Query(func(rows pgx.Rows) error {
+		names := map[string]string{}
 		for rows.Next() {
-			var p fxPair
-			var r fxRate
-			var x int32
-			if err := rows.Scan(&p.base, &p.quote, &x, &r.rate, &r.source); err != nil {
+			p, r, err := readFXRow(rows, names)
+			if err != nil {
 				return err
 			}
-			r.day = day(x)
-			r.f, _ = r.rate.Float64()
 			d.fx[p] = append(d.fx[p], r)
+		}
+		for _, rates := range d.fx {
+			slices.SortFunc(rates, func(a, b fxRate) int { return cmp.Compare(a.day, b.day) })
 		}
 		return rows.Err()
 	})
@@ -272,10 +275,187 @@ func (p *Portfolios) Measure(ctx context.Context, scope PortfolioScope) (*Portfo
 	return MeasurePortfolio(ctx, p.pool, scope, p.now().In(p.loc), p.cfg)
 }
 
-// newPriceSeries makes a series, oldest first, from days and closes in
-// millionths as qPortfolioHistory sends them (newest first), sorting them
-// by day should they come in any other order.
-func newPriceSeries(days []int32, micros []int64) *priceSeries {
+// readHistoryRow reads one row of qPortfolioHistory. In the binary
+// format pgx asks for, the arrays are read from the wire bytes directly:
+// scanning 40,000 numerics through pgtype.Numeric makes a big.Int and a
+// string for each. In any other format (a connection set to the simple
+// protocol) pgx scans them.
+func readHistoryRow(rows pgx.Rows) (int64, *priceSeries, error) {
+	fields, raw := rows.FieldDescriptions(), rows.RawValues()
+	if len(raw) == 3 && fields[0].Format == pgx.BinaryFormatCode && fields[1].Format == pgx.BinaryFormatCode &&
+		fields[2].Format == pgx.BinaryFormatCode && len(raw[0]) == 8 {
+		days, errD := binaryArray(raw[1], func(b []byte) (int32, bool) {
+			return int32(binary.BigEndian.Uint32(b)), len(b) == 4
+		})
+		closes, errC := binaryArray(raw[2], numericFloat)
+		if errD == nil && errC == nil && len(days) == len(closes) {
+			return int64(binary.BigEndian.Uint64(raw[0])), newPriceSeries(days, closes), nil
+		}
+	}
+	var id int64
+	var days []int32
+	var closes []float64
+	if err := rows.Scan(&id, &days, &closes); err != nil {
+		return 0, nil, err
+	}
+	return id, newPriceSeries(days, closes), nil
+}
+
+var errHistoryArray = errors.New("price history: unexpected array")
+
+// binaryArray decodes a one-dimensional array without NULLs in
+// PostgreSQL's binary format: dimensions, flags, element type, then for
+// the dimension its size and lower bound, then each element's length and
+// bytes.
+func binaryArray[T any](b []byte, elem func([]byte) (T, bool)) ([]T, error) {
+	if len(b) < 12 {
+		return nil, errHistoryArray
+	}
+	ndim, nulls := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
+	if ndim == 0 {
+		return nil, nil
+	}
+	if ndim != 1 || nulls != 0 || len(b) < 20 {
+		return nil, errHistoryArray
+	}
+	n := int(binary.BigEndian.Uint32(b[12:]))
+	out := make([]T, 0, n)
+	b = b[20:]
+	for range n {
+		if len(b) < 4 {
+			return nil, errHistoryArray
+		}
+		size := int(int32(binary.BigEndian.Uint32(b)))
+		if size < 0 || len(b) < 4+size {
+			return nil, errHistoryArray
+		}
+		v, ok := elem(b[4 : 4+size])
+		if !ok {
+			return nil, errHistoryArray
+		}
+		out = append(out, v)
+		b = b[4+size:]
+	}
+	return out, nil
+}
+
+// numericFloat is a numeric in binary format as float64: ndigits, weight,
+// sign and scale (int16 each), then base-10000 digits, the first worth
+// 10000^weight. A price of up to four such digits below 2⁵³ (up to 15
+// significant digits: every price but the largest numeric(18,6) holds) is
+// an integer float64 holds exactly times a power of ten, so the result is
+// rounded once, as strconv would round the price's text; any other is
+// refused, and readHistoryRow then scans the row through pgx.
+func numericFloat(b []byte) (float64, bool) {
+	if len(b) < 8 {
+		return 0, false
+	}
+	ndigits := int(int16(binary.BigEndian.Uint16(b)))
+	weight := int(int16(binary.BigEndian.Uint16(b[2:])))
+	sign := binary.BigEndian.Uint16(b[4:])
+	if ndigits < 0 || ndigits > 4 || len(b) != 8+2*ndigits || (sign != 0 && sign != 0x4000) {
+		return 0, false
+	}
+	var m uint64
+	for i := range ndigits {
+		m = m*10000 + uint64(binary.BigEndian.Uint16(b[8+2*i:]))
+	}
+	if m >= 1<<53 {
+		return 0, false
+	}
+	exp := 4 * (weight - ndigits + 1)
+	f := float64(m)
+	switch {
+	case ndigits == 0:
+		f = 0
+	case exp > 0:
+		f *= math.Pow10(exp)
+	case exp < 0:
+		// Dividing by an exact power of ten rounds once; multiplying by
+		// its inverse would round twice.
+		f /= math.Pow10(-exp)
+	}
+	if sign == 0x4000 {
+		f = -f
+	}
+	return f, true
+}
+
+// readFXRow reads one row of qPortfolioFX. In the binary format the rate
+// is read from the wire bytes as float64 for the history and kept as
+// bytes, made an exact decimal only if a conversion uses it (a few of the
+// thousand rows a page reads); currency codes and sources are the same
+// few strings, interned in names. In any other format pgx scans the row.
+func readFXRow(rows pgx.Rows, names map[string]string) (fxPair, fxRate, error) {
+	fields, raw := rows.FieldDescriptions(), rows.RawValues()
+	intern := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
+	// Text is the same bytes in either format; the day and the rate must
+	// be binary.
+	if len(raw) == 5 && len(raw[2]) == 4 && fields[2].Format == pgx.BinaryFormatCode && fields[3].Format == pgx.BinaryFormatCode {
+		r := fxRate{day: day(int32(binary.BigEndian.Uint32(raw[2]))), raw: slices.Clone(raw[3]), source: intern(raw[4])}
+		f, ok := numericFloat(raw[3])
+		if !ok {
+			exact, err := numericDecimal(raw[3])
+			if err != nil {
+				return fxPair{}, fxRate{}, err
+			}
+			f = exact.InexactFloat64()
+		}
+		r.f = f
+		return fxPair{intern(raw[0]), intern(raw[1])}, r, nil
+	}
+	var p fxPair
+	var r fxRate
+	var x int32
+	if err := rows.Scan(&p.base, &p.quote, &x, &r.rate, &r.source); err != nil {
+		return fxPair{}, fxRate{}, err
+	}
+	r.day = day(x)
+	r.f = r.rate.InexactFloat64()
+	return p, r, nil
+}
+
+var errNumeric = errors.New("exchange rate: unexpected numeric")
+
+// numericDecimal is a numeric in binary format (numericFloat) as an exact
+// decimal: its base-10000 digits as one integer, times 10 to the power
+// of four times the last digit's weight.
+func numericDecimal(b []byte) (decimal.Decimal, error) {
+	if len(b) < 8 {
+		return decimal.Decimal{}, errNumeric
+	}
+	ndigits := int(int16(binary.BigEndian.Uint16(b)))
+	weight := int(int16(binary.BigEndian.Uint16(b[2:])))
+	sign := binary.BigEndian.Uint16(b[4:])
+	if ndigits < 0 || len(b) != 8+2*ndigits || (sign != 0 && sign != 0x4000) {
+		return decimal.Decimal{}, errNumeric
+	}
+	m := new(big.Int)
+	group := big.NewInt(10000)
+	for i := range ndigits {
+		m.Mul(m, group)
+		m.Add(m, big.NewInt(int64(binary.BigEndian.Uint16(b[8+2*i:]))))
+	}
+	if sign == 0x4000 {
+		m.Neg(m)
+	}
+	if ndigits == 0 {
+		return decimal.Zero, nil
+	}
+	return decimal.NewFromBigInt(m, int32(4*(weight-ndigits+1))), nil
+}
+
+// newPriceSeries makes a series, oldest first, from days and closes as
+// qPortfolioHistory sends them (newest first), sorting them by day should
+// they come in any other order.
+func newPriceSeries(days []int32, closes []float64) *priceSeries {
 	n := len(days)
 	s := &priceSeries{days: make([]day, n), closes: make([]float64, n)}
 	order := make([]int, n)
@@ -286,7 +466,7 @@ func newPriceSeries(days []int32, micros []int64) *priceSeries {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(days[a], days[b]) })
 	}
 	for i, j := range order {
-		s.days[i], s.closes[i] = day(days[j]), float64(micros[j])/1e6
+		s.days[i], s.closes[i] = day(days[j]), closes[j]
 	}
 	return s
 }

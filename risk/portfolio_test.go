@@ -6,10 +6,12 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
@@ -181,7 +183,7 @@ func TestPortfolioValuation(t *testing.T) {
 	}
 	for code, wantMsg := range map[string]string{
 		NoticeNoPrice:      "No price for NOPX: not valued, and left out of the totals and the risk figures.",
-		NoticeNoFX:         "No exchange rate from GBP to RON on or before the valuation date: GBPX valued in its own currency only, and left out of the totals and the risk figures.",
+		NoticeNoFX:         "No exchange rate from GBP to RON in the three years up to the valuation date: GBPX valued in its own currency only, and left out of the totals and the risk figures.",
 		NoticeStalePrice:   "Prices older than 4 days: OLD (30 Apr 2026). They are used, so the figures may be out of date.",
 		NoticeShortHistory: "Too short a price history for BND, EQ1, EQ2, OLD, USDX: left out of value at risk, volatility, beta and drawdown.",
 		NoticeNoHistory:    "The price history is too short to measure value at risk, volatility, beta or drawdown.",
@@ -411,17 +413,93 @@ func TestPortfolioStaleRates(t *testing.T) {
 	}
 }
 
-// TestNewPriceSeries: closes arrive in millionths, newest first, and
-// should they come in another order they are sorted by day.
+// TestNewPriceSeries: closes arrive newest first, and should they come
+// in another order they are sorted by day.
 func TestNewPriceSeries(t *testing.T) {
 	for _, days := range [][]int32{{12, 11, 10}, {12, 10, 11}, {10, 11, 12}} {
-		micros := make([]int64, 3)
+		closes := make([]float64, 3)
 		for i, d := range days {
-			micros[i] = map[int32]int64{10: 10_000001, 11: 11_250000, 12: 12_500000}[d]
+			closes[i] = map[int32]float64{10: 10.000001, 11: 11.25, 12: 12.5}[d]
 		}
-		s := newPriceSeries(days, micros)
+		s := newPriceSeries(days, closes)
 		if !slices.Equal(s.days, []day{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
 			t.Errorf("from %v: series %v %v", days, s.days, s.closes)
+		}
+	}
+}
+
+// TestHistoryWireFormat: the history's arrays read from PostgreSQL's
+// binary format give the same days and closes as pgx's own scanning, for
+// closes of every shape numeric(18,6) takes (whole, fractional, below
+// one, with a zero group, the largest), and through the simple protocol
+// (text) too.
+func TestHistoryWireFormat(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	const q = `SELECT 7::int8, array_agg(x.d), array_agg(x.c) FROM (
+        SELECT 20000 - i AS d, c::numeric(18,6) AS c FROM unnest($1::text[]) WITH ORDINALITY AS u (c, i) ORDER BY i) x`
+	for _, tt := range []struct {
+		mode   pgx.QueryExecMode
+		closes []string
+		// fast: the wire bytes are read directly (else pgx scans).
+		fast bool
+	}{
+		{pgx.QueryExecModeCacheStatement, []string{"98.505", "12.345", "0.000001", "10000", "10000.0001", "9999999.999999", "5", "0.62", "-0.5"}, true},
+		{pgx.QueryExecModeCacheStatement, []string{"123456789012.123456", "1.5"}, false},
+		{pgx.QueryExecModeCacheStatement, []string{"99999999.999999", "1.5"}, false},
+		{pgx.QueryExecModeSimpleProtocol, []string{"98.505", "0.000001", "123456789012.123456"}, false},
+	} {
+		mode, closes := tt.mode, tt.closes
+		rows, err := pool.Query(ctx, q, mode, closes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			raw := rows.RawValues()
+			_, fastErr := binaryArray(raw[2], numericFloat)
+			if (rows.FieldDescriptions()[2].Format == pgx.BinaryFormatCode && fastErr == nil) != tt.fast {
+				t.Errorf("mode %v, %v: read from the wire %v, want %v", mode, closes, fastErr == nil, tt.fast)
+			}
+			id, s, err := readHistoryRow(rows)
+			if err != nil || id != 7 || len(s.days) != len(closes) {
+				t.Fatalf("mode %v: %d %+v %v", mode, id, s, err)
+			}
+			for i, c := range closes {
+				want, _ := strconv.ParseFloat(c, 64)
+				// Oldest first: the last close given is the oldest day.
+				j := len(closes) - 1 - i
+				if s.closes[j] != want || s.days[j] != day(20000-(i+1)) {
+					t.Errorf("mode %v: close %s read as %v on day %d", mode, c, s.closes[j], s.days[j])
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Exchange rates, numeric(20,10), decoded exactly from the wire.
+	rates := []string{"4.9771", "0.2009202145", "17000.1234567891", "1", "0.0000000001", "9999999999.9999999999"}
+	rows, err := pool.Query(ctx, `SELECT r::numeric(20,10) FROM unnest($1::text[]) AS u (r)`, rates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; rows.Next(); i++ {
+		got, err := numericDecimal(rows.RawValues()[0])
+		if err != nil || !got.Equal(dec(rates[i])) {
+			t.Errorf("rate %s decoded as %s, %v", rates[i], got, err)
+		}
+		f, ok := numericFloat(rows.RawValues()[0])
+		want, _ := strconv.ParseFloat(rates[i], 64)
+		if ok && f != want {
+			t.Errorf("rate %s as float %v", rates[i], f)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]byte{nil, {0, 5, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0xC0, 0, 0, 0, 0, 1}} {
+		if _, ok := numericFloat(bad); ok {
+			t.Errorf("numericFloat(%v) accepted", bad)
 		}
 	}
 }
