@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -111,7 +112,7 @@ func NewPortfolioView(l *i18n.Localizer, r *PortfolioRisk, headingLevel int, cli
 		label func(string) string
 	}{
 		{"asset-class", r.Allocation.AssetClass, func(k string) string { return l.T("portal.instrument_kind." + k) }},
-		{"sector", r.Allocation.Sector, func(k string) string { return orUnclassified(l, k) }},
+		{"sector", r.Allocation.Sector, func(k string) string { return sectorLabel(l, k) }},
 		{"currency", r.Allocation.Currency, func(k string) string { return k }},
 		{"issuer", r.Allocation.Issuer, func(k string) string { return orUnclassified(l, k) }},
 	} {
@@ -144,6 +145,17 @@ func NewPortfolioView(l *i18n.Localizer, r *PortfolioRisk, headingLevel int, cli
 		v.Allocations = append(v.Allocations, av)
 	}
 	return v
+}
+
+// sectorLabel says a sector in the reader's language when the catalogue
+// knows it (portfolio.sector.fixed_income for "Fixed income"), else as the
+// instrument data names it.
+func sectorLabel(l *i18n.Localizer, sector string) string {
+	key := "portfolio.sector." + strings.ReplaceAll(strings.ToLower(strings.TrimSpace(sector)), " ", "_")
+	if sector != "" && i18n.HasMessage(l.Lang(), key) {
+		return l.T(key)
+	}
+	return orUnclassified(l, sector)
 }
 
 func orUnclassified(l *i18n.Localizer, key string) string {
