@@ -207,8 +207,8 @@ type PortfolioHistory struct {
 	Volatility decimal.Decimal `json:"volatility"`
 	VaR        []VaRFigure     `json:"var"`
 	// Beta is null without a benchmark or its prices (Notices say which).
-	Beta        *Beta     `json:"beta"`
-	MaxDrawdown *Drawdown `json:"max_drawdown"`
+	Beta        *Beta              `json:"beta"`
+	MaxDrawdown *PortfolioDrawdown `json:"max_drawdown"`
 }
 
 // VaRFigure is one value at risk: the loss not exceeded with the
@@ -238,10 +238,11 @@ type Benchmark struct {
 	Currency     string `json:"currency"`
 }
 
-// Drawdown is the largest fall of the portfolio's value from a peak, as a
-// fraction of the peak and in money, with the peak's and the trough's
-// dates.
-type Drawdown struct {
+// PortfolioDrawdown is the largest fall of the value of today's positions
+// from a peak, as a fraction of the peak and in money, with the peak's and
+// the trough's dates (Drawdown, in behaviour.go, is the fall the client
+// lived through with the holdings of each day).
+type PortfolioDrawdown struct {
 	Fraction   decimal.Decimal `json:"fraction"`
 	Amount     ecrm.Money      `json:"amount"`
 	PeakDate   Date            `json:"peak_date"`
@@ -294,13 +295,13 @@ type heldPosition struct {
 	quantity, averageCost                        decimal.Decimal
 	quote                                        Quote
 	price                                        *decimal.Decimal
-	priceDay                                     day
+	priceDay                                     epochDay
 }
 
 // priceSeries is an instrument's closes in the history window, oldest
 // first.
 type priceSeries struct {
-	days   []day
+	days   []epochDay
 	closes []float64
 }
 
@@ -317,7 +318,7 @@ type portfolioData struct {
 }
 
 // measure computes the figures of d as of asOf.
-func measure(d *portfolioData, asOf day, cfg PortfolioConfig, l *i18n.Localizer) *PortfolioRisk {
+func measure(d *portfolioData, asOf epochDay, cfg PortfolioConfig, l *i18n.Localizer) *PortfolioRisk {
 	base := d.base
 	maxAge := cfg.maxAgeDays()
 	r := &PortfolioRisk{ClientID: d.clientID, AsOf: asOf.date(), BaseCurrency: base, BaseCurrencySource: d.baseSource,
@@ -458,7 +459,7 @@ func concentration(positions []PortfolioPosition, issuers []AllocationLine, tota
 // have a base value and enough prices: their closes, converted into the
 // base currency day by day, on the days any of them has a close from the
 // day all of them have one, each carried forward over days it has none.
-func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioConfig, notices *noticeSet) (*PortfolioHistory, []ValuePoint) {
+func measureHistory(d *portfolioData, r *PortfolioRisk, asOf epochDay, cfg PortfolioConfig, notices *noticeSet) (*PortfolioHistory, []ValuePoint) {
 	type member struct {
 		pos    *PortfolioPosition
 		series *priceSeries
@@ -466,7 +467,7 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 		value  float64
 	}
 	var members []member
-	start := day(math.MinInt32)
+	start := epochDay(math.MinInt32)
 	for i := range r.Positions {
 		p := &r.Positions[i]
 		if p.BaseValue == nil {
@@ -505,10 +506,10 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 			}
 		}
 	}
-	var days []day
+	var days []epochDay
 	for i, on := range marked {
 		if on {
-			days = append(days, start+day(i))
+			days = append(days, start+epochDay(i))
 		}
 	}
 	if len(days) < 3 {
@@ -591,7 +592,7 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 	}
 	h.Volatility = fraction(annualisedVolatility(value))
 	dd, peak, trough := maxDrawdown(value)
-	h.MaxDrawdown = &Drawdown{Fraction: fraction(dd), Amount: money(value[peak] - value[trough]),
+	h.MaxDrawdown = &PortfolioDrawdown{Fraction: fraction(dd), Amount: money(value[peak] - value[trough]),
 		PeakDate: days[peak].date(), TroughDate: days[trough].date()}
 	points := make([]ValuePoint, len(days))
 	running := value[0]
@@ -605,7 +606,7 @@ func measureHistory(d *portfolioData, r *PortfolioRisk, asOf day, cfg PortfolioC
 
 // alongside is the series' close on each of days (carried forward from
 // the last close before; days before its first close are not asked for).
-func alongside(s *priceSeries, days []day) []float64 {
+func alongside(s *priceSeries, days []epochDay) []float64 {
 	out := make([]float64, len(days))
 	j := 0
 	for t, x := range days {
@@ -619,7 +620,7 @@ func alongside(s *priceSeries, days []day) []float64 {
 
 // measureBeta regresses the portfolio's daily returns on the benchmark's
 // (in the base currency) over the days both have.
-func measureBeta(d *portfolioData, base string, asOf day, days []day, value []float64, notices *noticeSet) *Beta {
+func measureBeta(d *portfolioData, base string, asOf epochDay, days []epochDay, value []float64, notices *noticeSet) *Beta {
 	if d.benchmark == nil {
 		notices.add(NoticeNoBenchmark, "", nil, "")
 		return nil
@@ -634,7 +635,7 @@ func measureBeta(d *portfolioData, base string, asOf day, days []day, value []fl
 		notices.add(NoticeBenchmarkShort, b.Symbol, nil, "")
 		return nil
 	}
-	first := slices.IndexFunc(days, func(x day) bool { return x >= s.days[0] })
+	first := slices.IndexFunc(days, func(x epochDay) bool { return x >= s.days[0] })
 	if first < 0 || len(days)-first < 3 {
 		notices.add(NoticeBenchmarkShort, b.Symbol, nil, "")
 		return nil

@@ -19,16 +19,16 @@ import (
 // The rates used and their dates go with every converted figure, so a
 // reader can redo the conversion.
 
-// day is a calendar date as days since 1970-01-01, the form the price
+// epochDay is a calendar date as days since 1970-01-01, the form the price
 // history travels in (cheap to compare and to index).
-type day int32
+type epochDay int32
 
-func dayOf(t time.Time) day {
+func dayOf(t time.Time) epochDay {
 	y, m, d := t.Date()
-	return day(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	return epochDay(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-func (d day) date() Date { return Date{time.Unix(int64(d)*86400, 0).UTC()} }
+func (d epochDay) date() Date { return Date{time.Unix(int64(d)*86400, 0).UTC()} }
 
 type fxPair struct{ base, quote string }
 
@@ -36,7 +36,7 @@ type fxPair struct{ base, quote string }
 // history model. The exact rate is rate, or when raw is set the numeric
 // as it came from PostgreSQL, decoded by exact when a conversion uses it.
 type fxRate struct {
-	day    day
+	day    epochDay
 	rate   decimal.Decimal
 	raw    []byte
 	f      float64
@@ -57,9 +57,9 @@ func (r fxRate) exact() decimal.Decimal {
 type fxBook map[fxPair][]fxRate
 
 // latest is the pair's last rate on or before d.
-func (b fxBook) latest(p fxPair, d day) (fxRate, bool) {
+func (b fxBook) latest(p fxPair, d epochDay) (fxRate, bool) {
 	rates := b[p]
-	i, _ := slices.BinarySearchFunc(rates, d+1, func(r fxRate, d day) int { return cmp.Compare(r.day, d) })
+	i, _ := slices.BinarySearchFunc(rates, d+1, func(r fxRate, d epochDay) int { return cmp.Compare(r.day, d) })
 	if i == 0 {
 		return fxRate{}, false
 	}
@@ -79,7 +79,7 @@ type fxPath []fxLeg
 
 // oldest is the date of the oldest rate the path uses, the date the
 // conversion is as old as.
-func (p fxPath) oldest() day {
+func (p fxPath) oldest() epochDay {
 	d := p[0].used.day
 	for _, l := range p[1:] {
 		d = min(d, l.used.day)
@@ -89,7 +89,7 @@ func (p fxPath) oldest() day {
 
 // leg finds the freshest way to go from one currency to another in one
 // step on or before d: the pair or its inverse.
-func (b fxBook) leg(from, to string, d day) (fxLeg, bool) {
+func (b fxBook) leg(from, to string, d epochDay) (fxLeg, bool) {
 	direct, okD := b.latest(fxPair{from, to}, d)
 	inverse, okI := b.latest(fxPair{to, from}, d)
 	switch {
@@ -105,7 +105,7 @@ func (b fxBook) leg(from, to string, d day) (fxLeg, bool) {
 // the pair or its inverse is stored, else two across the common currency
 // whose older rate is the most recent (ties: the first currency code), so
 // the choice is repeatable.
-func (b fxBook) path(from, to string, d day) (fxPath, bool) {
+func (b fxBook) path(from, to string, d epochDay) (fxPath, bool) {
 	if l, ok := b.leg(from, to, d); ok {
 		return fxPath{l}, true
 	}
@@ -168,7 +168,7 @@ func (p fxPath) rate() decimal.Decimal {
 // first stored rate, its first (the history may start before a pair's
 // rates do; holding the first rate there leaves that stretch without
 // currency moves rather than without the position). One pass per leg.
-func (b fxBook) along(p fxPath, days []day) []float64 {
+func (b fxBook) along(p fxPath, days []epochDay) []float64 {
 	out := make([]float64, len(days))
 	for i := range out {
 		out[i] = 1

@@ -399,7 +399,7 @@ func readFXRow(rows pgx.Rows, names map[string]string) (fxPair, fxRate, error) {
 	// Text is the same bytes in either format; the day and the rate must
 	// be binary.
 	if len(raw) == 5 && len(raw[2]) == 4 && fields[2].Format == pgx.BinaryFormatCode && fields[3].Format == pgx.BinaryFormatCode {
-		r := fxRate{day: day(int32(binary.BigEndian.Uint32(raw[2]))), raw: slices.Clone(raw[3]), source: intern(raw[4])}
+		r := fxRate{day: epochDay(int32(binary.BigEndian.Uint32(raw[2]))), raw: slices.Clone(raw[3]), source: intern(raw[4])}
 		f, ok := numericFloat(raw[3])
 		if !ok {
 			exact, err := numericDecimal(raw[3])
@@ -417,7 +417,7 @@ func readFXRow(rows pgx.Rows, names map[string]string) (fxPair, fxRate, error) {
 	if err := rows.Scan(&p.base, &p.quote, &x, &r.rate, &r.source); err != nil {
 		return fxPair{}, fxRate{}, err
 	}
-	r.day = day(x)
+	r.day = epochDay(x)
 	r.f = r.rate.InexactFloat64()
 	return p, r, nil
 }
@@ -457,7 +457,7 @@ func numericDecimal(b []byte) (decimal.Decimal, error) {
 // they come in any other order.
 func newPriceSeries(days []int32, closes []float64) *priceSeries {
 	n := len(days)
-	s := &priceSeries{days: make([]day, n), closes: make([]float64, n)}
+	s := &priceSeries{days: make([]epochDay, n), closes: make([]float64, n)}
 	order := make([]int, n)
 	for i := range order {
 		order[i] = n - 1 - i
@@ -466,7 +466,7 @@ func newPriceSeries(days []int32, closes []float64) *priceSeries {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(days[a], days[b]) })
 	}
 	for i, j := range order {
-		s.days[i], s.closes[i] = day(days[j]), closes[j]
+		s.days[i], s.closes[i] = epochDay(days[j]), closes[j]
 	}
 	return s
 }

@@ -372,17 +372,17 @@ func TestFXConvert(t *testing.T) {
 		t.Errorf("RON→EUR on day 12: %v", p)
 	}
 	if _, ok := book.path("RON", "EUR", 9); ok {
-		t.Error("a rate from after the day was used")
+		t.Error("a rate from after the epochDay was used")
 	}
 	if _, ok := book.path("GBP", "RON", 12); ok {
 		t.Error("GBP has no rate")
 	}
 	p, _ = book.path("EUR", "RON", 12)
-	if got := book.along(p, []day{5, 10, 11, 12, 13}); !slices.Equal(got, []float64{4.9, 4.9, 4.9, 4.9771, 4.9771}) {
+	if got := book.along(p, []epochDay{5, 10, 11, 12, 13}); !slices.Equal(got, []float64{4.9, 4.9, 4.9, 4.9771, 4.9771}) {
 		t.Errorf("history rates %v: before the first, the first; then the last on or before each day", got)
 	}
 	p, _ = book.path("RON", "EUR", 12)
-	if got := book.along(p, []day{10, 12}); math.Abs(got[0]-1/4.9) > 1e-15 || math.Abs(got[1]-1/4.9771) > 1e-15 {
+	if got := book.along(p, []epochDay{10, 12}); math.Abs(got[0]-1/4.9) > 1e-15 || math.Abs(got[1]-1/4.9771) > 1e-15 {
 		t.Errorf("inverted history rates %v", got)
 	}
 }
@@ -422,7 +422,7 @@ func TestNewPriceSeries(t *testing.T) {
 			closes[i] = map[int32]float64{10: 10.000001, 11: 11.25, 12: 12.5}[d]
 		}
 		s := newPriceSeries(days, closes)
-		if !slices.Equal(s.days, []day{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
+		if !slices.Equal(s.days, []epochDay{10, 11, 12}) || !slices.Equal(s.closes, []float64{10.000001, 11.25, 12.5}) {
 			t.Errorf("from %v: series %v %v", days, s.days, s.closes)
 		}
 	}
@@ -468,8 +468,8 @@ func TestHistoryWireFormat(t *testing.T) {
 				want, _ := strconv.ParseFloat(c, 64)
 				// Oldest first: the last close given is the oldest day.
 				j := len(closes) - 1 - i
-				if s.closes[j] != want || s.days[j] != day(20000-(i+1)) {
-					t.Errorf("mode %v: close %s read as %v on day %d", mode, c, s.closes[j], s.days[j])
+				if s.closes[j] != want || s.days[j] != epochDay(20000-(i+1)) {
+					t.Errorf("mode %v: close %s read as %v on epochDay %d", mode, c, s.closes[j], s.days[j])
 				}
 			}
 		}
@@ -512,12 +512,12 @@ func TestHistoryWireFormat(t *testing.T) {
 func TestHedgeDeskValuesBondsAsTheRiskPage(t *testing.T) {
 	pool := portfolioFixture(t, "")
 	ctx := context.Background()
-	day := time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC)
-	fx, err := loadFX(ctx, pool, day)
+	epochDay := time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC)
+	fx, err := loadFX(ctx, pool, epochDay)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := valueHoldings(ctx, pool, fx, nil, 1, day, "RON")
+	held, err := valueHoldings(ctx, pool, fx, nil, 1, epochDay, "RON")
 	if err != nil {
 		t.Fatal(err)
 	}
