@@ -386,12 +386,16 @@ type Position struct {
 	Kind        string
 	Quantity    decimal.Decimal
 	AverageCost ecrm.Money
+	// Quotation is how Price and AverageCost are quoted: "unit", or
+	// "percent_of_face" (bonds quoted as a percentage of face value).
+	Quotation string
 	// Price is the latest closing price and PriceDate its date; both nil
 	// when the instrument has no price.
 	Price     *ecrm.Money
 	PriceDate *time.Time
 	// MarketValue is quantity × price × contract multiplier (1 except for
-	// options), exact; Gain is MarketValue less the cost of the position.
+	// options), or quantity × face value × price / 100 in percent of face,
+	// exact; Gain is MarketValue less the cost of the position.
 	// Both are nil without a price. Pages and the API round them to the
 	// currency's minor units, half away from zero.
 	MarketValue *ecrm.Money

@@ -20,6 +20,7 @@ import (
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 	"github.com/ecrm-project/ecrm/internal/web"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // testNow is the clock of every test: Sunday 15 November 2026, 10:00 UTC.
@@ -229,13 +230,17 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureOn(t testing.TB, pool *pgxpool.Pool) *fixture {
 	t.Helper()
-	pages, err := page.New(Templates)
+	pages, err := page.New(Templates, risk.Templates)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := NewHandler(pool, pages)
 	h.store.now = func() time.Time { return testNow }
 	h.SetLocation(time.UTC)
+	portfolios := risk.NewPortfolios(pool, risk.DefaultPortfolioConfig())
+	portfolios.SetClock(func() time.Time { return testNow })
+	portfolios.SetZone(time.UTC)
+	h.SetPortfolios(portfolios)
 	return &fixture{pool: pool, handler: h, router: testRouter(h)}
 }
 

@@ -217,6 +217,7 @@ type positionJSON struct {
 	Kind        string          `json:"kind"`
 	Quantity    decimal.Decimal `json:"quantity"`
 	AverageCost moneyJSON       `json:"average_cost"`
+	Quotation   string          `json:"quotation"`
 	Price       *moneyJSON      `json:"price"`
 	PriceDate   *string         `json:"price_date"`
 	MarketValue *moneyJSON      `json:"market_value"`
@@ -367,7 +368,7 @@ func toClient360JSON(v *Client360) client360JSON {
 	}
 	for _, p := range v.Positions {
 		j := positionJSON{ID: p.ID, Account: p.AccountName, Symbol: p.Symbol, Instrument: p.Instrument, Kind: p.Kind,
-			Quantity: p.Quantity, AverageCost: toPriceJSON(p.AverageCost), PriceDate: optionalDate(p.PriceDate),
+			Quantity: p.Quantity, AverageCost: toPriceJSON(p.AverageCost), Quotation: p.Quotation, PriceDate: optionalDate(p.PriceDate),
 			MarketValue: optionalMoneyJSON(p.MarketValue), Gain: optionalMoneyJSON(p.Gain)}
 		if p.Price != nil {
 			price := toPriceJSON(*p.Price)

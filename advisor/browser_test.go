@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecrm-project/ecrm/internal/browsertest"
 	"github.com/ecrm-project/ecrm/internal/page"
+	"github.com/ecrm-project/ecrm/risk"
 )
 
 // TestAdvisorOpensACreditHistoryInABrowser drives headless Chromium
@@ -21,7 +22,7 @@ import (
 // of the real server.
 func TestAdvisorOpensACreditHistoryInABrowser(t *testing.T) {
 	f := newFixture(t)
-	pages, err := page.New(Templates)
+	pages, err := page.New(Templates, risk.Templates)
 	if err != nil {
 		t.Fatal(err)
 	}

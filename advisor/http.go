@@ -56,6 +56,9 @@ type Handler struct {
 	campaigns *crosssell.Campaigns
 	// suitability reads risk profiles and behaviour (nil: not wired).
 	suitability *risk.Suitability
+	// portfolios value and measure the client's portfolio for the 360
+	// (nil: not wired, no risk section).
+	portfolios *risk.Portfolios
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -309,6 +312,9 @@ type clientPage struct {
 	Presented       int64
 	Blocked         int64
 	PresentChannels []string
+	// PortfolioRisk is the portfolio's valuation and risk, drawn as on
+	// the client's own risk page (nil without positions or portfolios).
+	PortfolioRisk *risk.PortfolioView
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -362,8 +368,13 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 	if err != nil {
 		return clientPage{}, err
 	}
+	portfolioRisk, err := h.portfolioRisk(r, sc, v)
+	if err != nil {
+		return clientPage{}, err
+	}
 	return clientPage{
 		Risk:            riskView,
+		PortfolioRisk:   portfolioRisk,
 		Requests:        requests,
 		Work:            work,
 		Now:             h.store.now(),

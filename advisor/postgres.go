@@ -677,7 +677,7 @@ ORDER BY status = 'closed', opened_on, id`
 // (instrument_prices' primary key finds it).
 const qPositions = `
 SELECT po.id, a.name, a.name_ro, i.symbol, i.name, i.kind, i.currency::text, po.quantity, po.average_cost,
-       coalesce(i.contract_multiplier, 1), pr.close, pr.price_date
+       coalesce(i.contract_multiplier, 1), i.price_quotation, i.face_value, pr.close, pr.price_date
 FROM positions po
 JOIN instruments i ON i.id = po.instrument_id
 JOIN accounts a ON a.id = po.account_id
@@ -860,16 +860,18 @@ func readClient360(ctx context.Context, tx pgx.Tx, sc Scope, v *Client360, today
 			var p Position
 			var currency string
 			var multiplier int64
-			var price decimal.NullDecimal
+			var price, face decimal.NullDecimal
 			if err := rows.Scan(&p.ID, &p.AccountName.EN, &p.AccountName.RO, &p.Symbol, &p.Instrument, &p.Kind, &currency, &p.Quantity,
-				&p.AverageCost.Amount, &multiplier, &price, &p.PriceDate); err != nil {
+				&p.AverageCost.Amount, &multiplier, &p.Quotation, &face, &price, &p.PriceDate); err != nil {
 				return err
 			}
 			p.AverageCost.Currency = currency
 			if price.Valid {
-				// The client's overview values the same position with the
-				// same function, so both show the same figures.
-				v := risk.ValuePosition(p.Quantity, p.AverageCost.Amount, &price.Decimal, multiplier, currency)
+				// The client's overview and the risk page value the same
+				// position with the same function, so all show the same
+				// figures.
+				quote := risk.Quote{Quotation: risk.Quotation(p.Quotation), Multiplier: multiplier, FaceValue: face.Decimal}
+				v := risk.ValuePosition(p.Quantity, p.AverageCost.Amount, &price.Decimal, quote, currency)
 				p.Price = &ecrm.Money{Amount: price.Decimal, Currency: currency}
 				p.MarketValue, p.Gain = v.Value, v.Gain
 				values = append(values, *v.Value)

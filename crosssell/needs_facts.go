@@ -135,7 +135,8 @@ SELECT c.kind = 'prospect', c.birth_date, coalesce(c.marital_status, ''), c.depe
               AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.iban = t.counterparty_iban AND o.client_id = c.id)
             GROUP BY t.currency) s),
        (SELECT json_agg(json_build_array(v.currency, v.total) ORDER BY v.currency) FROM (
-            SELECT i.currency, sum(p.quantity * p.average_cost) AS total
+            SELECT i.currency, sum(p.quantity * p.average_cost
+                   * CASE WHEN i.price_quotation = 'percent_of_face' THEN i.face_value / 100 ELSE 1 END) AS total
             FROM positions p JOIN instruments i ON i.id = p.instrument_id
             WHERE p.client_id = c.id AND i.kind <> 'option' AND p.quantity > 0
             GROUP BY i.currency) v),

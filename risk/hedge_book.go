@@ -278,7 +278,12 @@ WITH holders AS (`+holders+`
             WHERE r.client_id = b.client_id ORDER BY r.assessed_at DESC, r.id DESC LIMIT 1) AS capacity
     FROM base b
 ), px AS (
-    SELECT i.id, i.kind, i.symbol, i.currency::text AS currency, coalesce(i.contract_multiplier, 1) AS mult, l.close, l.price_date
+    SELECT i.id, i.kind, i.symbol, i.currency::text AS currency, l.close, l.price_date,
+           -- What one quoted price buys, as ValuePosition's Quote: a bond
+           -- quoted in percent of face, face / 100; an option contract,
+           -- its multiplier.
+           CASE WHEN i.price_quotation = 'percent_of_face' THEN i.face_value / 100
+                ELSE coalesce(i.contract_multiplier, 1) END AS mult
     FROM instruments i
     LEFT JOIN LATERAL (SELECT close, price_date FROM instrument_prices WHERE instrument_id = i.id AND price_date <= $2
                        ORDER BY price_date DESC LIMIT 1) l ON true

@@ -59,7 +59,7 @@ func segmentName(l *i18n.Localizer, segment string) string {
 	return segment
 }
 
-func newQuoteView(l *i18n.Localizer, q Quote) quoteView {
+func newQuoteView(l *i18n.Localizer, q MarketQuote) quoteView {
 	v := quoteView{Symbol: q.Symbol, Name: q.Name, Segment: segmentName(l, q.Segment), Held: q.Held, Watched: q.Watched, Stale: q.Stale,
 		Close: "—", Date: "—", Change: "—", Percent: "—", Direction: "flat"}
 	if q.Held {
@@ -130,7 +130,7 @@ func (h *MarketHandler) render(w http.ResponseWriter, r *http.Request, clientID 
 			d.Notice = l.T("market.watch.already", quote.Symbol)
 		}
 	}
-	if s := q.Get("removed"); s != "" && !slices.ContainsFunc(v.Quotes, func(x Quote) bool { return x.Symbol == s && x.Watched }) {
+	if s := q.Get("removed"); s != "" && !slices.ContainsFunc(v.Quotes, func(x MarketQuote) bool { return x.Symbol == s && x.Watched }) {
 		if _, err := NormaliseSymbol(s); err == nil {
 			d.Notice = l.T("market.watch.removed", s)
 		}

@@ -64,9 +64,9 @@ func (d MarketDate) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.Format(time.DateOnly) + `"`), nil
 }
 
-// Quote is an instrument the client holds or watches, at its last close on
+// MarketQuote is an instrument the client holds or watches, at its last close on
 // or before the view's day.
-type Quote struct {
+type MarketQuote struct {
 	Symbol   string `json:"symbol"`
 	Name     string `json:"name"`
 	Kind     string `json:"kind"`
@@ -136,7 +136,7 @@ type MarketView struct {
 	// their positions are in.
 	WeightCurrency string       `json:"weight_currency"`
 	PriceMaxAge    string       `json:"price_max_age"`
-	Quotes         []Quote      `json:"quotes"`
+	Quotes         []MarketQuote      `json:"quotes"`
 	News           []RankedItem `json:"news"`
 	Reviews        []RankedItem `json:"reviews"`
 }
@@ -162,7 +162,7 @@ func LoadMarketView(ctx context.Context, db DB, clientID int64, opt MarketOption
 	}
 	y, m, d := opt.Now.In(opt.Zone).Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	v := MarketView{AsOf: opt.Now, PriceMaxAge: opt.PriceMaxAge.String(), Quotes: []Quote{}, News: []RankedItem{}, Reviews: []RankedItem{}}
+	v := MarketView{AsOf: opt.Now, PriceMaxAge: opt.PriceMaxAge.String(), Quotes: []MarketQuote{}, News: []RankedItem{}, Reviews: []RankedItem{}}
 	quantities, err := loadQuotes(ctx, db, clientID, today, opt.PriceMaxAge, &v)
 	if err != nil {
 		return v, err
@@ -201,7 +201,7 @@ LEFT JOIN LATERAL (
 func loadQuotes(ctx context.Context, db DB, clientID int64, today time.Time, maxAge time.Duration, v *MarketView) (map[int64]decimal.Decimal, error) {
 	rows, _ := db.Query(ctx, quotesSQL, clientID, today)
 	units := map[int64]decimal.Decimal{}
-	var q Quote
+	var q MarketQuote
 	var held *decimal.Decimal
 	var closes []decimal.Decimal
 	var dates []time.Time
@@ -293,7 +293,7 @@ func weigh(ctx context.Context, db DB, clientID int64, today time.Time, units ma
 		}
 	}
 	// Holdings by weight, then the watch list, each by symbol.
-	slices.SortFunc(v.Quotes, func(a, b Quote) int {
+	slices.SortFunc(v.Quotes, func(a, b MarketQuote) int {
 		if a.Held != b.Held {
 			if a.Held {
 				return -1

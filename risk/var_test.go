@@ -3,6 +3,8 @@ package risk
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -66,6 +68,26 @@ func TestHistoricalPnL(t *testing.T) {
 	}
 	if _, err := ParametricVaR([]float64{1, 2}, 0.95, 0); !errors.Is(err, ErrVaRHorizon) {
 		t.Errorf("horizon 0: %v", err)
+	}
+}
+
+// TestKthSmallest: the selection gives what sorting gives, for every k,
+// with ties and repeated values, on a thousand random series.
+func TestKthSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		xs := make([]float64, 1+r.IntN(300))
+		for i := range xs {
+			xs[i] = math.Round(r.NormFloat64()*50) / 10
+		}
+		sorted := slices.Clone(xs)
+		slices.Sort(sorted)
+		for _, k := range []int{1, 2, 3, 1 + len(xs)/100, 1 + len(xs)/20, len(xs)/4 + 1, len(xs)} {
+			k = min(k, len(xs))
+			if got := kthSmallest(xs, k); got != sorted[k-1] {
+				t.Fatalf("k = %d of %d: %v, want %v", k, len(xs), got, sorted[k-1])
+			}
+		}
 	}
 }
 

@@ -165,6 +165,8 @@ func (p *Position) appendJSON(b []byte) []byte {
 	b = appendDecimalJSON(b, p.Quantity)
 	b = append(b, `,"average_cost":`...)
 	b = p.AverageCost.appendJSON(b)
+	b = append(b, `,"quotation":`...)
+	b = web.AppendJSONString(b, p.Quotation)
 	b = append(b, `,"price":`...)
 	b = appendMoneyOrNull(b, p.Price)
 	b = append(b, `,"price_date":`...)

@@ -88,7 +88,7 @@ func scanAccount(rows pgx.Rows) (Account, error) {
 // orders the rows.
 const positionsSQL = `
 SELECT p.id, p.account_id, i.id, i.symbol, i.name, i.kind, i.currency,
-       coalesce(i.contract_multiplier, 1), p.quantity, p.average_cost, px.close, px.price_date
+       coalesce(i.contract_multiplier, 1), i.price_quotation, i.face_value, p.quantity, p.average_cost, px.close, px.price_date
 FROM positions p
 JOIN instruments i ON i.id = p.instrument_id
 LEFT JOIN LATERAL (
@@ -114,6 +114,8 @@ type positionRow struct {
 	ID, AccountID, InstrumentID  int64
 	Symbol, Name, Kind, Currency string
 	multiplier                   int64
+	quotation                    string
+	faceValue                    *decimal.Decimal
 	quantity                     decimal.Decimal
 	averageCost                  decimal.Decimal
 	close                        *decimal.Decimal
@@ -226,7 +228,7 @@ func queryOverview(ctx context.Context, pool *pgxpool.Pool, clientID int64, toda
 		for rows.Next() {
 			var p positionRow
 			if err := scanRow(rows, &p.ID, &p.AccountID, &p.InstrumentID, &p.Symbol, &p.Name, &p.Kind, &p.Currency,
-				&p.multiplier, num{&p.quantity}, num{&p.averageCost}, nullNum{&p.close}, &p.priceDate); err != nil {
+				&p.multiplier, &p.quotation, nullNum{&p.faceValue}, num{&p.quantity}, num{&p.averageCost}, nullNum{&p.close}, &p.priceDate); err != nil {
 				return err
 			}
 			out.positions = append(out.positions, p)

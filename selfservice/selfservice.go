@@ -178,14 +178,18 @@ type Position struct {
 	Currency     string `json:"currency"`
 	// Quantity is signed: a short position is negative.
 	Quantity decimal.Decimal `json:"quantity"`
-	// AverageCost and Price are per unit, unrounded.
-	AverageCost Money `json:"average_cost"`
+	// AverageCost and Price are per unit, unrounded; for an instrument
+	// quoted in percent of face (Quotation "percent_of_face", bonds) they
+	// are percentages of the face value.
+	AverageCost Money  `json:"average_cost"`
+	Quotation   string `json:"quotation"`
 	// Price and PriceDate are the latest close; nil when the instrument
 	// has no price yet, and then the position has no value either.
 	Price     *Money `json:"price"`
 	PriceDate *Date  `json:"price_date"`
-	// Value = quantity × price × contract multiplier (options), Cost =
-	// quantity × average cost × multiplier, each rounded half away from
+	// Value = quantity × price × contract multiplier (options) or
+	// quantity × face value × price / 100 (percent of face), Cost the same
+	// with the average cost, each rounded half away from
 	// zero to the currency's minor units; UnrealisedGain = Value − Cost of
 	// the rounded figures, so the numbers shown add up.
 	Value          *Money `json:"value"`
@@ -455,9 +459,14 @@ func valuePortfolio(rows []positionRow) Portfolio {
 			Symbol: r.Symbol, Name: r.Name, Kind: r.Kind, Currency: r.Currency}
 		p.Quantity = r.quantity
 		p.AverageCost = newPrice(r.averageCost, p.Currency)
-		// The advisor's 360 values the same position with the same
-		// function, so both show the same figures.
-		v := risk.ValuePosition(r.quantity, r.averageCost, r.close, r.multiplier, p.Currency)
+		p.Quotation = r.quotation
+		quote := risk.Quote{Quotation: risk.Quotation(r.quotation), Multiplier: r.multiplier}
+		if r.faceValue != nil {
+			quote.FaceValue = *r.faceValue
+		}
+		// The advisor's 360 and the risk page value the same position with
+		// the same function, so all show the same figures.
+		v := risk.ValuePosition(r.quantity, r.averageCost, r.close, quote, p.Currency)
 		p.Cost = newMoney(v.Cost.Amount, p.Currency)
 		// A position without a price has no value; its cost is left out
 		// of the totals too, so that the gain is not distorted.

@@ -85,14 +85,20 @@ type config struct {
 	// "Mon-Fri 09:00-18:00" in ECRM_TIME_ZONE, Romanian public holidays).
 	BusinessHours pipeline.BusinessHours
 
-	// PriceMaxAge is how old a close may be before a quote is marked
-	// stale (default 4 days: Friday's close is fresh until Tuesday).
+	// PriceMaxAge is how old a close or an exchange rate may be before a
+	// quote and the figures that use it are flagged stale and no hedge is
+	// priced on it (default 4 days: Friday's close is fresh until
+	// Tuesday; whole days count; 1 to 90 days).
 	PriceMaxAge time.Duration // ECRM_PRICE_MAX_AGE
 
 	// ServiceDesk sets the deadline of complaints (ECRM_COMPLAINT_DAYS
 	// business days, default 15) and the largest attachment
 	// (ECRM_ATTACHMENT_MAX_BYTES, default 5 MiB).
 	ServiceDesk servicedesk.Config
+
+	// BaseCurrency is the firm's base currency, in which a client who has
+	// chosen none and has no income currency sees their portfolio valued.
+	BaseCurrency string // ECRM_BASE_CURRENCY
 
 	// SMTP is where the outbox sends e-mail; nil (ECRM_SMTP_URL unset)
 	// holds messages on the admin's outbox page instead.
@@ -231,8 +237,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.PriceMaxAge, err = envDuration(getenv, "ECRM_PRICE_MAX_AGE", risk.DefaultPriceMaxAge); err != nil {
 		errs = append(errs, err.Error())
-	} else if cfg.PriceMaxAge < time.Hour || cfg.PriceMaxAge > 90*24*time.Hour {
-		errs = append(errs, fmt.Sprintf("ECRM_PRICE_MAX_AGE=%s must be between 1h and 2160h (90 days)", cfg.PriceMaxAge))
+	} else if cfg.PriceMaxAge < 24*time.Hour || cfg.PriceMaxAge > 90*24*time.Hour {
+		errs = append(errs, fmt.Sprintf("ECRM_PRICE_MAX_AGE=%s must be between 24h and 2160h (1 to 90 days: prices are daily)", cfg.PriceMaxAge))
 	}
 	cfg.ServiceDesk = servicedesk.DefaultConfig()
 	cfg.ServiceDesk.BaseURL = cfg.BaseURL
@@ -244,6 +250,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.ServiceDesk.Attachments.MaxBytes, err = envInt(getenv, "ECRM_ATTACHMENT_MAX_BYTES", cfg.ServiceDesk.Attachments.MaxBytes, 1<<10, 100<<20); err != nil {
 		errs = append(errs, err.Error())
 	}
+	cfg.BaseCurrency = strings.ToUpper(envOr(getenv, "ECRM_BASE_CURRENCY", "RON"))
+	if _, ok := ecrm.CurrencyMinorUnits(cfg.BaseCurrency); !ok {
+		errs = append(errs, fmt.Sprintf("ECRM_BASE_CURRENCY=%q is not a currency ecrm knows, such as RON or EUR", cfg.BaseCurrency))
+	}
+
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

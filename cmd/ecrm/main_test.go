@@ -45,7 +45,7 @@ func TestBadConfigurationFailsWithOneClearLine(t *testing.T) {
 		{"BadMigrateVerb", map[string]string{"DATABASE_URL": "postgres://127.0.0.1/x"}, []string{"migrate", "sideways"}, "usage: ecrm migrate up|down|status"},
 		{"UnknownCommand", map[string]string{}, []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"SeedBadClients", map[string]string{"DATABASE_URL": "postgres://127.0.0.1/x"}, []string{"seed", "--clients", "0"}, "--clients must be between 1 and 50000000"},
-		{"PriceMaxAgeTooShort", map[string]string{"ECRM_PRICE_MAX_AGE": "5m"}, []string{"serve"}, "ECRM_PRICE_MAX_AGE=5m0s must be between 1h and 2160h (90 days)"},
+		{"PriceMaxAgeTooShort", map[string]string{"ECRM_PRICE_MAX_AGE": "5m"}, []string{"serve"}, "ECRM_PRICE_MAX_AGE=5m0s must be between 24h and 2160h (1 to 90 days: prices are daily)"},
 		{"ImportNoFile", map[string]string{"DATABASE_URL": "postgres://127.0.0.1/x"}, []string{"import", "prices"}, "usage: ecrm import bureau FILE | ecrm import prices|news [--source NAME] FILE"},
 		{"SeedBadDate", map[string]string{"DATABASE_URL": "postgres://127.0.0.1/x"}, []string{"seed", "--as-of", "yesterday"}, `--as-of "yesterday" is not a date`},
 	}

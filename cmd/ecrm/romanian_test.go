@@ -66,12 +66,12 @@ func TestEveryPageInRomanian(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Names and free text people typed are data, shown as stored:
-	// instrument names, providers, contact notes. They are removed from the
+	// instrument names and issuers, providers, contact notes. They are removed from the
 	// pages before the check. Product and account names are not: they have
 	// a Romanian text, and an English one on a Romanian page is a fault.
 	var data []string
 	rows, err := e.pool.Query(ctx, `
-		SELECT name FROM instruments
+		SELECT name FROM instruments UNION SELECT coalesce(issuer, '') FROM instruments
 		UNION SELECT subject FROM interactions UNION SELECT coalesce(notes, '') FROM interactions
 		UNION SELECT provider FROM products UNION SELECT code FROM products UNION SELECT lender FROM credit_lines
 		UNION SELECT coalesce(description, '') FROM account_transactions UNION SELECT coalesce(counterparty_name, '') FROM account_transactions

@@ -72,6 +72,9 @@ type app struct {
 	unsubscribe *selfservice.UnsubscribeHandler
 	// riskProfiles is the suitability questionnaire and risk profile.
 	riskProfiles *risk.ProfileHandler
+	// portfolios value and measure clients' portfolios (the portal's risk
+	// page and API, the advisor's 360).
+	portfolios *risk.Portfolios
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -201,6 +204,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// an accepted one an order request in the orders pipeline; the queue
 	// re-evaluates the rules when prices move.
 	a.hedges = risk.NewHedgeDesk(pool, gate, a.offerPortal.Portal(), deals)
+	// The same base currency and price age as the portfolio's risk page.
+	a.hedges.BaseCurrency = cfg.BaseCurrency
+	a.hedges.Rules.MaxPriceAgeDays = int(cfg.PriceMaxAge / (24 * time.Hour))
 	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk, campaigns, a.hedges); err != nil {
 		return nil, err
 	}
@@ -219,6 +225,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.advisor.SetServiceDesk(desk)
 	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
+	portfolioCfg := risk.DefaultPortfolioConfig()
+	portfolioCfg.DefaultBaseCurrency, portfolioCfg.MaxPriceAge = cfg.BaseCurrency, cfg.PriceMaxAge
+	a.portfolios = risk.NewPortfolios(pool, portfolioCfg)
+	a.portfolios.SetZone(cfg.TimeZone)
+	a.advisor.SetPortfolios(a.portfolios)
 	a.advisor.SetLocation(cfg.TimeZone)
 	a.selfservice.Service().SetZone(cfg.TimeZone)
 	a.products.SetZone(cfg.TimeZone)
@@ -303,6 +314,7 @@ func (a *app) routes() http.Handler {
 			market.SetZone(a.cfg.TimeZone)
 			market.SetPriceMaxAge(a.cfg.PriceMaxAge)
 			market.Routes(r)
+			risk.NewPortfolioHandler(a.portfolios, a.pages).ClientRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))

@@ -42,3 +42,35 @@ func TestNiceCeiling(t *testing.T) {
 		}
 	}
 }
+
+// TestLineSVG: the scale spans the values in round steps (90 to 120 by
+// 10), the points are placed on it, three labels are written and the
+// chart stays well-formed SVG with no inline style; a drawdown below zero
+// is drawn below the zero line.
+func TestLineSVG(t *testing.T) {
+	d := decimal.NewFromInt
+	svg := string(Line{Title: "Value", Labels: []string{"1 May", "4 May", "5 May"}, Ticks: 3,
+		Series: []Series{{Name: "Value", Values: []decimal.Decimal{d(100), d(120), d(90)}}}}.SVG())
+	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, svg)
+	}
+	if strings.Contains(svg, "style=") || !strings.Contains(svg, `role="img" aria-label="Value"`) {
+		t.Errorf("svg head or inline style: %.300s", svg)
+	}
+	// The plot is 640 wide from x = 64 and 228 high from y = 16: 100 on
+	// a 90–120 scale is a third of the way up.
+	if !strings.Contains(svg, `points="64.0,168.0 384.0,16.0 704.0,244.0"`) {
+		t.Errorf("points: %s", svg)
+	}
+	if got := len(regexp.MustCompile(`class="chart-grid"`).FindAllString(svg, -1)); got != 4 {
+		t.Errorf("%d grid lines, want 4 (90, 100, 110, 120)", got)
+	}
+	if got := regexp.MustCompile(`<text class="chart-label"[^>]*>([^<]+)</text>`).FindAllStringSubmatch(svg, -1); len(got) != 3 || got[2][1] != "5 May" {
+		t.Errorf("labels %q", got)
+	}
+	dd := string(Line{Labels: []string{"a", "b"}, Series: []Series{{Values: []decimal.Decimal{d(0), decimal.RequireFromString("-0.25")}}}}.SVG())
+	// −0.25 to 0 by 0.1 (0.0625 rounded up): −0.3 to 0; 0 at the top.
+	if !strings.Contains(dd, `points="64.0,16.0 704.0,206.0"`) {
+		t.Errorf("drawdown points: %s", dd)
+	}
+}

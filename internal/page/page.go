@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -172,14 +173,18 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 	}
 
 	// A file named *.partial.html holds templates shared by the pages of
-	// its own set (a filter form, a table two pages show); every other file
-	// is a page.
+	// its own set (a filter form, a table two pages show); one named
+	// *.shared.html templates every set's pages may use (a section a
+	// domain draws on its own page and on another package's, such as the
+	// portfolio's risk on the portal and on the advisor's 360); every
+	// other file is a page.
 	type source struct {
 		text []byte
 		set  int
 	}
 	sources := map[string]source{} // page name → template text
 	partials := map[int][][]byte{} // set → partial templates
+	var shared [][]byte
 	for i, set := range append([]fs.FS{own}, pageSets...) {
 		files, err := fs.Glob(set, "*.html")
 		if err != nil {
@@ -198,6 +203,10 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 				partials[i] = append(partials[i], text)
 				continue
 			}
+			if strings.HasSuffix(file, ".shared.html") {
+				shared = append(shared, text)
+				continue
+			}
 			if _, dup := sources[name]; dup {
 				return nil, fmt.Errorf("page: two templates named %q", name)
 			}
@@ -214,7 +223,7 @@ func New(pageSets ...fs.FS) (*Renderer, error) {
 			if err != nil {
 				return nil, fmt.Errorf("page: parse %s: %w", layoutFile, err)
 			}
-			for _, partial := range partials[src.set] {
+			for _, partial := range append(slices.Clone(shared), partials[src.set]...) {
 				if _, err := t.Parse(string(partial)); err != nil {
 					return nil, fmt.Errorf("page: parse a partial for %s.html: %w", name, err)
 				}

@@ -379,6 +379,29 @@ func TestNewWithDomainPages(t *testing.T) {
 	}
 }
 
+// TestSharedTemplates: a *.shared.html of one set is usable by every
+// set's pages; a *.partial.html only by its own set's.
+func TestSharedTemplates(t *testing.T) {
+	risk := fstest.MapFS{
+		"section.shared.html": {Data: []byte(`{{define "risk-section"}}<p id="shared">{{.}}</p>{{end}}`)},
+		"own.partial.html":    {Data: []byte(`{{define "risk-own"}}own{{end}}`)},
+		"risk_page.html":      {Data: []byte(`{{define "title"}}R{{end}}{{define "content"}}{{template "risk-section" "risk"}}{{template "risk-own"}}{{end}}`)},
+	}
+	console := fstest.MapFS{
+		"console_page.html": {Data: []byte(`{{define "title"}}C{{end}}{{define "content"}}{{template "risk-section" "console"}}{{end}}`)},
+	}
+	r := mustNew(t, risk, console)
+	for name, want := range map[string]string{"risk_page": `<p id="shared">risk</p>own`, "console_page": `<p id="shared">console</p>`} {
+		rec := do(t, newTestServer(t, r, name, nil), request{path: "/"})
+		assertContains(t, rec.Body.String(), want)
+	}
+	other := fstest.MapFS{"other.html": {Data: []byte(`{{define "title"}}O{{end}}{{define "content"}}{{template "risk-own"}}{{end}}`)}}
+	rec := do(t, newTestServer(t, mustNew(t, risk, other), "other", nil), request{path: "/"})
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("another set's partial: status %d, want 500", rec.Code)
+	}
+}
+
 var hashedCSS = regexp.MustCompile(`/static/app\.[0-9a-f]{10}\.css`)
 
 func TestStaticHandler(t *testing.T) {
