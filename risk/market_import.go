@@ -106,6 +106,11 @@ type MarketImport struct {
 	StaffID int64
 	// Now is when the rows are recorded; zero means time.Now().
 	Now time.Time
+	// PricesMoved, when set, is told in the import's transaction which
+	// instruments got a new or changed close, so that work that follows
+	// prices (the hedging rules' re-evaluation) is queued with the data
+	// or not at all.
+	PricesMoved func(ctx context.Context, tx pgx.Tx, instrumentIDs []int64) error
 }
 
 // TypeCount is how many rows of one type a file had and wrote.
@@ -126,6 +131,8 @@ type MarketImportResult struct {
 	Written  int             `json:"written"`
 	Counts   []TypeCount     `json:"counts"`
 	Problems []MarketProblem `json:"problems"`
+	// Moved are the instruments whose closes the import wrote.
+	Moved []int64 `json:"moved_instruments,omitempty"`
 }
 
 // Refused reports whether the file was refused for bad rows.
@@ -368,9 +375,32 @@ func ImportPricesFile(ctx context.Context, pool *pgxpool.Pool, data []byte, run 
 		for _, c := range res.Counts {
 			res.Written += c.Written
 		}
+		res.Moved = movedInstruments(values, res.Counts)
+		if run.PricesMoved != nil && len(res.Moved) > 0 {
+			if err := run.PricesMoved(ctx, tx, res.Moved); err != nil {
+				return err
+			}
+		}
 		return recordImport(ctx, tx, &res, run)
 	})
 	return finishImport(res, err)
+}
+
+// movedInstruments are the instruments of the file's price rows when any
+// close was written (a file imported again moves nothing).
+func movedInstruments(values []*valueRow, counts []TypeCount) []int64 {
+	i := slices.IndexFunc(counts, func(c TypeCount) bool { return c.Type == RowPrice })
+	if i < 0 || counts[i].Written == 0 {
+		return nil
+	}
+	var ids []int64
+	for _, v := range values {
+		if v.typ == RowPrice && !slices.Contains(ids, v.instrument) {
+			ids = append(ids, v.instrument)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // finishImport sorts the problems by line and turns a refusal into a

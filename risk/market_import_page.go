@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -9,10 +10,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
@@ -28,7 +31,13 @@ type MarketImportPage struct {
 	zone  *time.Location
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// queue, when set, re-evaluates the hedging rules for the holders of
+	// instruments whose closes an import wrote, queued with the import.
+	queue *jobs.Queue
 }
+
+// SetQueue queues the hedging rules' re-evaluation after a prices import.
+func (h *MarketImportPage) SetQueue(q *jobs.Queue) { h.queue = q }
 
 // NewMarketImportPage shows times in zone.
 func NewMarketImportPage(pool *pgxpool.Pool, pages *page.Renderer, zone *time.Location) *MarketImportPage {
@@ -199,7 +208,13 @@ func (h *MarketImportPage) upload(w http.ResponseWriter, r *http.Request, staffI
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return refuse(l.T("market.import.error.no_file"))
 	}
-	res, err := apply(r.Context(), h.pool, data, MarketImport{FileName: d.FileName, Source: d.Source, StaffID: staffID, Now: h.Now()})
+	run := MarketImport{FileName: d.FileName, Source: d.Source, StaffID: staffID, Now: h.Now()}
+	if h.queue != nil {
+		run.PricesMoved = func(ctx context.Context, tx pgx.Tx, ids []int64) error {
+			return h.queue.InsertTx(ctx, tx, HedgeTriggersArgs{InstrumentIDs: ids})
+		}
+	}
+	res, err := apply(r.Context(), h.pool, data, run)
 	var fp *FileProblem
 	if errors.As(err, &fp) {
 		return refuse(marketFileProblemText(l, fp))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/risk"
@@ -101,6 +102,18 @@ func importMarket(ctx context.Context, cfg config, kind string, args []string, s
 	fmt.Fprintf(stdout, "%d rows read, %d new or changed (import %d)\n", res.Rows, res.Written, res.ID)
 	for _, c := range res.Counts {
 		fmt.Fprintf(stdout, "  %-15s %8d rows %8d new or changed\n", c.Type, c.Rows, c.Written)
+	}
+	// New closes move the hedging rules' verdicts of their holders: the
+	// server queues that re-evaluation with the import; here it runs now.
+	if len(res.Moved) > 0 {
+		desk := risk.NewHedgeDesk(pool, nil, nil, nil)
+		desk.BaseCurrency = cfg.BaseCurrency
+		rep, err := desk.ReevaluateTriggers(ctx, res.Moved, 0, time.Now())
+		if err != nil {
+			return fmt.Errorf("import: hedging rules: %w", err)
+		}
+		fmt.Fprintf(stdout, "hedging rules re-evaluated: %d holders, %d holdings, %d flagged, in %s\n", rep.Holders, rep.Holdings,
+			rep.Triggered, rep.Elapsed.Round(time.Millisecond))
 	}
 	return nil
 }

@@ -327,7 +327,9 @@ func (a *app) routes() http.Handler {
 			outbox.NewPageHandler(a.outbox, a.pages, a.cfg.TimeZone).Routes(r)
 			jobs.NewPageHandler(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
 			risk.NewBureauPage(a.pool, a.pages).Routes(r)
-			risk.NewMarketImportPage(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
+			marketImports := risk.NewMarketImportPage(a.pool, a.pages, a.cfg.TimeZone)
+			marketImports.SetQueue(a.queue)
+			marketImports.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleCompliance))
