@@ -59,6 +59,9 @@ type Handler struct {
 	// portfolios value and measure the client's portfolio for the 360
 	// (nil: not wired, no risk section).
 	portfolios *risk.Portfolios
+	// hedges reads the hedging rules' verdicts and order requests (nil:
+	// not wired, no hedging section).
+	hedges *risk.HedgeDesk
 }
 
 // NewHandler returns the console's handler. Times are shown and entered in
@@ -315,6 +318,9 @@ type clientPage struct {
 	// PortfolioRisk is the portfolio's valuation and risk, drawn as on
 	// the client's own risk page (nil without positions or portfolios).
 	PortfolioRisk *risk.PortfolioView
+	// Hedges are the holdings the hedging rules flag and the order
+	// requests.
+	Hedges *risk.HedgeSummary
 }
 
 func (h *Handler) showClient(w http.ResponseWriter, r *http.Request) {
@@ -372,9 +378,14 @@ func (h *Handler) clientPage(r *http.Request, sc Scope, v *Client360) (clientPag
 	if err != nil {
 		return clientPage{}, err
 	}
+	hedges, err := h.hedgeSummary(r, v.ID)
+	if err != nil {
+		return clientPage{}, err
+	}
 	return clientPage{
 		Risk:            riskView,
 		PortfolioRisk:   portfolioRisk,
+		Hedges:          hedges,
 		Requests:        requests,
 		Work:            work,
 		Now:             h.store.now(),

@@ -134,11 +134,11 @@ type MarketView struct {
 	// WeightCurrency is the currency holdings are weighed in: the
 	// client's base currency, else their income's, else the one most of
 	// their positions are in.
-	WeightCurrency string       `json:"weight_currency"`
-	PriceMaxAge    string       `json:"price_max_age"`
-	Quotes         []MarketQuote      `json:"quotes"`
-	News           []RankedItem `json:"news"`
-	Reviews        []RankedItem `json:"reviews"`
+	WeightCurrency string        `json:"weight_currency"`
+	PriceMaxAge    string        `json:"price_max_age"`
+	Quotes         []MarketQuote `json:"quotes"`
+	News           []RankedItem  `json:"news"`
+	Reviews        []RankedItem  `json:"reviews"`
 }
 
 // MarketOptions set a view: when it is taken (Now, in Zone's calendar),

@@ -206,6 +206,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.hedges = risk.NewHedgeDesk(pool, gate, a.offerPortal.Portal(), deals)
 	// The same base currency and price age as the portfolio's risk page.
 	a.hedges.BaseCurrency = cfg.BaseCurrency
+	a.advisor.SetHedges(a.hedges)
 	a.hedges.Rules.MaxPriceAgeDays = int(cfg.PriceMaxAge / (24 * time.Hour))
 	if a.queue, err = newQueue(cfg, log, pool, store, a.outbox, deals, desk, campaigns, a.hedges); err != nil {
 		return nil, err

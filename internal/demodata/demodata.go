@@ -82,6 +82,7 @@ var tables = []table{
 	{"instrument_dividend_yields", yieldColumns, (*generator).writeDividendYields},
 	{"instrument_volatilities", volatilityColumns, (*generator).writeVolatilities},
 	{"benchmarks", benchmarkColumns, (*generator).writeBenchmarks},
+	{"risk_free_rates", riskFreeColumns, (*generator).writeRiskFreeRates},
 	{"market_items", itemColumns, (*generator).writeMarketItems},
 	{"market_item_instruments", itemInstrumentColumns, (*generator).writeItemInstruments},
 	{"households", householdColumns, (*generator).writeHouseholds},

@@ -546,3 +546,32 @@ func (gen *generator) writeItemInstruments(w *rowWriter) error {
 	}
 	return w.err
 }
+
+var riskFreeColumns = []string{"currency", "as_of", "rate", "source", "recorded_at"}
+
+// riskFreeRates are the demo market's continuously compounded risk-free
+// rates, near the one-year government yields of late 2026 (Romania about
+// 6 %, the euro area about 2.3 %, the United States about 4 %): the
+// discount rate of the hedging engine's option prices.
+var riskFreeRates = []struct {
+	currency string
+	rate     float64
+}{{"EUR", 0.023}, {"RON", 0.060}, {"USD", 0.040}}
+
+// writeRiskFreeRates: each currency's rate at the month ends of the last
+// year, drifting by a few basis points a month.
+func (gen *generator) writeRiskFreeRates(w *rowWriter) error {
+	m := gen.market
+	for k, c := range riskFreeRates {
+		r := gen.rand(streamMarketData, 400+uint64(k))
+		for _, i := range m.volatilityDates() {
+			w.row(len(riskFreeColumns))
+			w.text(c.currency)
+			w.date(m.days[i])
+			w.numeric(micro(math.Round((c.rate+0.0005*r.NormFloat64())*1e4)/1e4), 6)
+			w.text("seed")
+			w.timestamptz(m.days[i].at(18, 30, 0))
+		}
+	}
+	return w.err
+}
