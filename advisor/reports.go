@@ -635,7 +635,11 @@ func offersReports(rc *reportContext) ([]Report, error) {
 		if product != 0 {
 			label = l.Text(ecrm.Text{EN: nameEN, RO: nameRO})
 		}
-		products, engines = add(products, strconv.FormatInt(product, 10), label, c), add(engines, engine, engine, c)
+		engineLabel := engine
+		if key := "engine." + engine; i18n.HasMessage(i18n.English, key) {
+			engineLabel = l.T(key)
+		}
+		products, engines = add(products, strconv.FormatInt(product, 10), label, c), add(engines, engine, engineLabel, c)
 		return nil
 	}); err != nil {
 		return nil, err

@@ -773,6 +773,10 @@ func statsCharts(l *i18n.Localizer, st *Stats) map[string]template.HTML {
 			switch dim {
 			case "segment", "age_band", "channel":
 				label = l.T("compliance." + dim + "." + g.Key)
+			case "engine":
+				if i18n.HasMessage(i18n.English, "engine."+g.Key) {
+					label = l.T("engine." + g.Key)
+				}
 			}
 			labels = append(labels, label)
 			for i, v := range []int64{g.Shown, g.Blocked, g.Interested, g.Accepted} {

@@ -154,6 +154,9 @@ func cellOf(column string, v any) dataCell {
 		if key := "portal.data.column." + v; column == "field_name" && i18n.HasMessage(i18n.English, key) {
 			return dataCell{Key: key}
 		}
+		if key := "engine." + v; column == "engine" && i18n.HasMessage(i18n.English, key) {
+			return dataCell{Key: key} // which engine made an offer, in words
+		}
 		// PostgreSQL's JSON writes dates and timestamps in these forms;
 		// other text (an IBAN, a policy number) never parses as them.
 		if t, err := time.Parse(time.DateOnly, v); err == nil {
