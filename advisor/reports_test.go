@@ -225,7 +225,7 @@ func TestOffersReports(t *testing.T) {
 	}{
 		{"advisor A", period, asAdvisorA, "en",
 			map[string][]string{"Flexi loan": cols("2", "1", "1", "1", "50.0%", "50.0%"), "Savings plus": cols("1", "1", "0", "0", "100.0%", "0.0%"), "No product": nil},
-			map[string][]string{"products.matching": cols("2", "1", "1", "1", "50.0%", "50.0%"), "crosssell.nbo": cols("1", "1", "0", "0", "100.0%", "0.0%"), "risk.hedging": nil}},
+			map[string][]string{"products.matching": cols("2", "1", "1", "1", "50.0%", "50.0%"), "Next best offers": cols("1", "1", "0", "0", "100.0%", "0.0%"), "risk.hedging": nil}},
 		{"advisor A asking for advisor B's", period + "&advisor=2", asAdvisorA, "en",
 			map[string][]string{"Flexi loan": cols("2", "1", "1", "1", "50.0%", "50.0%"), "No product": nil}, nil},
 		{"compliance", period, asCompliance, "en",
