@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,13 +33,16 @@ type HedgeDesk struct {
 	// none of their own nor an income currency.
 	BaseCurrency string
 	Now          func() time.Time
+
+	productsMu      sync.Mutex
+	productVersions map[int64]products.Product
 }
 
 // NewHedgeDesk wires the desk; gate, portal and deals may be nil for the
 // trigger job, which only evaluates.
 func NewHedgeDesk(pool *pgxpool.Pool, gate *compliance.Gate, portal *compliance.Portal, deals *pipeline.Store) *HedgeDesk {
 	return &HedgeDesk{pool: pool, gate: gate, portal: portal, deals: deals, products: products.NewStore(pool),
-		Rules: DefaultHedgeRules(), BaseCurrency: "RON", Now: time.Now}
+		Rules: DefaultHedgeRules(), BaseCurrency: "RON", Now: time.Now, productVersions: map[int64]products.Product{}}
 }
 
 // The catalogue product of each strategy.
@@ -58,6 +62,9 @@ type HedgeBook struct {
 	// Unpriced are holdings without a price or exchange rate: they are
 	// left out of the portfolio's value (the page says so).
 	Unpriced []string
+	// Products are the catalogue's product of each strategy, in the
+	// version on sale (a strategy without one is not offered).
+	Products map[HedgeStrategy]products.Product
 }
 
 // BookHolding is one holding, the rules' verdict on it, and why a
@@ -133,9 +140,13 @@ WHERE c.id = $1`, clientID).Scan(&book.Client.HorizonMonths, &book.Client.Option
 	if err != nil {
 		return nil, err
 	}
-	fees, err := d.catalogueFees(ctx)
-	if err != nil {
+	if book.Products, err = d.strategyProducts(ctx); err != nil {
 		return nil, err
+	}
+	fees := map[HedgeStrategy]*decimal.Decimal{}
+	for s, p := range book.Products {
+		fee := p.Definition.UpfrontFeePercent
+		fees[s] = &fee
 	}
 	c := held[clientID]
 	for _, v := range c.values {
@@ -160,21 +171,42 @@ WHERE c.id = $1`, clientID).Scan(&book.Client.HorizonMonths, &book.Client.Option
 	return book, nil
 }
 
-// catalogueFees reads the fee of each strategy's product (its upfront fee
-// as a share of the premium or the proceeds); none when the product is
-// not in the catalogue.
-func (d *HedgeDesk) catalogueFees(ctx context.Context) (map[HedgeStrategy]*decimal.Decimal, error) {
-	out := map[HedgeStrategy]*decimal.Decimal{}
+// strategyProducts reads the product of each strategy on sale (its
+// upfront fee is the fee on the premium or the proceeds); a strategy whose
+// product is not on sale has none. A product version never changes, so
+// the desk keeps the versions it has read and asks the database only which
+// versions are current: one small query instead of three product reads
+// with their definitions and rules.
+func (d *HedgeDesk) strategyProducts(ctx context.Context) (map[HedgeStrategy]products.Product, error) {
+	codes := make([]string, 0, len(strategyProducts))
+	byCode := map[string]HedgeStrategy{}
 	for s, code := range strategyProducts {
-		p, err := d.products.ProductByCode(ctx, code)
-		if ecrm.ErrorCode(err) == ecrm.ENOTFOUND {
-			continue
+		codes, byCode[code] = append(codes, code), s
+	}
+	rows, err := d.pool.Query(ctx, `SELECT code, current_version_id FROM products WHERE code = ANY ($1) AND active`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("hedging products: %w", err)
+	}
+	current := map[string]int64{}
+	var code string
+	var version int64
+	if _, err := pgx.ForEachRow(rows, []any{&code, &version}, func() error { current[code] = version; return nil }); err != nil {
+		return nil, fmt.Errorf("hedging products: %w", err)
+	}
+	out := map[HedgeStrategy]products.Product{}
+	for code, version := range current {
+		d.productsMu.Lock()
+		p, ok := d.productVersions[version]
+		d.productsMu.Unlock()
+		if !ok {
+			if p, err = d.products.ProductVersion(ctx, version); err != nil {
+				return nil, err
+			}
+			d.productsMu.Lock()
+			d.productVersions[version] = p
+			d.productsMu.Unlock()
 		}
-		if err != nil {
-			return nil, err
-		}
-		fee := p.Definition.UpfrontFeePercent
-		out[s] = &fee
+		out[byCode[code]] = p
 	}
 	return out, nil
 }
@@ -251,13 +283,9 @@ type heldValue struct {
 // is listed as unpriced and left out of the total. One statement for any
 // number of clients: the trigger job values tens of thousands at once.
 func valueHoldings(ctx context.Context, q DB, fx fxTable, instrumentIDs []int64, clientID int64, day time.Time, firmBase string) (map[int64]*clientHoldings, error) {
-	var ccys []string
-	if err := q.QueryRow(ctx, `SELECT array_agg(DISTINCT c) FROM (
-    SELECT currency::text AS c FROM instruments UNION SELECT base_currency FROM fx_rates UNION SELECT quote_currency FROM fx_rates
-    UNION SELECT $1) x WHERE c IS NOT NULL`, firmBase).Scan(&ccys); err != nil {
-		return nil, fmt.Errorf("currencies: %w", err)
-	}
-	from, to, rates := fx.pairs(ccys)
+	// Every conversion the rates allow; a holding in the base currency
+	// itself needs none (the statement takes it at 1).
+	from, to, rates := fx.pairs(fx.currencies(firmBase))
 	// The holders: of the instruments, or the one client (each through
 	// its own index).
 	holders, holderArg := `SELECT DISTINCT client_id FROM positions WHERE quantity > 0 AND instrument_id = ANY ($1::bigint[])`, any(instrumentIDs)

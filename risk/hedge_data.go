@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +77,19 @@ func (t fxTable) direct(from, to string) (decimal.Decimal, bool) {
 		return decimal.NewFromInt(1).DivRound(r, 10), true
 	}
 	return decimal.Zero, false
+}
+
+// currencies are those the rates quote, and also.
+func (t fxTable) currencies(also ...string) []string {
+	out := slices.Clone(also)
+	for pair := range t.rates {
+		for _, c := range pair {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // pairs lists every conversion between the currencies given, for SQL.

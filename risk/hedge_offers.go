@@ -91,6 +91,9 @@ func (d *HedgeDesk) Suggest(ctx context.Context, v HedgeViewer, l *i18n.Localize
 		}
 		params := DefaultHedgeParams(book.Client, h.Position)
 		for _, s := range Strategies {
+			if _, onSale := book.Products[s]; !onSale {
+				continue
+			}
 			in := book.Input(h, s, params, d.Rules)
 			t, err := SuggestHedge(in)
 			if reason, ok := unavailableReason(err); ok {
@@ -104,7 +107,7 @@ func (d *HedgeDesk) Suggest(ctx context.Context, v HedgeViewer, l *i18n.Localize
 			inputs, terms = append(inputs, in), append(terms, t)
 		}
 	}
-	offers, withheld, err := d.present(ctx, v, inputs, terms, false, l)
+	offers, withheld, err := d.present(ctx, v, book, inputs, terms, false, l)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func unavailableReason(err error) (string, bool) {
 }
 
 // present puts computed suggestions through the gate.
-func (d *HedgeDesk) present(ctx context.Context, v HedgeViewer, inputs []HedgeInput, terms []HedgeTerms, clientAsked bool,
+func (d *HedgeDesk) present(ctx context.Context, v HedgeViewer, book *HedgeBook, inputs []HedgeInput, terms []HedgeTerms, clientAsked bool,
 	l *i18n.Localizer) ([]HedgeOffer, []HedgeUnavailable, error) {
 	if len(inputs) == 0 {
 		return nil, nil, nil
@@ -140,10 +143,11 @@ func (d *HedgeDesk) present(ctx context.Context, v HedgeViewer, inputs []HedgeIn
 	}
 	prods := make([]products.Product, len(inputs))
 	for i, in := range inputs {
-		prods[i], err = d.products.ProductByCode(ctx, strategyProducts[in.Strategy])
-		if err != nil {
-			return nil, nil, fmt.Errorf("hedge product of %s: %w", in.Strategy, err)
+		prod, ok := book.Products[in.Strategy]
+		if !ok {
+			return nil, nil, fmt.Errorf("hedge product of %s: %s is not in the catalogue", in.Strategy, strategyProducts[in.Strategy])
 		}
+		prods[i] = prod
 		t := terms[i]
 		// The request the gate records: the money at stake (the cost, or
 		// the proceeds of a sale) over the protection's horizon.
@@ -311,7 +315,7 @@ func (d *HedgeDesk) Accept(ctx context.Context, v HedgeViewer, seq int64, params
 		if _, _, err := d.portal.Respond(ctx, v.ClientID, seq, v.Channel, string(compliance.OutcomeInterested), key+"/interest"); err != nil {
 			return nil, false, err
 		}
-		offers, withheld, err := d.present(ctx, v, []HedgeInput{configured}, []HedgeTerms{t}, true, l)
+		offers, withheld, err := d.present(ctx, v, book, []HedgeInput{configured}, []HedgeTerms{t}, true, l)
 		if err != nil {
 			return nil, false, err
 		}
