@@ -100,7 +100,7 @@ func TestMatchInvestmentsOnTheAssessment(t *testing.T) {
 	if res, err = eng.Match(ctx, client, req, english); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := eligible(res), []string{"CORP-EUR-BANK", "BF-EUR-AGG", "GOV-EUR-FIDELIS"}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+	if got, want := eligible(res), []string{"CORP-EUR-BANK", "BF-EUR-AGG", "GOV-EUR-FIDELIS", "MP-EUR-BALANCED", "MP-EUR-CAUTIOUS", "MP-EUR-GROWTH"}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("assessed, eligible %v, want %v", got, want)
 	}
 	for code, want := range map[string]string{

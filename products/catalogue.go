@@ -23,6 +23,12 @@ var lineKinds = map[string][]string{
 	LineBanking: {"current_account", "savings_account", "term_deposit", "consumer_loan", "mortgage", "credit_card"},
 	LineBrokerage: {"money_market_fund", "bond_fund", "equity_fund", "etf", "government_bond", "corporate_bond",
 		"high_yield_bond", "structured_note", "listed_option",
+		// A diversified model portfolio (a managed mix of funds in the
+		// proportions of one risk class's model), and a proposal to bring
+		// a portfolio back to its model (matched only when proposed:
+		// ProposalPurpose); both offered by targeted programmes
+		// (docs/programmes.md).
+		"model_portfolio", "portfolio_rebalancing",
 		// Hedges of a holding, proposed by the risk package's hedging
 		// engine (never matched to a goal: they protect what is held).
 		"protective_put", "collar", "rebalancing"},

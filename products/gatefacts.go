@@ -25,7 +25,7 @@ func (p Product) IsInvestment() bool { return p.Line == LineBrokerage }
 // that need no knowledge test.
 func (p Product) KnowledgeArea() string {
 	switch p.Kind {
-	case "money_market_fund", "bond_fund", "equity_fund":
+	case "money_market_fund", "bond_fund", "equity_fund", "model_portfolio":
 		return "fund"
 	case "etf":
 		return "etf"

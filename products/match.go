@@ -38,6 +38,32 @@ func IsHedgeKind(kind string) bool {
 	return kind == "protective_put" || kind == "collar" || kind == "rebalancing"
 }
 
+// PurposeRebalancing is the purpose of a request for a rebalancing
+// proposal (the risk package's targeted programmes propose one when a
+// portfolio drifts from its model allocation).
+const PurposeRebalancing = "rebalancing"
+
+// proposalKinds are matched only by a request made for their purpose, and
+// a request of that purpose matches only them: a proposal about what the
+// client already holds is priced when an engine proposes it, and a search
+// for investments never lists it.
+var proposalKinds = map[string]string{"portfolio_rebalancing": PurposeRebalancing}
+
+// ProposalPurpose is the purpose a request for a product of kind must
+// have, "" for a kind any request of its goal matches.
+func ProposalPurpose(kind string) string { return proposalKinds[kind] }
+
+// goalKey is the key of byGoal a request reads: its goal, or its goal and
+// purpose when the purpose is a proposal's.
+func goalKey(goal, purpose string) string {
+	for _, p := range proposalKinds {
+		if p == purpose {
+			return goal + "/" + purpose
+		}
+	}
+	return goal
+}
+
 // GoalOf is the goal whose requests match products of kind, "" for a kind
 // no request matches (current accounts, cards).
 func GoalOf(kind string) string {
@@ -228,7 +254,7 @@ type MatchResult struct {
 type Catalogue struct {
 	products []compiledProduct
 	slots    int              // distinct rule expressions
-	byGoal   map[string][]int // positions in products of each goal's kinds
+	byGoal   map[string][]int // positions in products of each goal's kinds (a proposal kind's under goal/purpose)
 }
 
 type compiledProduct struct {
@@ -273,8 +299,12 @@ func newCatalogue(list []Product, cache *compiledRules) (*Catalogue, error) {
 	c.byGoal = map[string][]int{}
 	for goal, kinds := range goalKinds {
 		for i := range c.products {
-			if slices.Contains(kinds, c.products[i].Kind) {
-				c.byGoal[goal] = append(c.byGoal[goal], i)
+			if kind := c.products[i].Kind; slices.Contains(kinds, kind) {
+				key := goal
+				if p := proposalKinds[kind]; p != "" {
+					key = goal + "/" + p
+				}
+				c.byGoal[key] = append(c.byGoal[key], i)
 			}
 		}
 	}
@@ -344,7 +374,7 @@ func (c *Catalogue) validate(req MatchRequest, prospect bool) error {
 	if err := p.err(); err != nil || !amountOK {
 		return err
 	}
-	r := c.goalRange(req.Goal, req.Amount.Currency)
+	r := c.goalRange(goalKey(req.Goal, req.Purpose), req.Amount.Currency)
 	if !r.found {
 		return ecrm.FieldErrorf("amount.currency", "no %s products in %s; offered in %s", req.Goal, req.Amount.Currency, strings.Join(r.currencies, ", "))
 	}
@@ -461,7 +491,7 @@ func (c *Catalogue) Match(profile Profile, req MatchRequest, l *i18n.Localizer) 
 	outcomes := make([]uint8, c.slots)
 	// Products and offers are large: the loop and the eligible list refer
 	// to products, and offers are made once the eligible are known.
-	goal := c.byGoal[req.Goal]
+	goal := c.byGoal[goalKey(req.Goal, req.Purpose)]
 	res.Excluded = make([]Exclusion, 0, len(goal))
 	eligible := make([]*compiledProduct, 0, len(goal))
 	texts := &rangeTexts{l: l}

@@ -198,8 +198,11 @@ x TD-RON-3M | Offered in RON only
 x TD-RON-6M | Offered in RON only
 `},
 		{MatchRequest{Goal: GoalInvest, Amount: ecrm.MustMoney("5000", "EUR"), Months: 60, RiskTolerance: 4, Knowledge: "basic"}, `1 ETF-EUR-WORLD value=6670.79 EUR | Closest to your risk tolerance | Matches your 60-month term | Risk class 4 for your risk tolerance of 4
-2 BF-EUR-AGG value=5636.41 EUR | Matches your 60-month term | Risk class 3 for your risk tolerance of 4
-3 GOV-EUR-FIDELIS value=6497.16 EUR | Matches your 60-month term | Risk class 2 for your risk tolerance of 4
+2 MP-EUR-GROWTH value=6258.98 EUR | Matches your 60-month term | Risk class 4 for your risk tolerance of 4
+3 MP-EUR-BALANCED value=5984.47 EUR | Matches your 60-month term | Risk class 3 for your risk tolerance of 4
+4 BF-EUR-AGG value=5636.41 EUR | Matches your 60-month term | Risk class 3 for your risk tolerance of 4
+5 GOV-EUR-FIDELIS value=6497.16 EUR | Matches your 60-month term | Risk class 2 for your risk tolerance of 4
+6 MP-EUR-CAUTIOUS value=5721.82 EUR | Matches your 60-month term | Risk class 2 for your risk tolerance of 4
 x CORP-EUR-BANK | Outside target market: needs informed knowledge and experience
 x EF-EUR-EUROPE | Outside target market: risk class 5 is above your risk tolerance of 4
 x ETF-RON-BET | Offered in RON only
