@@ -34,6 +34,7 @@ type nextOfferView struct {
 	ModelVersion     string
 	Propensity       decimal.Decimal // probability, a fraction
 	Need             string
+	Programme        string
 	Priority         decimal.Decimal
 	Factors          crosssell.Factors
 	Value            ecrm.Money
@@ -54,7 +55,7 @@ func (h *Handler) nextOffers(r *http.Request, clientID int64) ([]nextOfferView, 
 	out := make([]nextOfferView, 0, len(ranked))
 	for _, c := range ranked {
 		v := nextOfferView{ProductVersionID: c.Product.VersionID, Code: c.Product.Code, Name: l.Text(c.Product.Name),
-			Family: c.Family, ModelVersion: c.ModelVersion, Propensity: c.Factors.Propensity, Need: c.Need,
+			Family: c.Family, ModelVersion: c.ModelVersion, Propensity: c.Factors.Propensity, Need: c.Need, Programme: c.Programme,
 			Priority: c.Priority, Factors: c.Factors, Value: ecrm.Money{Amount: c.Factors.ValueEUR, Currency: "EUR"},
 			Contributions: c.Contributions, Terms: l.T("console.nbo.request", l.Money(c.Request.Amount), c.Request.Months)}
 		for _, m := range c.Reasons {
@@ -129,6 +130,7 @@ type nextOfferJSON struct {
 	Family           string                   `json:"family"`
 	ModelVersion     string                   `json:"model_version,omitempty"`
 	Need             string                   `json:"need,omitempty"`
+	Programme        string                   `json:"programme,omitempty"`
 	Priority         decimal.Decimal          `json:"priority"`
 	Factors          crosssell.Factors        `json:"factors"`
 	Contributions    []crosssell.Contribution `json:"contributions"`
@@ -162,7 +164,7 @@ func (h *Handler) listNextOffers(w http.ResponseWriter, r *http.Request) {
 	}{Offers: make([]nextOfferJSON, 0, len(ranked))}
 	for _, c := range ranked {
 		j := nextOfferJSON{ProductVersionID: c.Product.VersionID, Code: c.Product.Code, Name: l.Text(c.Product.Name), Family: c.Family,
-			ModelVersion: c.ModelVersion, Need: c.Need, Priority: c.Priority, Factors: c.Factors, Contributions: c.Contributions,
+			ModelVersion: c.ModelVersion, Need: c.Need, Programme: c.Programme, Priority: c.Priority, Factors: c.Factors, Contributions: c.Contributions,
 			Request: c.Request, Terms: c.Terms, Reasons: []string{}, Value: c.Value}
 		if j.Contributions == nil {
 			j.Contributions = []crosssell.Contribution{}

@@ -88,6 +88,7 @@ var dynamicKeys = map[string][]string{
 	// The risk profile section (risk_profile.partial.html).
 	"suitability.console.stale.":      {risk.StaleAge, risk.StaleIncome, risk.StaleEmployment},
 	"suitability.behaviour.mismatch.": {risk.RiskierThanStated, risk.CautiousThanStated},
+	"programmes.programme.":           {risk.ProgrammeHighYield, risk.ProgrammeDiversified, risk.ProgrammeRebalancing},
 }
 
 // goKeys are the catalogue keys the Go code uses.

@@ -341,7 +341,7 @@ func (c *Campaigns) price(ctx context.Context, cat *products.Catalogue, p produc
 		return nil, nil
 	}
 	need := needFor(p, needs, facts)
-	req, ok := requestFor(p, profile, facts, need, fp.riskClass)
+	req, ok := requestFor(p, profile, facts, need, nil, fp.riskClass)
 	if !ok {
 		return nil, nil
 	}

@@ -22,12 +22,13 @@ import (
 // take (eligible by the catalogue's own rules for an amount and term drawn
 // from her needs, or a usual one), each scored
 //
-//	priority = propensity × need × context × value × lever
+//	priority = propensity × need × programme × context × value × lever
 //
 // propensity: the family's active model (the probability of take-up
 // within 90 days), or a prior where no model is active; need: 1.5 when one
 // of her needs calls for the product, 0.5 for credit no need calls for;
-// context: the channel and how lately
+// programme: 1.5 when one of her targeted programmes (risk's
+// programmes-v1, programmes.go) offers it; context: the channel and how lately
 // the firm contacted her; value: the expected annual margin to the firm,
 // exact, in euros at the reference rates; lever: the firm's own weight of
 // the product (offer_levers). The highest passes the compliance gate like
@@ -38,7 +39,7 @@ import (
 // change the version whenever a factor or a rule below changes.
 const (
 	NBOEngine  = "crosssell.nbo"
-	NBOVersion = "nbo-1"
+	NBOVersion = "nbo-2"
 )
 
 // DefaultShown is how many offers a client is shown at once.
@@ -52,6 +53,8 @@ type Arbiter struct {
 	models    *activeModels
 	cache     *lru.Cache[cacheKey, *ranking]
 	fulfil    *Fulfilment
+	// programmes evaluates the client's targeted programmes (nil: none).
+	programmes Programmes
 	// Shown is how many offers are presented (DefaultShown).
 	Shown int
 	// Now is the clock (tests set it).
@@ -89,9 +92,11 @@ type NextOffer struct {
 	// Family and ModelVersion say which model scored it ("" for the prior).
 	Family, ModelVersion string
 	Score                compliance.Score
-	// Need is the need it answers, "" for none.
-	Need     string
-	Reasons  []i18n.Message
+	// Need is the need it answers, "" for none; Programme the targeted
+	// programme that offers it, "" for none.
+	Need      string
+	Programme string
+	Reasons   []i18n.Message
 	Warnings []i18n.Message
 	// Contributions are the model's largest contributions (for staff).
 	Contributions []Contribution
@@ -172,6 +177,7 @@ type Ranked struct {
 	Probability   float64
 	Contributions []Contribution
 	Need          string
+	Programme     string
 	Priority      decimal.Decimal
 	Factors       Factors
 	Value         string // how the value was worked out
@@ -195,6 +201,9 @@ func (a *Arbiter) Ranking(ctx context.Context, clientID int64, channel string, l
 		}
 		if c.need != nil {
 			x.Need = c.need.Code
+		}
+		if c.programme != nil {
+			x.Programme = c.programme.Code
 		}
 		out = append(out, x)
 	}
@@ -229,7 +238,10 @@ type ranking struct {
 	fingerprint string
 	catalogue   *products.Catalogue
 	profile     products.Profile
-	candidates  []candidate
+	// programmes are the client's targeted programmes when the ranking
+	// was made (nil without any).
+	programmes *ProgrammeSet
+	candidates []candidate
 }
 
 // candidate is a product scored for a client.
@@ -240,6 +252,7 @@ type candidate struct {
 	family    string
 	score     *ClientScore // nil: the prior
 	need      *Need
+	programme *ProgrammeMatch
 	priority  decimal.Decimal
 	factors   Factors
 	reasons   []i18n.Message
@@ -250,6 +263,7 @@ type candidate struct {
 type Factors struct {
 	Propensity decimal.Decimal `json:"propensity"`
 	Need       decimal.Decimal `json:"need"`
+	Programme  decimal.Decimal `json:"programme"`
 	Context    decimal.Decimal `json:"context"`
 	ValueEUR   decimal.Decimal `json:"value_eur"`
 	Lever      decimal.Decimal `json:"lever"`
@@ -265,6 +279,10 @@ type engineInputs struct {
 	Contributions []Contribution `json:"contributions,omitempty"`
 	Need          string         `json:"need,omitempty"`
 	NeedRules     string         `json:"need_rules"`
+	// Programme is the targeted programme that offered the product, with
+	// its rules, facts and the snapshot they read (the behaviour and its
+	// mismatch flag); absent for none.
+	Programme *programmeInputs `json:"programme,omitempty"`
 	Factors       Factors        `json:"factors"`
 	Value         string         `json:"value"`
 	Rank          int            `json:"rank"`
@@ -284,6 +302,16 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 	needs, err := EvaluateNeeds(facts)
 	if err != nil {
 		return nil, err
+	}
+	// Targeted programmes offer investments: only for a client with an
+	// assessment, without which no investment is a candidate.
+	var programmes *ProgrammeSet
+	if a.programmes != nil && fp.riskClass != 0 {
+		set, err := a.programmes.Programmes(ctx, v.ClientID, now, l)
+		if err != nil {
+			return nil, err
+		}
+		programmes = &set
 	}
 	versions, err := a.models.historyVersions(ctx, fp.active)
 	if err != nil {
@@ -313,14 +341,15 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 		}
 	}
 	ctxFactor := contextFactor(v.Channel, fp.lastContact, now)
-	r := &ranking{fingerprint: fp.key, catalogue: cat, profile: profile}
+	r := &ranking{fingerprint: fp.key, catalogue: cat, profile: profile, programmes: programmes}
 	matched := map[products.MatchRequest]products.MatchResult{}
 	for _, p := range cat.Products() {
 		if slices.Contains(fp.pending, p.ID) {
 			continue
 		}
 		need := needFor(p, needs, facts)
-		req, ok := requestFor(p, profile, facts, need, fp.riskClass)
+		programme := programmeFor(p, programmes)
+		req, ok := requestFor(p, profile, facts, need, programme, fp.riskClass)
 		if !ok {
 			continue
 		}
@@ -341,17 +370,17 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 			continue
 		}
 		offer := res.Eligible[i]
-		c := candidate{product: p, request: req, terms: offer.Terms, family: familyOf(p), need: need}
+		c := candidate{product: p, request: req, terms: offer.Terms, family: familyOf(p), need: need, programme: programme}
 		if s, ok := scores[c.family]; ok {
 			c.score = &s
 		}
 		value, note := expectedMargin(p, req, offer.Terms)
 		c.valueNote = note
 		c.factors = Factors{
-			Propensity: c.propensity(), Need: needFactor(p, need), Context: ctxFactor,
+			Propensity: c.propensity(), Need: needFactor(p, need), Programme: programmeFactorOf(programme), Context: ctxFactor,
 			ValueEUR: value, Lever: fp.lever(p.ID),
 		}
-		c.priority = c.factors.Propensity.Mul(c.factors.Need).Mul(c.factors.Context).Mul(c.factors.ValueEUR).Mul(c.factors.Lever).Round(6)
+		c.priority = c.factors.Propensity.Mul(c.factors.Need).Mul(c.factors.Programme).Mul(c.factors.Context).Mul(c.factors.ValueEUR).Mul(c.factors.Lever).Round(6)
 		if c.priority.Sign() <= 0 {
 			continue // the firm set the lever to 0, or nothing to earn
 		}
@@ -399,6 +428,10 @@ func (a *Arbiter) present(ctx context.Context, r *ranking, top []candidate, v Vi
 		if c.need != nil {
 			in.Need = c.need.Code
 		}
+		if c.programme != nil {
+			in.Programme = &programmeInputs{Code: c.programme.Code, RuleSet: c.programme.RuleSet, Facts: c.programme.Facts,
+				Snapshot: r.programmes.Snapshot}
+		}
 		p.Offers = append(p.Offers, compliance.Candidate{
 			Product: c.product, Terms: c.terms, Request: &req, EngineInputs: in,
 			Score:       &compliance.Score{Value: c.priority, Components: c.factors.components()},
@@ -424,6 +457,9 @@ func (a *Arbiter) present(ctx context.Context, r *ranking, top []candidate, v Vi
 		if c.need != nil {
 			o.Need = c.need.Code
 		}
+		if c.programme != nil {
+			o.Programme = c.programme.Code
+		}
 		set.Offers = append(set.Offers, o)
 	}
 	return set, nil
@@ -431,7 +467,7 @@ func (a *Arbiter) present(ctx context.Context, r *ranking, top []candidate, v Vi
 
 func (f Factors) components() []compliance.ScoreComponent {
 	return []compliance.ScoreComponent{
-		{Name: "propensity", Value: f.Propensity}, {Name: "need", Value: f.Need}, {Name: "context", Value: f.Context},
+		{Name: "propensity", Value: f.Propensity}, {Name: "need", Value: f.Need}, {Name: "programme", Value: f.Programme}, {Name: "context", Value: f.Context},
 		{Name: "value_eur", Value: f.ValueEUR}, {Name: "lever", Value: f.Lever},
 	}
 }
@@ -559,22 +595,28 @@ var usualEUR = map[string]int64{
 // usualMonths are the terms asked for, clamped to the product's own.
 var usualMonths = map[string]int{"savings_account": 12, "term_deposit": 12, "consumer_loan": 36, "mortgage": 240, "invest": 60}
 
-// requestFor is what a product is priced for: the need's size where a
+// requestFor is what a product is priced for: the programme's size where
+// a programme proposes it (the amount to rebalance), the need's size where a
 // need calls for it (an idle balance to deposit, a card debt to
 // consolidate, a protection gap as the sum insured, the mortgage to
 // refinance), else the usual amount; false when the product is not a
 // candidate (a kind no request matches, one the client holds, a mortgage
 // without a refinancing need, an investment without a suitability
 // assessment, whose gate check would block it anyway).
-func requestFor(p products.Product, profile products.Profile, f *Facts, need *Need, riskClass int) (products.MatchRequest, bool) {
+func requestFor(p products.Product, profile products.Profile, f *Facts, need *Need, programme *ProgrammeMatch, riskClass int) (products.MatchRequest, bool) {
 	goal := products.GoalOf(p.Kind)
 	if goal == "" {
 		return products.MatchRequest{}, false
 	}
 	// A kind the client holds is offered again only when a need calls for
-	// it: a renewal, a life cover below the protection gap, a mortgage to
-	// refinance elsewhere.
-	if slices.Contains(profile.ExistingProducts, p.Kind) && !repeatable[p.Kind] && need == nil {
+	// it (a renewal, a life cover below the protection gap, a mortgage to
+	// refinance elsewhere) or a programme proposes it.
+	if slices.Contains(profile.ExistingProducts, p.Kind) && !repeatable[p.Kind] && need == nil && programme == nil {
+		return products.MatchRequest{}, false
+	}
+	// A proposal (a rebalancing) is priced only when a programme proposes
+	// it, for the programme's purpose.
+	if purpose := products.ProposalPurpose(p.Kind); purpose != "" && (programme == nil || programme.Purpose != purpose) {
 		return products.MatchRequest{}, false
 	}
 	kind := p.Kind
@@ -588,7 +630,14 @@ func requestFor(p products.Product, profile products.Profile, f *Facts, need *Ne
 		return products.MatchRequest{}, false
 	}
 	amount := fromEUR(decimal.NewFromInt(usualEUR[kind]), p.Currency)
-	if need != nil && need.Size != nil && need.Code != "renewal_due" {
+	switch {
+	case programme != nil && programme.Size != nil:
+		// What the programme is about (the amount a rebalancing moves)
+		// says more than a need's size.
+		if m, ok := convert(*programme.Size, p.Currency); ok {
+			amount = m.Amount
+		}
+	case need != nil && need.Size != nil && need.Code != "renewal_due":
 		if m, ok := convert(*need.Size, p.Currency); ok {
 			amount = m.Amount
 		}
@@ -617,6 +666,9 @@ func requestFor(p products.Product, profile products.Profile, f *Facts, need *Ne
 		req.Purpose = "home"
 	case goal == products.GoalInvest:
 		req.RiskTolerance = riskClass
+		if programme != nil {
+			req.Purpose = programme.Purpose
+		}
 	}
 	return req, true
 }
@@ -672,6 +724,9 @@ func candidateReasons(c candidate, offer products.Offer, l *i18n.Localizer) []i1
 	var out []i18n.Message
 	if c.need != nil {
 		out = append(out, l.Say("crosssell.nbo.why.need", i18n.Key("crosssell.need."+c.need.Code)))
+	}
+	if c.programme != nil {
+		out = append(out, programmeReasons(c.programme, l)...)
 	}
 	if c.score != nil {
 		for _, k := range featureReasons(c.score) {

@@ -19,7 +19,12 @@ import (
 // payment are left out on purpose (the needs they size are judged again
 // the next day: the date is part of the key); a product opened or closed,
 // a profile change, a response to an offer, a new suitability assessment,
-// an activated model or a changed lever all change it at once.
+// an activated model or a changed lever all change it at once. So do the
+// inputs of the targeted programmes (programmes.go) beyond those: a trade
+// (it changes what is held and the turnover), and an import of market
+// data (prices, rates and volatilities value the holdings; every import is
+// a market_imports row). Prices of the day written otherwise are seen the
+// next day, like balances.
 type fingerprint struct {
 	key string
 	// active is the active model version of each family.
@@ -48,6 +53,8 @@ SELECT c.updated_at,
        (SELECT count(*)::text || ':' || coalesce(max(l.id), 0) FROM credit_lines l WHERE l.client_id = c.id AND l.status = 'active'),
        (SELECT count(*)::text || ':' || coalesce(max(ip.id), 0) FROM insurance_policies ip WHERE ip.client_id = c.id AND ip.status = 'active'),
        (SELECT count(*)::text || ':' || coalesce(max(p.id), 0) FROM positions p WHERE p.client_id = c.id),
+       (SELECT count(*)::text || ':' || coalesce(max(t.id), 0) FROM trades t WHERE t.client_id = c.id),
+       (SELECT coalesce(max(mi.id), 0) FROM market_imports mi),
        (SELECT coalesce(max(pc.id), 0) FROM profile_changes pc WHERE pc.client_id = c.id),
        (SELECT coalesce(max(d.seq), 0) FROM decision_records d WHERE d.client_id = c.id AND d.kind = 'response'),
        (SELECT max(i.occurred_at) FROM interactions i WHERE i.client_id = c.id AND i.direction = 'outbound'),
@@ -66,11 +73,13 @@ func (a *Arbiter) fingerprint(ctx context.Context, clientID int64, now time.Time
 	var (
 		updated                              time.Time
 		accounts, lines, policies, positions string
+		trades                               string
+		imports                              int64
 		changes, responses, assessment       int64
 		fp                                   = fingerprint{active: map[string]string{}, levers: map[int64]decimal.Decimal{}}
 		active, levers                       []string
 	)
-	err := a.pool.QueryRow(ctx, fingerprintSQL, clientID).Scan(&updated, &accounts, &lines, &policies, &positions, &changes,
+	err := a.pool.QueryRow(ctx, fingerprintSQL, clientID).Scan(&updated, &accounts, &lines, &policies, &positions, &trades, &imports, &changes,
 		&responses, &fp.lastContact, &fp.riskClass, &assessment, &active, &levers, &fp.pending)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fingerprint{}, ecrm.Errorf(ecrm.ENOTFOUND, "There is no such client.")
@@ -98,8 +107,8 @@ func (a *Arbiter) fingerprint(ctx context.Context, clientID int64, now time.Time
 	// The latest assessment's id, not only its class: a questionnaire
 	// that changes the client's knowledge or loss capacity changes what
 	// the gate lets through.
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%d|%s|%d|%d|%q|%q|%v", now.Format(time.DateOnly), updated.UTC().Format(time.RFC3339Nano),
-		accounts, lines, policies, positions, changes, responses, contact, fp.riskClass, assessment, active, levers, fp.pending)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%s|%d|%d|%d|%s|%d|%d|%q|%q|%v", now.Format(time.DateOnly), updated.UTC().Format(time.RFC3339Nano),
+		accounts, lines, policies, positions, trades, imports, changes, responses, contact, fp.riskClass, assessment, active, levers, fp.pending)
 	fp.key = hex.EncodeToString(h.Sum(nil)[:16])
 	return fp, nil
 }

@@ -139,7 +139,7 @@ func (a *Arbiter) FamilyValues(ctx context.Context) (map[string]decimal.Decimal,
 		if p.Kind == "mortgage" {
 			continue // offered only to refinance: no usual request
 		}
-		req, ok := requestFor(p, typicalClient, &Facts{}, nil, 4)
+		req, ok := requestFor(p, typicalClient, &Facts{}, nil, nil, 4)
 		if !ok {
 			continue
 		}

@@ -37,6 +37,16 @@ const firmCurrency = "RON"
 // instrument's own. The stated class is that of the assessment in force as
 // the gate reads it (at most products.AssessmentMaxAgeMonths old).
 func LoadBehaviour(ctx context.Context, q Querier, clientID int64, asOf time.Time) (Behaviour, error) {
+	in, err := loadBehaviourInput(ctx, q, clientID, asOf)
+	if err != nil {
+		return Behaviour{}, err
+	}
+	return MeasureBehaviour(in), nil
+}
+
+// loadBehaviourInput reads what MeasureBehaviour measures (the targeted
+// programmes value today's allocation from the same input).
+func loadBehaviourInput(ctx context.Context, q Querier, clientID int64, asOf time.Time) (BehaviourInput, error) {
 	asOf = dateOnly(asOf)
 	end := asOf.AddDate(0, 0, 1) // trades up to the end of the day
 	// Prices and rates from a month before the window, so that the first
@@ -51,10 +61,10 @@ SELECT coalesce(c.base_currency, c.income_currency, $3),
         ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1)
 FROM clients c WHERE c.id = $1`, clientID, end, firmCurrency, products.AssessmentMaxAgeMonths).Scan(&in.Currency, &stated)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Behaviour{}, ErrNoSuchClient
+		return BehaviourInput{}, ErrNoSuchClient
 	}
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: %w", clientID, err)
 	}
 	if stated != nil {
 		s := int(*stated)
@@ -66,7 +76,7 @@ FROM clients c WHERE c.id = $1`, clientID, end, firmCurrency, products.Assessmen
 	rows, err := q.Query(ctx, `SELECT account_id, instrument_id, side, quantity, price, traded_at FROM trades
 		WHERE client_id = $1 AND traded_at < $2 ORDER BY traded_at, id`, clientID, end)
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: trades: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: trades: %w", clientID, err)
 	}
 	for rows.Next() {
 		var k key
@@ -74,7 +84,7 @@ FROM clients c WHERE c.id = $1`, clientID, end, firmCurrency, products.Assessmen
 		var t BehaviourTrade
 		if err := rows.Scan(&k.account, &k.instrument, &side, &t.Quantity, &t.Price, &t.TradedOn); err != nil {
 			rows.Close()
-			return Behaviour{}, err
+			return BehaviourInput{}, err
 		}
 		t.Instrument, t.TradedOn = k.instrument, dateOnly(t.TradedOn)
 		delta := t.Quantity
@@ -85,25 +95,25 @@ FROM clients c WHERE c.id = $1`, clientID, end, firmCurrency, products.Assessmen
 		in.Trades = append(in.Trades, t)
 	}
 	if err := rows.Err(); err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: trades: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: trades: %w", clientID, err)
 	}
 	rows, err = q.Query(ctx, `SELECT account_id, instrument_id, quantity, opened_on FROM positions WHERE client_id = $1 AND opened_on <= $2`, clientID, asOf)
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: positions: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: positions: %w", clientID, err)
 	}
 	for rows.Next() {
 		var k key
 		var c QuantityChange
 		if err := rows.Scan(&k.account, &k.instrument, &c.Delta, &c.On); err != nil {
 			rows.Close()
-			return Behaviour{}, err
+			return BehaviourInput{}, err
 		}
 		if _, traded := changes[k]; !traded {
 			changes[k] = []QuantityChange{c}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: positions: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: positions: %w", clientID, err)
 	}
 	keys := make([]key, 0, len(changes))
 	for k := range changes {
@@ -132,7 +142,7 @@ SELECT i.id, i.symbol, i.kind, i.currency, i.risk_class,
        coalesce(i.contract_multiplier, 1)
 FROM instruments i WHERE i.id = ANY($1)`, ids, asOf)
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: instruments: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: instruments: %w", clientID, err)
 	}
 	for rows.Next() {
 		var id int64
@@ -141,7 +151,7 @@ FROM instruments i WHERE i.id = ANY($1)`, ids, asOf)
 		var mult int32
 		if err := rows.Scan(&id, &in2.Symbol, &in2.Kind, &in2.Currency, &class, &in2.Volatility, &mult); err != nil {
 			rows.Close()
-			return Behaviour{}, err
+			return BehaviourInput{}, err
 		}
 		in2.RiskClass, in2.Multiplier = int(class), int64(mult)
 		in.Instruments[id] = in2
@@ -150,48 +160,48 @@ FROM instruments i WHERE i.id = ANY($1)`, ids, asOf)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: instruments: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: instruments: %w", clientID, err)
 	}
 	rows, err = q.Query(ctx, `SELECT instrument_id, price_date, close FROM instrument_prices
 		WHERE instrument_id = ANY($1) AND price_date <= $2 AND price_date >= $3 ORDER BY instrument_id, price_date`, ids, asOf, since)
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: prices: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: prices: %w", clientID, err)
 	}
 	for rows.Next() {
 		var id int64
 		var p PricePoint
 		if err := rows.Scan(&id, &p.On, &p.Close); err != nil {
 			rows.Close()
-			return Behaviour{}, err
+			return BehaviourInput{}, err
 		}
 		p.On = dateOnly(p.On)
 		in.Prices[id] = append(in.Prices[id], p)
 	}
 	if err := rows.Err(); err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: prices: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: prices: %w", clientID, err)
 	}
 	fx := fxSeries{}
 	rows, err = q.Query(ctx, `SELECT base_currency, quote_currency, rate_date, rate FROM fx_rates
 		WHERE base_currency = ANY($1) AND quote_currency = ANY($1) AND rate_date <= $2 AND rate_date >= $3
 		ORDER BY rate_date`, currencies, asOf, since)
 	if err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: rates: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: rates: %w", clientID, err)
 	}
 	for rows.Next() {
 		var base, quote string
 		var p PricePoint
 		if err := rows.Scan(&base, &quote, &p.On, &p.Close); err != nil {
 			rows.Close()
-			return Behaviour{}, err
+			return BehaviourInput{}, err
 		}
 		p.On = dateOnly(p.On)
 		fx[[2]string{base, quote}] = append(fx[[2]string{base, quote}], p)
 	}
 	if err := rows.Err(); err != nil {
-		return Behaviour{}, fmt.Errorf("behaviour of client %d: rates: %w", clientID, err)
+		return BehaviourInput{}, fmt.Errorf("behaviour of client %d: rates: %w", clientID, err)
 	}
 	in.Rate = func(ccy string, on time.Time) (decimal.Decimal, bool) { return fx.convert(ccy, in.Currency, on) }
-	return MeasureBehaviour(in), nil
+	return in, nil
 }
 
 // fxSeries holds rate series by (base, quote): one base is rate quote.

@@ -311,7 +311,11 @@ func (s *Suitability) ProfileForStaff(ctx context.Context, clientID int64) (*Ris
 }
 
 func (s *Suitability) profile(ctx context.Context, clientID int64, staffID *int64) (*RiskProfile, error) {
-	now := s.Now()
+	return s.profileAt(ctx, clientID, staffID, s.Now())
+}
+
+// profileAt reads the profile as it stands at now.
+func (s *Suitability) profileAt(ctx context.Context, clientID int64, staffID *int64, now time.Time) (*RiskProfile, error) {
 	p := &RiskProfile{ClientID: clientID, Status: StatusNone, StaleReasons: []string{}}
 	var (
 		id, class, horizon                   *int64

@@ -241,6 +241,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// Risk profiles: the questionnaire in the portal and with the advisor;
 	// the overview and the 360 show the profile and the behaviour.
 	suitability := risk.NewSuitability(pool, cfg.SuitabilityMaxAge)
+	// Targeted programmes from the profile and the behaviour join the
+	// arbitration (docs/programmes.md).
+	arbiter.SetProgrammes(programmeSource{suitability})
 	a.riskProfiles = risk.NewProfileHandler(suitability, pages)
 	a.selfservice.SetSuitability(suitability)
 	a.advisor.SetSuitability(suitability)
