@@ -97,7 +97,7 @@ type NextOffer struct {
 	Need      string
 	Programme string
 	Reasons   []i18n.Message
-	Warnings []i18n.Message
+	Warnings  []i18n.Message
 	// Contributions are the model's largest contributions (for staff).
 	Contributions []Contribution
 }
@@ -282,11 +282,11 @@ type engineInputs struct {
 	// Programme is the targeted programme that offered the product, with
 	// its rules, facts and the snapshot they read (the behaviour and its
 	// mismatch flag); absent for none.
-	Programme *programmeInputs `json:"programme,omitempty"`
-	Factors       Factors        `json:"factors"`
-	Value         string         `json:"value"`
-	Rank          int            `json:"rank"`
-	Candidates    int            `json:"candidates"`
+	Programme  *programmeInputs `json:"programme,omitempty"`
+	Factors    Factors          `json:"factors"`
+	Value      string           `json:"value"`
+	Rank       int              `json:"rank"`
+	Candidates int              `json:"candidates"`
 }
 
 // rank scores every candidate product of the client.
