@@ -134,7 +134,7 @@ func (a *Arbiter) Offers(ctx context.Context, v Viewer, l *i18n.Localizer) (*Off
 	if err != nil {
 		return nil, err
 	}
-	set, err := a.present(ctx, r, r.candidates[:min(a.Shown, len(r.candidates))], v, l)
+	set, err := a.present(ctx, r, shownOf(r.candidates, a.Shown), v, l)
 	if err != nil {
 		return nil, err
 	}
@@ -394,14 +394,20 @@ func (a *Arbiter) rank(ctx context.Context, cat *products.Catalogue, fp fingerpr
 		return cmp.Compare(x.product.Code, y.product.Code)
 	})
 	// One offer per family: two savings accounts side by side say less
-	// than a savings account and a life cover.
+	// than a savings account and a life cover. A programme's products are
+	// a family of their own (one per programme): the model's favourite
+	// fund does not hide the bond the client's profile calls for.
 	seen := map[string]bool{}
 	kept := r.candidates[:0]
 	for _, c := range r.candidates {
-		if seen[c.family] {
+		key := c.family
+		if c.programme != nil {
+			key = "programme:" + c.programme.Code
+		}
+		if seen[key] {
 			continue
 		}
-		seen[c.family] = true
+		seen[key] = true
 		kept = append(kept, c)
 	}
 	r.candidates = kept
@@ -558,7 +564,9 @@ func needFor(p products.Product, needs []Need, f *Facts) *Need {
 
 // needKinds says whether need n calls for products like p.
 func needKinds(n *Need, f *Facts, p products.Product) bool {
-	invest := p.Line == products.LineBrokerage
+	// A proposal about what the client holds (a rebalancing) is no
+	// investment a need calls for.
+	invest := p.Line == products.LineBrokerage && products.ProposalPurpose(p.Kind) == ""
 	switch n.Code {
 	case "idle_cash":
 		return p.Kind == "savings_account" || p.Kind == "term_deposit" || invest

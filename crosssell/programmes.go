@@ -115,3 +115,21 @@ func programmeReasons(m *ProgrammeMatch, l *i18n.Localizer) []i18n.Message {
 	out := []i18n.Message{l.Say("programmes.why", i18n.Key(m.Title))}
 	return append(out, m.Reasons...)
 }
+
+// shownOf are the candidates presented: the best n, except that when none
+// of them comes from a programme, the best candidate that does takes the
+// last place. A programme is what the client's own profile and trading
+// call for; a deposit sized by a need or a fund the firm earns more on
+// should not keep it from her. It still passes the gate like any offer.
+func shownOf(candidates []candidate, n int) []candidate {
+	top := candidates[:min(n, len(candidates))]
+	fromProgramme := func(c candidate) bool { return c.programme != nil }
+	if len(top) == 0 || slices.ContainsFunc(top, fromProgramme) {
+		return top
+	}
+	i := slices.IndexFunc(candidates, fromProgramme)
+	if i < 0 {
+		return top
+	}
+	return append(slices.Clone(top[:len(top)-1]), candidates[i])
+}
