@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -177,4 +181,90 @@ func TestTargetedProgrammesEndToEnd(t *testing.T) {
 		t.Errorf("Ion's record: %+v (mismatch %v)", got, got.Mismatch)
 	}
 	replays(diversified.Seq)
+}
+
+// anaQuestionnaire is what a new user might answer for Ana: good
+// understanding of shares, bonds, funds and ETFs, growth over more than
+// ten years, a balanced attitude — risk class 4.
+const anaQuestionnaire = `{"knowledge": {"shares": {"understanding": "good", "experience": "regular"},
+  "bonds": {"understanding": "good", "experience": "occasional"}, "funds": {"understanding": "good", "experience": "regular"},
+  "etfs": {"understanding": "good", "experience": "occasional"}, "options": {"understanding": "basic", "experience": "never"},
+  "leveraged": {"understanding": "none", "experience": "never"}},
+ "financial": {"currency": "RON", "annual_income": "144000", "liquid_assets": "200000", "monthly_obligations": "3000", "loss_impact": "limited"},
+ "objectives": {"objective": "growth", "horizon": "over_10"},
+ "tolerance": {"outcome": "c", "reaction": "hold", "attitude": "balanced"}}`
+
+// TestDemoClientProgrammes: in the demo data set (make run's), Ana's
+// profile is due for review, and no programme is offered to her; once she
+// completes the questionnaire, her concentrated QNTM holding (55 % of her
+// portfolio) calls for a diversified model portfolio, which "Offers for
+// you" shows with its reasons.
+func TestDemoClientProgrammes(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.withDemoPeople()
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `DELETE FROM clients; DELETE FROM staff_users`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demodata.Seed(ctx, e.pool, demodata.Options{Clients: 60, Seed: 1, AsOf: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := products.LoadDemoCatalogue(ctx, e.pool); err != nil {
+		t.Fatal(err)
+	}
+	const ana = "demo-client-ana"
+	e.login(e.newBrowser(), ana)
+	token := e.accessToken(ana, "ecrm-test", time.Now().Add(time.Hour))
+	programmeOffers := func() []string {
+		res, body := e.api("GET", "/api/v1/me/offers", token)
+		if res.StatusCode != 200 {
+			t.Fatalf("offers = %d %s", res.StatusCode, body)
+		}
+		var out struct {
+			Offers []struct {
+				Product struct {
+					Code string `json:"code"`
+				} `json:"product"`
+				Reasons []string `json:"reasons"`
+			} `json:"offers"`
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, o := range out.Offers {
+			for _, r := range o.Reasons {
+				if strings.HasPrefix(r, "Fits your investor profile: ") {
+					found = append(found, o.Product.Code+": "+strings.Join(o.Reasons, " | "))
+				}
+			}
+		}
+		return found
+	}
+	if got := programmeOffers(); len(got) != 0 {
+		t.Errorf("programmes offered on a profile due for review: %q", got)
+	}
+	req, err := http.NewRequest("POST", e.baseURL+"/api/v1/me/risk-profile", strings.NewReader(anaQuestionnaire))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", token)
+	req.Header.Set("Idempotency-Key", "demo-1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 201 || !strings.Contains(string(body), `"risk_class":4`) {
+		t.Fatalf("questionnaire = %d %s", res.StatusCode, body)
+	}
+	got := programmeOffers()
+	// Her weight in QNTM depends on the day's generated prices (55 % on
+	// 6 December 2026); the wording does not.
+	concentrated := regexp.MustCompile(`Fits your investor profile: a diversified model portfolio \| Your largest single holding, QNTM, is [3-9][0-9]% of your portfolio`)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "MP-EUR-") || !concentrated.MatchString(got[0]) {
+		t.Errorf("programme offers after the questionnaire: %q", got)
+	}
 }
