@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -367,18 +369,22 @@ func MeasureAllocation(in BehaviourInput, statedClass int) Allocation {
 	zero := ecrm.Money{Amount: decimal.Zero, Currency: in.Currency}
 	a := Allocation{Value: zero, Equity: zero, EquityShare: decimal.Zero, ModelClass: statedClass,
 		ModelEquityShare: ModelEquityShare(statedClass), Drift: decimal.Zero}
-	from := asOf.AddDate(0, -drawdownMonths, 0)
-	var day time.Time
+	// The last day: the latest close on or before AsOf, within the
+	// window, of any instrument held in it (prices are oldest first).
+	fromN, asOfN, dayN := dayNumber(asOf.AddDate(0, -drawdownMonths, 0)), dayNumber(asOf), int64(math.MinInt64)
 	for _, h := range in.Holdings {
-		for _, p := range in.Prices[h.Instrument] {
-			if d := dateOnly(p.On); !d.Before(from) && !d.After(asOf) && d.After(day) {
-				day = d
+		prices := in.Prices[h.Instrument]
+		i := sort.Search(len(prices), func(i int) bool { return dayNumber(prices[i].On) > asOfN })
+		if i > 0 {
+			if d := dayNumber(prices[i-1].On); d >= fromN && d > dayN {
+				dayN = d
 			}
 		}
 	}
-	if day.IsZero() {
+	if dayN == math.MinInt64 {
 		return a
 	}
+	day := time.Unix(dayN*86400, 0).UTC()
 	values := map[int64]decimal.Decimal{}
 	for _, h := range in.Holdings {
 		held := holdingAt(h, asOf)
@@ -629,26 +635,41 @@ func NewProgrammeFacts(p *RiskProfile, b Behaviour, a Allocation, asOf time.Time
 // Programmes evaluates the client's targeted programmes as of asOf: her
 // profile as it stood then, her behaviour and allocation on that day, the
 // rules of programmes-v1. Reasons are said in l's language. For callers
-// whose own scope was checked (the arbitration of the client's own
-// offers, the advisor's 360).
+// whose own scope was checked (the advisor's 360, which shows the
+// behaviour measured here).
 func (s *Suitability) Programmes(ctx context.Context, clientID int64, asOf time.Time, l *i18n.Localizer) (*Programmes, error) {
+	return s.programmes(ctx, clientID, asOf, l, true)
+}
+
+// OfferProgrammes is Programmes for the offers' arbitration, which needs
+// the matches only: when the profile is not current no rule can match
+// (each asks for a current profile first), and the behaviour — three
+// years of closes — is not measured.
+func (s *Suitability) OfferProgrammes(ctx context.Context, clientID int64, asOf time.Time, l *i18n.Localizer) (*Programmes, error) {
+	return s.programmes(ctx, clientID, asOf, l, false)
+}
+
+func (s *Suitability) programmes(ctx context.Context, clientID int64, asOf time.Time, l *i18n.Localizer, always bool) (*Programmes, error) {
 	p, err := s.profileAt(ctx, clientID, nil, asOf)
 	if err != nil {
 		return nil, err
+	}
+	out := &Programmes{RuleSet: ProgrammesRuleSetVersion, ClientID: clientID, AsOf: dateOnly(asOf).Format(time.DateOnly),
+		Matches: []ProgrammeMatch{}}
+	out.Facts = NewProgrammeFacts(p, Behaviour{}, Allocation{}, asOf)
+	if !always && (!out.Facts.Assessed || out.Facts.Stale) {
+		return out, nil
 	}
 	in, err := loadBehaviourInput(ctx, s.pool, clientID, asOf)
 	if err != nil {
 		return nil, err
 	}
-	b := MeasureBehaviour(in)
-	facts := NewProgrammeFacts(p, b, Allocation{}, asOf)
+	out.Behaviour = MeasureBehaviour(in)
 	// The model is the stated class's; without an assessment in force
 	// there is none to drift from.
-	facts.Allocation = MeasureAllocation(in, facts.StatedClass)
-	matches, err := EvaluateProgrammes(facts, l)
-	if err != nil {
+	out.Facts = NewProgrammeFacts(p, out.Behaviour, MeasureAllocation(in, out.Facts.StatedClass), asOf)
+	if out.Matches, err = EvaluateProgrammes(out.Facts, l); err != nil {
 		return nil, err
 	}
-	return &Programmes{RuleSet: ProgrammesRuleSetVersion, ClientID: clientID, AsOf: dateOnly(asOf).Format(time.DateOnly),
-		Facts: facts, Behaviour: b, Matches: matches}, nil
+	return out, nil
 }

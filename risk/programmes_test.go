@@ -1,10 +1,13 @@
 package risk
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
@@ -20,6 +23,13 @@ func TestProgrammeRulesPinned(t *testing.T) {
 	}
 	if _, err := compiledProgrammes(); err != nil {
 		t.Fatal(err)
+	}
+	// OfferProgrammes measures nothing for a profile that is not current:
+	// right only while every rule asks for one first.
+	for _, r := range programmeRules {
+		if !strings.HasPrefix(r.When, whenCurrent+" && ") {
+			t.Errorf("rule %s does not start with %q", r.Code, whenCurrent)
+		}
 	}
 }
 
@@ -240,5 +250,95 @@ func TestModelEquityShares(t *testing.T) {
 	}
 	if want := []string{"0", "0", "0.2", "0.35", "0.5", "0.65", "0.8", "0.9", "0"}; !slices.Equal(got, want) {
 		t.Errorf("model equity shares %v, want %v", got, want)
+	}
+}
+
+// TestSuitabilityProgrammes: behaviourFixture's Ana on 30 June 2026 —
+// stated class 3, her trading implying 5 (riskier than stated), QNTM 47 %
+// of her holdings, and everything she holds counted as equities (GOVB is
+// a share in this fixture): 8,320 RON all in equities against the class-3
+// model's 35 %, a drift of 65 points, 5,408.00 RON to move. A cautious,
+// concentrated, drifted investor: the diversified portfolio and the
+// rebalancing. In April 2028 her profile is due for review (over two
+// years old): no programme, and the arbitration's variant does not even
+// measure her behaviour.
+func TestSuitabilityProgrammes(t *testing.T) {
+	pool := behaviourFixture(t)
+	ctx := context.Background()
+	s := NewSuitability(pool, Period{})
+	en := i18n.NewLocalizer(i18n.English)
+	june := time.Date(2026, 6, 30, 15, 0, 0, 0, time.UTC)
+	for _, evaluate := range []func(context.Context, int64, time.Time, *i18n.Localizer) (*Programmes, error){s.Programmes, s.OfferProgrammes} {
+		p, err := evaluate(ctx, 1, june, en)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := p.Facts
+		if !slices.Equal(codes(p.Matches), []string{ProgrammeDiversified, ProgrammeRebalancing}) || !f.Assessed || f.Stale ||
+			f.StatedClass != 3 || f.ImpliedClass != 5 || f.Mismatch != RiskierThanStated || f.Allocation.EquityShare.String() != "1" ||
+			f.Allocation.Drift.String() != "0.65" || p.Matches[1].Size.String() != "5408.00 RON" || p.Behaviour.Version != BehaviourVersion {
+			t.Errorf("programmes %v, facts %+v, behaviour %s", codes(p.Matches), f, p.Behaviour.Version)
+		}
+		var reasons []string
+		for _, r := range p.Matches[0].Reasons {
+			reasons = append(reasons, r.Text)
+		}
+		if want := []string{"Your investor profile is cautious (risk class 3)", "Your largest single holding, QNTM, is 47% of your portfolio"}; !slices.Equal(reasons, want) {
+			t.Errorf("reasons %q, want %q", reasons, want)
+		}
+		snap, err := p.Snapshot()
+		if err != nil || !strings.Contains(string(snap), `"mismatch":{"direction":"riskier_than_stated"`) || !strings.Contains(string(snap), `"rule_set":"programmes-v1"`) {
+			t.Errorf("snapshot %s %v", snap, err)
+		}
+	}
+	april := time.Date(2028, 4, 1, 12, 0, 0, 0, time.UTC)
+	full, err := s.Programmes(ctx, 1, april, en)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Matches) != 0 || !full.Facts.Assessed || !full.Facts.Stale || full.Behaviour.Version != BehaviourVersion {
+		t.Errorf("a profile due for review: %v %+v", codes(full.Matches), full.Facts)
+	}
+	quick, err := s.OfferProgrammes(ctx, 1, april, en)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(quick.Matches) != 0 || !quick.Facts.Stale || quick.Behaviour.Version != "" {
+		t.Errorf("the arbitration's variant: %v %+v, behaviour %q", codes(quick.Matches), quick.Facts, quick.Behaviour.Version)
+	}
+	// Ion has no assessment: nothing.
+	ion, err := s.Programmes(ctx, 2, june, en)
+	if err != nil || len(ion.Matches) != 0 || ion.Facts.Assessed {
+		t.Errorf("Ion: %+v %v", ion, err)
+	}
+	if _, err := s.Programmes(ctx, 99, june, en); !errors.Is(err, ErrNoSuchClient) {
+		t.Errorf("unknown client: %v", err)
+	}
+}
+
+// BenchmarkEvaluateProgrammes: the rules alone, on facts already read
+// (every ranking of an assessed client with a current profile runs them).
+func BenchmarkEvaluateProgrammes(b *testing.B) {
+	f := seekerFacts(func(f *ProgrammeFacts) { f.LargestSingleSecurityWeight, f.Allocation.Drift = dec("0.55"), dec("0.2") })
+	l := i18n.NewLocalizer(i18n.English)
+	if got, err := EvaluateProgrammes(f, l); err != nil || len(got) != 3 {
+		b.Fatalf("%v %v", codes(got), err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		EvaluateProgrammes(f, l)
+	}
+}
+
+// BenchmarkMeasureAllocation: the allocation of the 50-position portfolio
+// of BenchmarkMeasureBehaviour.
+func BenchmarkMeasureAllocation(b *testing.B) {
+	in := benchBehaviourInput()
+	if a := MeasureAllocation(in, 4); !a.Valued {
+		b.Fatal("not valued")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		MeasureAllocation(in, 4)
 	}
 }

@@ -17,7 +17,7 @@ import (
 type programmeSource struct{ suitability *risk.Suitability }
 
 func (s programmeSource) Programmes(ctx context.Context, clientID int64, asOf time.Time, l *i18n.Localizer) (crosssell.ProgrammeSet, error) {
-	p, err := s.suitability.Programmes(ctx, clientID, asOf, l)
+	p, err := s.suitability.OfferProgrammes(ctx, clientID, asOf, l)
 	if err != nil {
 		return crosssell.ProgrammeSet{}, err
 	}
