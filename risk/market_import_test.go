@@ -85,8 +85,9 @@ func TestImportPricesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The closes of DNB (1) and of the new BETX (2) moved.
 	want := MarketImportResult{ID: 1, Kind: "prices", Rows: 7, Written: 7, Problems: []MarketProblem{}, Counts: []TypeCount{
-		{RowInstrument, 1, 1}, {RowPrice, 3, 3}, {RowFX, 1, 1}, {RowDividendYield, 1, 1}, {RowVolatility, 1, 1}}}
+		{RowInstrument, 1, 1}, {RowPrice, 3, 3}, {RowFX, 1, 1}, {RowDividendYield, 1, 1}, {RowVolatility, 1, 1}}, Moved: []int64{1, 2}}
 	expectEqual(t, "result", want, res, true)
 	wantRows := []string{
 		`(BETX,index,RON,"Bucharest equities",5,good.csv,"2026-03-14 10:00:00+00")`,
