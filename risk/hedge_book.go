@@ -103,7 +103,7 @@ func (d *HedgeDesk) Load(ctx context.Context, clientID int64, asOf time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	held, err := valueHoldings(ctx, d.pool, fx, nil, clientID, day, d.BaseCurrency)
+	held, err := valueHoldings(ctx, d.pool, fx, []int64{clientID}, day, d.BaseCurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -274,26 +274,20 @@ type heldValue struct {
 	priceDate time.Time
 }
 
-// valueHoldings values every holding of the clients who hold any of
-// instrumentIDs (or of clientID alone when instrumentIDs is nil) at the
-// latest close on or before day, in each client's base currency (their
+// valueHoldings values every holding of the clients at the latest close
+// on or before day, in each client's base currency (their
 // own, else their income currency, else the firm's), with each client's
 // loss capacity from their latest risk assessment in the same currency.
 // A holding without a price, or in a currency without a rate to the base,
 // is listed as unpriced and left out of the total. One statement for any
 // number of clients: the trigger job values tens of thousands at once.
-func valueHoldings(ctx context.Context, q DB, fx fxTable, instrumentIDs []int64, clientID int64, day time.Time, firmBase string) (map[int64]*clientHoldings, error) {
+func valueHoldings(ctx context.Context, q DB, fx fxTable, clients []int64, day time.Time, firmBase string) (map[int64]*clientHoldings, error) {
 	// Every conversion the rates allow; a holding in the base currency
 	// itself needs none (the statement takes it at 1).
 	from, to, rates := fx.pairs(fx.currencies(firmBase))
-	// The holders: of the instruments, or the one client (each through
-	// its own index).
-	holders, holderArg := `SELECT DISTINCT client_id FROM positions WHERE quantity > 0 AND instrument_id = ANY ($1::bigint[])`, any(instrumentIDs)
-	if instrumentIDs == nil {
-		holders, holderArg = `SELECT $1::bigint AS client_id`, clientID
-	}
 	rows, err := q.Query(ctx, `
-WITH holders AS (`+holders+`
+WITH holders AS (
+    SELECT unnest($1::bigint[]) AS client_id
 ), fx AS (
     SELECT * FROM unnest($3::text[], $4::text[], $5::numeric[]) AS f (from_ccy, to_ccy, rate)
 ), base AS (
@@ -321,7 +315,7 @@ FROM cap b
 JOIN positions p ON p.client_id = b.client_id
 JOIN px ON px.id = p.instrument_id
 LEFT JOIN fx f ON f.from_ccy = px.currency AND f.to_ccy = b.ccy
-ORDER BY b.client_id, p.instrument_id`, holderArg, day, from, to, rates, firmBase)
+ORDER BY b.client_id, p.instrument_id`, clients, day, from, to, rates, firmBase)
 	if err != nil {
 		return nil, fmt.Errorf("value holdings: %w", err)
 	}

@@ -39,11 +39,12 @@ type TriggerReport struct {
 	Elapsed   time.Duration
 }
 
-// triggerBatch is how many verdicts one statement writes.
-const triggerBatch = 20000
+// holderChunk is how many holders are valued and written at a time.
+const holderChunk = 10000
 
 // ReevaluateTriggers applies the rules, as of the day of asOf, to every
-// holding of every client holding any of instrumentIDs (or of clientID
+// holding of every client holding any of instrumentIDs (of every client
+// holding anything when instrumentIDs is nil, as after a seed; of clientID
 // alone when clientID is not zero), and writes the verdicts.
 func (d *HedgeDesk) ReevaluateTriggers(ctx context.Context, instrumentIDs []int64, clientID int64, asOf time.Time) (TriggerReport, error) {
 	start := time.Now()
@@ -60,43 +61,46 @@ func (d *HedgeDesk) ReevaluateTriggers(ctx context.Context, instrumentIDs []int6
 		if err != nil {
 			return err
 		}
-		var held map[int64]*clientHoldings
-		if clientID != 0 {
-			held, err = valueHoldings(ctx, tx, fx, nil, clientID, day, d.BaseCurrency)
-		} else {
-			held, err = valueHoldings(ctx, tx, fx, instrumentIDs, 0, day, d.BaseCurrency)
-		}
-		if err != nil {
-			return err
+		holders := []int64{clientID}
+		if clientID == 0 {
+			rows, err := tx.Query(ctx, `SELECT DISTINCT client_id FROM positions
+				WHERE quantity > 0 AND ($1::bigint[] IS NULL OR instrument_id = ANY ($1)) ORDER BY 1`, instrumentIDs)
+			if err != nil {
+				return fmt.Errorf("holders: %w", err)
+			}
+			if holders, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				return fmt.Errorf("holders: %w", err)
+			}
 		}
 		w := triggerWriter{rules: d.Rules, now: now}
-		holders := make([]int64, 0, len(held))
-		for id, c := range held {
-			holders = append(holders, id)
-			for _, v := range c.values {
-				if !slices.Contains(hedgeableKinds, v.kind) {
-					continue
-				}
-				r, ok := risks[v.instrumentID]
-				if !ok {
-					continue // too short a history to say anything
-				}
-				vaR := v.value.Mul(r.VaR10d99).Round(2)
-				t := EvaluateTrigger(d.Rules, v.value, c.total, vaR, c.capacity)
-				w.add(id, v, t, vaR, c)
-				rep.Holdings++
-				if t.Triggered() {
-					rep.Triggered++
-				}
-				if len(w.clients) >= triggerBatch {
-					if err := w.flush(ctx, tx); err != nil {
-						return err
+		// Holders in chunks: the memory of one chunk's holdings, however
+		// many hold the instrument (every client after a seed).
+		for chunk := range slices.Chunk(holders, holderChunk) {
+			held, err := valueHoldings(ctx, tx, fx, chunk, day, d.BaseCurrency)
+			if err != nil {
+				return err
+			}
+			for id, c := range held {
+				for _, v := range c.values {
+					if !slices.Contains(hedgeableKinds, v.kind) {
+						continue
+					}
+					r, ok := risks[v.instrumentID]
+					if !ok {
+						continue // too short a history to say anything
+					}
+					vaR := v.value.Mul(r.VaR10d99).Round(2)
+					t := EvaluateTrigger(d.Rules, v.value, c.total, vaR, c.capacity)
+					w.add(id, v, t, vaR, c)
+					rep.Holdings++
+					if t.Triggered() {
+						rep.Triggered++
 					}
 				}
 			}
-		}
-		if err := w.flush(ctx, tx); err != nil {
-			return err
+			if err := w.flush(ctx, tx); err != nil {
+				return err
+			}
 		}
 		rep.Holders = len(holders)
 		// Holdings sold since the last look have no verdict any more.

@@ -517,7 +517,7 @@ func TestHedgeDeskValuesBondsAsTheRiskPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := valueHoldings(ctx, pool, fx, nil, 1, epochDay, "RON")
+	held, err := valueHoldings(ctx, pool, fx, []int64{1}, epochDay, "RON")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,7 +228,7 @@ func TestHedgeTriggersCommand(t *testing.T) {
 	if _, err := runCommand(t, env, "hedge", "triggers", "--symbols", "QNTM,NOPE"); err == nil || !strings.Contains(err.Error(), "1 of 2 symbols") {
 		t.Errorf("an unknown symbol: %v", err)
 	}
-	if _, err := runCommand(t, env, "hedge", "triggers"); err == nil || !strings.Contains(err.Error(), "--symbols") {
+	if _, err := runCommand(t, env, "hedge", "triggers"); err == nil || !strings.Contains(err.Error(), "--symbols A,B, --client N or --all") {
 		t.Errorf("no argument: %v", err)
 	}
 }

@@ -71,7 +71,7 @@ Usage:
   ecrm import bureau FILE         apply a credit bureau report (CSV or JSON); bad rows named by line
   ecrm import prices|news FILE    apply market data or news (CSV or JSON, docs/market-data.md); all or nothing
   ecrm model train|evaluate|activate|list   propensity models (train --data FILE.csv learns from a labelled file)
-  ecrm hedge triggers --symbols A,B [--client N]   re-evaluate the hedging rules for the holders of instruments now
+  ecrm hedge triggers --symbols A,B | --client N | --all   re-evaluate the hedging rules now
   ecrm version                    print the version
 
 Configuration is read from the environment; see the README.

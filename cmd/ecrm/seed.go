@@ -172,7 +172,9 @@ func seedDemoDesk(ctx context.Context, pool *pgxpool.Pool, now time.Time, hours 
 }
 
 // refreshScores stores every client's credit score as of the data's
-// today (risk.RefreshAllScores; it takes two of the pool's connections).
+// today (risk.RefreshAllScores; it takes two of the pool's connections),
+// and the hedging rules' verdict on every holding, which the advisor's
+// 360 shows (the queue keeps them up to date as prices move).
 func refreshScores(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, asOf time.Time) error {
 	rep, err := risk.RefreshAllScores(ctx, pool, asOf)
 	if err != nil {
@@ -180,6 +182,12 @@ func refreshScores(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, as
 	}
 	log.Info("credit scores stored", "clients", rep.Scored, "changed", rep.Changed, "removed", rep.Removed,
 		"elapsed", rep.Elapsed.Round(time.Millisecond))
+	hedges, err := risk.NewHedgeDesk(pool, nil, nil, nil).ReevaluateTriggers(ctx, nil, 0, asOf)
+	if err != nil {
+		return fmt.Errorf("seed: hedging rules: %w", err)
+	}
+	log.Info("hedging rules applied", "holders", hedges.Holders, "holdings", hedges.Holdings, "flagged", hedges.Triggered,
+		"elapsed", hedges.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
