@@ -102,7 +102,16 @@ func TestSIGTERMUnderLoadLosesNoAcknowledgedRequest(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Signal once the load is well under way (at least 100 answers), not
+	// after a fixed time: on a busy machine half a second may see fewer.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := ok
+		mu.Unlock()
+		if n >= 100 {
+			break
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
