@@ -516,16 +516,26 @@ func (gen *generator) fillHolding(r *rand.Rand, acct *account, h *holding, value
 }
 
 // demoHoldings gives Ana Popescu a recognisable portfolio: a large,
-// volatile US tech position (the hedging demo), a Bucharest bank, a world
-// ETF, a Romanian government bond and a balanced fund.
+// volatile US tech position (the hedging demo: 250 shares, two option
+// contracts of 100 with 50 shares left over, well over a quarter of her
+// portfolio), a Bucharest bank, a world ETF, a Romanian government bond
+// and a balanced fund (sized by value in RON).
 func (gen *generator) demoHoldings(r *rand.Rand, c *client, acct *account, out []holding) []holding {
 	plan := []struct {
 		symbol string
 		ron    float64
-	}{{"QNTM", 95_000}, {"DNB", 18_000}, {"WRLD", 30_000}, {"ROGB31", 20_000}, {"CRPBAL", 12_000}}
+		shares float64
+	}{{"QNTM", 0, 250}, {"DNB", 18_000, 0}, {"WRLD", 30_000, 0}, {"ROGB31", 20_000, 0}, {"CRPBAL", 12_000, 0}}
 	for _, p := range plan {
 		h := holding{in: gen.market.bySymbol[p.symbol]}
-		gen.fillHolding(r, acct, &h, p.ron)
+		value := p.ron
+		if p.shares > 0 {
+			value = p.shares * ronPer(h.in.currency) * float64(gen.market.lastClose(h.in)) / 1e4
+		}
+		gen.fillHolding(r, acct, &h, value)
+		if p.shares > 0 {
+			h.quantity = int64(p.shares * 1e6)
+		}
 		out = append(out, h)
 	}
 	return out
