@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 )
 
@@ -34,7 +35,14 @@ type Suitability struct {
 	// MaxAge is how long an assessment lasts before it is asked again.
 	MaxAge Period
 	Now    func() time.Time
+	// queue, when set, re-evaluates the client's hedging rules with the
+	// new loss capacity, queued with the assessment.
+	queue *jobs.Queue
 }
+
+// SetQueue queues the re-evaluation of the hedging rules of a client whose
+// profile changed.
+func (s *Suitability) SetQueue(q *jobs.Queue) { s.queue = q }
 
 // DefaultMaxAge is the review cycle when ECRM_SUITABILITY_MAX_AGE is not set.
 var DefaultMaxAge = Period{Years: 2}
@@ -239,6 +247,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			clientID, r.RiskClass, r.LossCapacity.Amount, r.LossCapacity.Currency, knowledge, r.Objective, r.HorizonMonths,
 			ScoringVersion, source, staffID, now).Scan(&out.AssessmentID); err != nil {
 			return err
+		}
+		if s.queue != nil {
+			if err := s.queue.InsertTx(ctx, tx, HedgeTriggersArgs{ClientID: clientID}); err != nil {
+				return err
+			}
 		}
 		return tx.QueryRow(ctx, `
 INSERT INTO suitability_responses (client_id, assessment_id, scoring_version, answers, section_scores, risk_class, loss_capacity, currency,

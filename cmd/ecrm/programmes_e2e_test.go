@@ -260,6 +260,12 @@ func TestDemoClientProgrammes(t *testing.T) {
 	if res.StatusCode != 201 || !strings.Contains(string(body), `"risk_class":4`) {
 		t.Fatalf("questionnaire = %d %s", res.StatusCode, body)
 	}
+	// Her new loss capacity re-evaluates her hedging rules: queued with it.
+	var queued int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+		WHERE kind = 'risk.hedge_triggers' AND (args ->> 'client_id')::bigint = 1`).Scan(&queued); err != nil || queued != 1 {
+		t.Errorf("hedging re-evaluations queued with the questionnaire: %d, %v; want 1", queued, err)
+	}
 	got := programmeOffers()
 	// Her 250 QNTM shares are most of her portfolio (their weight depends
 	// on the day's generated prices; the wording does not): both the

@@ -241,6 +241,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// Risk profiles: the questionnaire in the portal and with the advisor;
 	// the overview and the 360 show the profile and the behaviour.
 	suitability := risk.NewSuitability(pool, cfg.SuitabilityMaxAge)
+	suitability.SetQueue(a.queue)
 	// Targeted programmes from the profile and the behaviour join the
 	// arbitration (docs/programmes.md).
 	arbiter.SetProgrammes(programmeSource{suitability})
