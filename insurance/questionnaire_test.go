@@ -1,6 +1,7 @@
 package insurance
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -183,5 +184,33 @@ func TestMalformedDefinitionsRefused(t *testing.T) {
 	}
 	if _, err := ParseFHIR([]byte(`{`)); err == nil {
 		t.Error("broken JSON parsed")
+	}
+}
+
+// TestPublishedExampleImports reads the FHIR R4 specification's own
+// example questionnaire, "Lifelines Questionnaire 1 part 1"
+// (https://hl7.org/fhir/R4/questionnaire-example-f201-lifelines.json.html,
+// kept in testdata as published, its typo "alchohol" included): every
+// element is read or known, and its answers validate.
+func TestPublishedExampleImports(t *testing.T) {
+	data, err := os.ReadFile("testdata/fhir-r4-questionnaire-example-f201-lifelines.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseFHIR(data)
+	if err != nil || len(p.Problems) > 0 || len(p.Unsupported) > 0 {
+		t.Fatalf("f201: %v %v unsupported %v", err, p.Problems, p.Unsupported)
+	}
+	q := p.Questionnaire
+	if q.URL != "http://hl7.org/fhir/Questionnaire/f201" || len(q.Items) != 3 || len(q.Items[1].Items) != 4 || len(q.Items[2].Items) != 2 ||
+		q.Items[1].Items[1].Type != "date" || q.Items[2].Items[1].Text != "Do you drink alchohol?" {
+		t.Fatalf("f201 read as %+v", q)
+	}
+	answers := Answers{"1": {boolean(false)}, "2.1": {text("Male")}, "2.2": {Value{Date: "1960-03-13"}}, "3.1": {boolean(false)}}
+	if problems := Validate(q, answers, true); len(problems) != 0 {
+		t.Errorf("a response to f201: %v", problems)
+	}
+	if problems := Validate(q, Answers{"2.2": {text("yesterday")}}, false); len(problems) != 1 || problems[0].LinkID != "2.2" {
+		t.Errorf("a date given as text: %v", problems)
 	}
 }
