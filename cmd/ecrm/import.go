@@ -9,11 +9,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/risk"
 )
 
-const importUsage = "import: usage: ecrm import bureau FILE | ecrm import prices|news [--source NAME] FILE"
+const importUsage = "import: usage: ecrm import bureau FILE | ecrm import prices|news [--source NAME] FILE | ecrm import questionnaire FILE"
 
 // importCommand is `ecrm import bureau|prices|news FILE`. Each fails (exit
 // 1) when any row was refused, so a script notices.
@@ -29,8 +30,47 @@ func importCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 		return importBureau(ctx, cfg, args[1], stdout)
 	case "prices", "news":
 		return importMarket(ctx, cfg, args[0], args[1:], stdout)
+	case "questionnaire":
+		if len(args) != 2 {
+			return errors.New(importUsage)
+		}
+		return importQuestionnaire(ctx, cfg, args[1], stdout)
 	}
 	return errors.New(importUsage)
+}
+
+// importQuestionnaire stores a FHIR R4 Questionnaire (insurance's
+// subset): refused with every problem named by item, or stored with what
+// it uses that ecrm does not support listed.
+func importQuestionnaire(ctx context.Context, cfg config, file string, stdout io.Writer) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res, err := insurance.NewStore(pool).Import(ctx, data, 0)
+	if err != nil {
+		return fmt.Errorf("import: %s: %w", file, err)
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(res.Problems) > 0 {
+		return fmt.Errorf("import: %s: refused, nothing was written (problems: %d)", file, len(res.Problems))
+	}
+	state := "imported"
+	if !res.Created {
+		state = "already imported, unchanged"
+	}
+	fmt.Fprintf(stdout, "questionnaire %s version %s: %s (id %d)\n", res.URL, res.Version, state, res.ID)
+	for _, u := range res.Unsupported {
+		fmt.Fprintf(stdout, "  not supported, not used: %s\n", u)
+	}
+	return nil
 }
 
 // importBureau applies a credit bureau report, CSV or JSON (by the file's

@@ -69,6 +69,7 @@ Usage:
   ecrm seed --clients N --seed S  write a synthetic population (--reset to replace existing data)
   ecrm audit keygen|checkpoint|verify   sign and verify the tamper-evident offer log
   ecrm import bureau FILE         apply a credit bureau report (CSV or JSON); bad rows named by line
+  ecrm import questionnaire FILE  store a FHIR R4 Questionnaire; problems named by item
   ecrm import prices|news FILE    apply market data or news (CSV or JSON, docs/market-data.md); all or nothing
   ecrm model train|evaluate|activate|list   propensity models (train --data FILE.csv learns from a labelled file)
   ecrm hedge triggers --symbols A,B | --client N | --all   re-evaluate the hedging rules now
