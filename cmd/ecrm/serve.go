@@ -19,6 +19,7 @@ import (
 	"github.com/ecrm-project/ecrm/advisor"
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/crosssell"
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/identity"
@@ -150,7 +151,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI)
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +333,7 @@ func (a *app) routes() http.Handler {
 			outbox.NewPageHandler(a.outbox, a.pages, a.cfg.TimeZone).Routes(r)
 			jobs.NewPageHandler(a.pool, a.pages, a.cfg.TimeZone).Routes(r)
 			risk.NewBureauPage(a.pool, a.pages).Routes(r)
+			insurance.NewAdminHandler(insurance.NewStore(a.pool)).Routes(r)
 			marketImports := risk.NewMarketImportPage(a.pool, a.pages, a.cfg.TimeZone)
 			marketImports.SetQueue(a.queue)
 			marketImports.Routes(r)
