@@ -11,7 +11,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/web"
@@ -46,8 +45,9 @@ func NewBureauPage(pool *pgxpool.Pool, pages *page.Renderer) *BureauPage {
 // protected from other sites as every console form is (the server's
 // cross-origin protection).
 func (h *BureauPage) Routes(r chi.Router) {
-	r.Get("/console/imports/bureau", h.adminOnly(h.show))
-	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/bureau", h.adminOnly(h.upload))
+	const what, forbidden = "bureau import page failed", "Only administrators import credit bureau reports."
+	r.Get("/console/imports/bureau", adminPage(h.pages, what, forbidden, h.show))
+	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/bureau", adminPage(h.pages, what, forbidden, h.upload))
 }
 
 // bureauPageData is the data of risk_bureau_import.html.
@@ -83,30 +83,11 @@ type problemView struct {
 	Reason string
 }
 
-func (h *BureauPage) adminOnly(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p := ecrm.PrincipalFrom(r.Context())
-		var err error
-		switch {
-		case p == nil:
-			err = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in first.")
-		case !p.HasRole(ecrm.RoleAdmin):
-			err = ecrm.Errorf(ecrm.EFORBIDDEN, "Only administrators import credit bureau reports.")
-		default:
-			err = fn(w, r)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "bureau import page failed")
-			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
-		}
-	}
-}
-
 func (h *BureauPage) data(r *http.Request) bureauPageData {
 	return bureauPageData{MaxSize: i18n.FromContext(r.Context()).T("risk.bureau.size_mib", MaxBureauUpload>>20), Columns: layoutColumns()}
 }
 
-func (h *BureauPage) show(w http.ResponseWriter, r *http.Request) error {
+func (h *BureauPage) show(w http.ResponseWriter, r *http.Request, _ int64) error {
 	h.pages.Render(w, r, http.StatusOK, "risk_bureau_import", h.data(r))
 	return nil
 }
@@ -115,7 +96,7 @@ func (h *BureauPage) show(w http.ResponseWriter, r *http.Request) error {
 // large, no header, not CSV or JSON) is refused with the reason at the
 // file field and nothing imported; otherwise the good rows are applied and
 // the page lists the refused ones.
-func (h *BureauPage) upload(w http.ResponseWriter, r *http.Request) error {
+func (h *BureauPage) upload(w http.ResponseWriter, r *http.Request, _ int64) error {
 	l := i18n.FromContext(r.Context())
 	d := h.data(r)
 	refuse := func(msg string) error {

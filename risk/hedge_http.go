@@ -42,55 +42,12 @@ func NewHedgePortal(desk *HedgeDesk, pages *page.Renderer) *HedgePortal {
 
 // Routes registers the client's routes (behind the client guard).
 func (h *HedgePortal) Routes(r chi.Router) {
-	r.Get("/portal/hedging", h.page(h.show))
-	r.Post("/portal/hedging/accept", h.page(h.acceptForm))
-	r.Get("/api/v1/me/hedges", h.api(h.list))
-	r.Post("/api/v1/me/hedges/preview", h.api(h.preview))
-	r.Post("/api/v1/me/hedges/{seq}/accept", h.api(h.acceptAPI))
-	r.Get("/api/v1/me/orders", h.api(h.orders))
-}
-
-type clientHandler func(w http.ResponseWriter, r *http.Request, clientID int64) error
-
-var errNotClient = ecrm.Errorf(ecrm.EFORBIDDEN, "error.403.title")
-
-func principalClient(r *http.Request) (int64, bool) {
-	p := ecrm.PrincipalFrom(r.Context())
-	if !p.IsClient() {
-		return 0, false
-	}
-	return p.ClientID, true
-}
-
-// page adapts a page handler: an error becomes the error page.
-func (h *HedgePortal) page(fn clientHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := principalClient(r)
-		var err error = errNotClient
-		if ok {
-			err = fn(w, r, id)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "hedging page failed")
-			h.pages.RenderError(w, r, status, "", ecrm.ErrorMessage(err), web.RequestIDFrom(r.Context()))
-		}
-	}
-}
-
-// api adapts an API handler: an error becomes problem+json.
-func (h *HedgePortal) api(fn clientHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := principalClient(r)
-		var err error = errNotClient
-		if ok {
-			err = fn(w, r, id)
-		} else {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		if err != nil {
-			web.Problem(w, r, err)
-		}
-	}
+	r.Get("/portal/hedging", clientPage(h.pages, "hedging page failed", h.show))
+	r.Post("/portal/hedging/accept", clientPage(h.pages, "hedging page failed", h.acceptForm))
+	r.Get("/api/v1/me/hedges", clientAPI(h.list))
+	r.Post("/api/v1/me/hedges/preview", clientAPI(h.preview))
+	r.Post("/api/v1/me/hedges/{seq}/accept", clientAPI(h.acceptAPI))
+	r.Get("/api/v1/me/orders", clientAPI(h.orders))
 }
 
 func viewer(r *http.Request, clientID int64) HedgeViewer {

@@ -42,42 +42,13 @@ func (h *MarketHandler) SetPriceMaxAge(d time.Duration) { h.maxAge = d }
 // Routes registers the page and the API. Mount them behind the client
 // guard; every handler still answers 401 to a caller who is not a client.
 func (h *MarketHandler) Routes(r chi.Router) {
-	r.Get("/portal/brokerage", h.page(h.showPage))
-	r.Post("/portal/brokerage/watchlist", h.page(h.addForm))
-	r.Post("/portal/brokerage/watchlist/{symbol}/remove", h.page(h.removeForm))
+	r.Get("/portal/brokerage", clientPage(h.pages, "brokerage page failed", h.showPage))
+	r.Post("/portal/brokerage/watchlist", clientPage(h.pages, "brokerage page failed", h.addForm))
+	r.Post("/portal/brokerage/watchlist/{symbol}/remove", clientPage(h.pages, "brokerage page failed", h.removeForm))
 
-	r.Get("/api/v1/me/market", h.api(h.getMarket))
-	r.Put("/api/v1/me/watchlist/{symbol}", h.api(h.putWatch))
-	r.Delete("/api/v1/me/watchlist/{symbol}", h.api(h.deleteWatch))
-}
-
-// page adapts a page handler: errors become the translated error page.
-func (h *MarketHandler) page(fn clientHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var err error = errNotClient
-		if id, ok := principalClient(r); ok {
-			err = fn(w, r, id)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "brokerage page failed")
-			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
-		}
-	}
-}
-
-// api adapts an API handler: errors become problem+json.
-func (h *MarketHandler) api(fn clientHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var err error = errNotClient
-		if id, ok := principalClient(r); ok {
-			err = fn(w, r, id)
-		} else {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		if err != nil {
-			web.Problem(w, r, err)
-		}
-	}
+	r.Get("/api/v1/me/market", clientAPI(h.getMarket))
+	r.Put("/api/v1/me/watchlist/{symbol}", clientAPI(h.putWatch))
+	r.Delete("/api/v1/me/watchlist/{symbol}", clientAPI(h.deleteWatch))
 }
 
 // options is the view for this request: now, in the firm's calendar, in

@@ -48,8 +48,9 @@ func NewMarketImportPage(pool *pgxpool.Pool, pages *page.Renderer, zone *time.Lo
 // and each handler checks the role again. Files up to MaxBureauUpload are
 // read, as on the bureau page; larger ones go through the command line.
 func (h *MarketImportPage) Routes(r chi.Router) {
-	r.Get("/console/imports/market", h.adminOnly(h.show))
-	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/market", h.adminOnly(h.upload))
+	const what, forbidden = "market import page failed", "Only administrators import market data."
+	r.Get("/console/imports/market", adminPage(h.pages, what, forbidden, h.show))
+	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/market", adminPage(h.pages, what, forbidden, h.upload))
 }
 
 // recentRuns is how many import runs the page lists.
@@ -85,25 +86,6 @@ type runView struct {
 
 // layoutRow is a row type of the prices file and the columns it uses.
 type layoutRow struct{ Type, Columns string }
-
-func (h *MarketImportPage) adminOnly(fn func(w http.ResponseWriter, r *http.Request, staffID int64) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p := ecrm.PrincipalFrom(r.Context())
-		var err error
-		switch {
-		case p == nil:
-			err = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in first.")
-		case !p.HasRole(ecrm.RoleAdmin):
-			err = ecrm.Errorf(ecrm.EFORBIDDEN, "Only administrators import market data.")
-		default:
-			err = fn(w, r, p.StaffID)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "market import page failed")
-			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
-		}
-	}
-}
 
 func (h *MarketImportPage) render(w http.ResponseWriter, r *http.Request, status int, d marketImportData) error {
 	ctx := r.Context()

@@ -239,8 +239,8 @@ func TestMarketAPI(t *testing.T) {
 		{"PUT", "/api/v1/me/watchlist/QNTM", "2", 201, `"changed":true`},
 		{"DELETE", "/api/v1/me/watchlist/HDR", "1", 204, ""},
 		{"DELETE", "/api/v1/me/watchlist/HDR", "1", 204, ""},
-		{"GET", "/api/v1/me/market", "", 403, `"status":403`},
-		{"PUT", "/api/v1/me/watchlist/DNB", "", 403, `"status":403`},
+		{"GET", "/api/v1/me/market", "", 401, `"status":401`},
+		{"PUT", "/api/v1/me/watchlist/DNB", "", 401, `"status":401`},
 	} {
 		a := marketCall(t, srv, step.method, step.path, step.client, "en", nil)
 		if a.status != step.status || !strings.Contains(a.body, step.want) {
@@ -342,7 +342,7 @@ func TestBrokeragePage(t *testing.T) {
 	if a = marketCall(t, srv, "GET", "/portal/brokerage?added=QNTM", "1", "en", nil); strings.Contains(a.body, "market-notice") {
 		t.Error("a notice for an instrument not on the watch list")
 	}
-	if a = marketCall(t, srv, "GET", "/portal/brokerage", "", "en", nil); a.status != 403 {
+	if a = marketCall(t, srv, "GET", "/portal/brokerage", "", "en", nil); a.status != 401 {
 		t.Errorf("anonymous: %d", a.status)
 	}
 }

@@ -31,15 +31,13 @@ func (h *PortfolioHandler) ClientRoutes(r chi.Router) {
 	r.Get("/api/v1/me/portfolio/risk", h.getRisk)
 }
 
-var errPortfolioNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
-
 // measureOwn measures the authenticated client's portfolio.
 func (h *PortfolioHandler) measureOwn(r *http.Request) (*PortfolioRisk, error) {
-	p := ecrm.PrincipalFrom(r.Context())
-	if !p.IsClient() {
-		return nil, errPortfolioNotClient
+	id, err := authenticatedClient(r)
+	if err != nil {
+		return nil, err
 	}
-	return h.portfolios.Measure(r.Context(), PortfolioScope{ClientID: p.ClientID})
+	return h.portfolios.Measure(r.Context(), PortfolioScope{ClientID: id})
 }
 
 func (h *PortfolioHandler) showPage(w http.ResponseWriter, r *http.Request) {

@@ -52,16 +52,6 @@ func (h *ProfileHandler) ConsoleRoutes(r chi.Router) {
 	r.Post("/console/clients/{id}/risk-profile", h.submitConsoleForm)
 }
 
-var errProfileNotClient = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in as a client first.")
-
-func clientOf(r *http.Request) (int64, error) {
-	p := ecrm.PrincipalFrom(r.Context())
-	if !p.IsClient() {
-		return 0, errProfileNotClient
-	}
-	return p.ClientID, nil
-}
-
 // advisorOf is the advisor completing a questionnaire with a client.
 func advisorOf(r *http.Request) (int64, int64, error) {
 	p := ecrm.PrincipalFrom(r.Context())
@@ -107,7 +97,7 @@ func (h *ProfileHandler) profileJSON(r *http.Request, clientID int64) (profileJS
 }
 
 func (h *ProfileHandler) getMyProfile(w http.ResponseWriter, r *http.Request) {
-	id, err := clientOf(r)
+	id, err := authenticatedClient(r)
 	if err == nil {
 		var out profileJSON
 		if out, err = h.profileJSON(r, id); err == nil {
@@ -119,7 +109,7 @@ func (h *ProfileHandler) getMyProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *ProfileHandler) postMyProfile(w http.ResponseWriter, r *http.Request) {
-	id, err := clientOf(r)
+	id, err := authenticatedClient(r)
 	if err != nil {
 		web.Problem(w, r, err)
 		return
@@ -327,7 +317,7 @@ func (h *ProfileHandler) render(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (h *ProfileHandler) showPortalPage(w http.ResponseWriter, r *http.Request) {
-	id, err := clientOf(r)
+	id, err := authenticatedClient(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -341,7 +331,7 @@ func (h *ProfileHandler) showPortalPage(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *ProfileHandler) submitPortalForm(w http.ResponseWriter, r *http.Request) {
-	id, err := clientOf(r)
+	id, err := authenticatedClient(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
