@@ -156,7 +156,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	pages, err := page.New(selfservice.Templates, advisor.Templates, products.Templates, compliance.Templates, compliance.PortalTemplates,
-		outbox.Templates, jobs.Templates, risk.Templates)
+		outbox.Templates, jobs.Templates, risk.Templates, insurance.Templates)
 	if err != nil {
 		return nil, err
 	}
