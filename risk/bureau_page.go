@@ -3,7 +3,6 @@ package risk
 import (
 	"embed"
 	"errors"
-	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -104,39 +103,15 @@ func (h *BureauPage) upload(w http.ResponseWriter, r *http.Request, _ int64) err
 		h.pages.Render(w, r, http.StatusUnprocessableEntity, "risk_bureau_import", d)
 		return nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBureauUpload+64<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
+	u, err := web.ReadUpload(w, r, MaxBureauUpload, 1)
+	if errors.Is(err, web.ErrUploadTooLarge) {
+		return refuse(l.T("risk.bureau.error.too_large", d.MaxSize))
+	}
+	if err != nil || u.File("file") == nil {
 		return refuse(l.T("risk.bureau.error.no_file"))
 	}
-	var data []byte
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return refuse(l.T("risk.bureau.error.too_large", d.MaxSize))
-		}
-		if err != nil {
-			return refuse(l.T("risk.bureau.error.no_file"))
-		}
-		if part.FormName() != "file" {
-			part.Close()
-			continue
-		}
-		d.FileName = part.FileName()
-		data, err = io.ReadAll(io.LimitReader(part, MaxBureauUpload+1))
-		part.Close()
-		if errors.As(err, &tooLarge) || len(data) > MaxBureauUpload {
-			return refuse(l.T("risk.bureau.error.too_large", d.MaxSize))
-		}
-		if err != nil {
-			return refuse(l.T("risk.bureau.error.no_file"))
-		}
-		break
-	}
+	d.FileName = u.File("file").Name
+	data := u.File("file").Data
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return refuse(l.T("risk.bureau.error.no_file"))
 	}

@@ -3,7 +3,6 @@ package risk
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -139,44 +138,17 @@ func (h *MarketImportPage) upload(w http.ResponseWriter, r *http.Request, staffI
 		d.FileError = fileError
 		return h.render(w, r, http.StatusUnprocessableEntity, d)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBureauUpload+64<<10)
-	mr, err := r.MultipartReader()
+	u, err := web.ReadUpload(w, r, MaxBureauUpload, 1)
+	if errors.Is(err, web.ErrUploadTooLarge) {
+		return refuse(l.T("risk.bureau.error.too_large", l.T("risk.bureau.size_mib", MaxBureauUpload>>20)))
+	}
 	if err != nil {
 		return refuse(l.T("market.import.error.no_file"))
 	}
+	d.Kind, d.Source = u.Values["kind"], strings.TrimSpace(u.Values["source"])
 	var data []byte
-	var tooLarge *http.MaxBytesError
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.As(err, &tooLarge) {
-			return refuse(l.T("risk.bureau.error.too_large", l.T("risk.bureau.size_mib", MaxBureauUpload>>20)))
-		}
-		if err != nil {
-			return refuse(l.T("market.import.error.no_file"))
-		}
-		limit := int64(200) // the form's small fields
-		if part.FormName() == "file" {
-			d.FileName, limit = part.FileName(), MaxBureauUpload+1
-		}
-		b, err := io.ReadAll(io.LimitReader(part, limit))
-		part.Close()
-		if errors.As(err, &tooLarge) || (part.FormName() == "file" && len(b) > MaxBureauUpload) {
-			return refuse(l.T("risk.bureau.error.too_large", l.T("risk.bureau.size_mib", MaxBureauUpload>>20)))
-		}
-		if err != nil {
-			return refuse(l.T("market.import.error.no_file"))
-		}
-		switch part.FormName() {
-		case "file":
-			data = b
-		case "kind":
-			d.Kind = string(b)
-		case "source":
-			d.Source = strings.TrimSpace(string(b))
-		}
+	if f := u.File("file"); f != nil {
+		d.FileName, data = f.Name, f.Data
 	}
 	apply := ImportPricesFile
 	switch d.Kind {
