@@ -43,25 +43,9 @@ type adminEditPage struct {
 	Zone          *time.Location
 }
 
-// adminPage adapts a console page handler: only administrators, errors as
-// the translated error page.
+// adminPage adapts a console page handler of the catalogue (page.AdminOnly).
 func (h *Handler) adminPage(fn func(w http.ResponseWriter, r *http.Request, staffID int64) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p := ecrm.PrincipalFrom(r.Context())
-		var err error
-		switch {
-		case p == nil:
-			err = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in first.")
-		case !p.HasRole(ecrm.RoleAdmin):
-			err = ecrm.Errorf(ecrm.EFORBIDDEN, "Only administrators maintain the product catalogue.")
-		default:
-			err = fn(w, r, p.StaffID)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "products console page failed")
-			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
-		}
-	}
+	return h.pages.AdminOnly("products console page failed", "Only administrators maintain the product catalogue.", fn)
 }
 
 func (h *Handler) showAdminListPage(w http.ResponseWriter, r *http.Request, _ int64) error {

@@ -45,8 +45,8 @@ func NewBureauPage(pool *pgxpool.Pool, pages *page.Renderer) *BureauPage {
 // cross-origin protection).
 func (h *BureauPage) Routes(r chi.Router) {
 	const what, forbidden = "bureau import page failed", "Only administrators import credit bureau reports."
-	r.Get("/console/imports/bureau", adminPage(h.pages, what, forbidden, h.show))
-	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/bureau", adminPage(h.pages, what, forbidden, h.upload))
+	r.Get("/console/imports/bureau", h.pages.AdminOnly(what, forbidden, h.show))
+	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/bureau", h.pages.AdminOnly(what, forbidden, h.upload))
 }
 
 // bureauPageData is the data of risk_bureau_import.html.

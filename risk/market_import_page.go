@@ -48,8 +48,8 @@ func NewMarketImportPage(pool *pgxpool.Pool, pages *page.Renderer, zone *time.Lo
 // read, as on the bureau page; larger ones go through the command line.
 func (h *MarketImportPage) Routes(r chi.Router) {
 	const what, forbidden = "market import page failed", "Only administrators import market data."
-	r.Get("/console/imports/market", adminPage(h.pages, what, forbidden, h.show))
-	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/market", adminPage(h.pages, what, forbidden, h.upload))
+	r.Get("/console/imports/market", h.pages.AdminOnly(what, forbidden, h.show))
+	r.With(web.AllowBody(MaxBureauUpload+64<<10)).Post("/console/imports/market", h.pages.AdminOnly(what, forbidden, h.upload))
 }
 
 // recentRuns is how many import runs the page lists.

@@ -14,9 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/page"
-	"github.com/ecrm-project/ecrm/internal/web"
 )
 
 //go:embed templates/*.html
@@ -63,25 +61,15 @@ func NewPageHandler(pool *pgxpool.Pool, pages *page.Renderer, zone *time.Locatio
 
 // Routes registers /console/jobs behind the caller's admin guard; the
 // handler checks the role again.
-func (h *PageHandler) Routes(r chi.Router) { r.Get("/console/jobs", h.show) }
+func (h *PageHandler) Routes(r chi.Router) { r.Get("/console/jobs", h.pages.AdminOnly("jobs page failed", "Only administrators read the job queue.", h.show)) }
 
-func (h *PageHandler) show(w http.ResponseWriter, r *http.Request) {
-	p := ecrm.PrincipalFrom(r.Context())
-	var err error
-	switch {
-	case p == nil:
-		err = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in first.")
-	case !p.HasRole(ecrm.RoleAdmin):
-		err = ecrm.Errorf(ecrm.EFORBIDDEN, "Only administrators read the job queue.")
-	default:
-		var data jobsPage
-		if data, err = h.read(r.Context()); err == nil {
-			h.pages.Render(w, r, http.StatusOK, "jobs", page.View{Area: page.AreaConsole, Data: data})
-			return
-		}
+func (h *PageHandler) show(w http.ResponseWriter, r *http.Request, _ int64) error {
+	data, err := h.read(r.Context())
+	if err != nil {
+		return err
 	}
-	status := web.Fail(w, r, err, "jobs page failed")
-	h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
+	h.pages.Render(w, r, http.StatusOK, "jobs", page.View{Area: page.AreaConsole, Data: data})
+	return nil
 }
 
 func (h *PageHandler) read(ctx context.Context) (jobsPage, error) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/page"
-	"github.com/ecrm-project/ecrm/internal/web"
 )
 
 //go:embed templates/*.html
@@ -74,22 +73,9 @@ func (h *PageHandler) Routes(r chi.Router) {
 }
 
 func (h *PageHandler) adminOnly(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p := ecrm.PrincipalFrom(r.Context())
-		var err error
-		switch {
-		case p == nil:
-			err = ecrm.Errorf(ecrm.EUNAUTHORIZED, "Log in first.")
-		case !p.HasRole(ecrm.RoleAdmin):
-			err = ecrm.Errorf(ecrm.EFORBIDDEN, "Only administrators read the outbox.")
-		default:
-			err = fn(w, r)
-		}
-		if err != nil {
-			status := web.Fail(w, r, err, "outbox page failed")
-			h.pages.RenderError(w, r, status, "", "", web.RequestIDFrom(r.Context()))
-		}
-	}
+	return h.pages.AdminOnly("outbox page failed", "Only administrators read the outbox.", func(w http.ResponseWriter, r *http.Request, _ int64) error {
+		return fn(w, r)
+	})
 }
 
 const rowColumns = `id, message_id, kind, to_address, to_name, language, subject, body, status, attempts, coalesce(last_error, ''), created_at, sent_at`
