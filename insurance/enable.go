@@ -21,7 +21,12 @@ type Answers map[string][]Value
 // != when none does (an unanswered question included); >, <, >=, <=
 // compare numbers, dates and quantities of the same unit, and hold when
 // an answer compares so.
-func Enabled(q *Questionnaire, answers Answers) map[string]bool {
+func Enabled(q *Questionnaire, answers Answers) map[string]bool { return enabled(q, answers, nil) }
+
+// enabled is Enabled with the journey's own conditions: an item off in
+// gate (a group the journey leaves out on earlier sections' answers) is
+// disabled with everything in it, and its answers are not considered.
+func enabled(q *Questionnaire, answers Answers, gate map[string]bool) map[string]bool {
 	byID := map[string]*Item{}
 	parent := map[string]string{}
 	var index func(items []*Item, up string)
@@ -42,6 +47,11 @@ func Enabled(q *Questionnaire, answers Answers) map[string]bool {
 		memo[id] = false // a cycle (refused at import) stays disabled
 		it := byID[id]
 		on := it != nil && (parent[id] == "" || enabled(parent[id]))
+		if on && gate != nil {
+			if g, ok := gate[id]; ok && !g {
+				on = false
+			}
+		}
 		if on && len(it.EnableWhen) > 0 {
 			any := it.EnableBehavior == "any"
 			on = !any
@@ -186,10 +196,15 @@ func (it *Item) kind(v Value) bool {
 // choice not among the options; and, when complete is true, an enabled
 // required question left unanswered.
 func Validate(q *Questionnaire, answers Answers, complete bool) []Problem {
-	on := Enabled(q, answers)
+	return validate(q, answers, complete, nil)
+}
+
+// validate is Validate under the journey's gate (see enabled).
+func validate(q *Questionnaire, answers Answers, complete bool, gate map[string]bool) []Problem {
+	on := enabled(q, answers, gate)
 	var out []Problem
-	bad := func(id, format string, args ...any) {
-		out = append(out, Problem{LinkID: id, Field: "answer", Message: fmt.Sprintf(format, args...)})
+	bad := func(id, key string, args ...any) {
+		out = append(out, newProblem(id, "answer", "insurance.journey.answer."+key, args...))
 	}
 	byID := map[string]*Item{}
 	var walk func(items []*Item)
@@ -210,21 +225,21 @@ func Validate(q *Questionnaire, answers Answers, complete bool) []Problem {
 		it, ok := byID[id]
 		switch {
 		case !ok:
-			bad(id, "there is no such question")
+			bad(id, "unknown")
 			continue
 		case it.Type == "group" || it.Type == "display":
-			bad(id, "a %s takes no answer", it.Type)
+			bad(id, "no_answer", it.Type)
 			continue
 		case !on[id] && len(given) > 0:
-			bad(id, "the question does not apply to the answers given")
+			bad(id, "disabled")
 			continue
 		case len(given) > 1 && !it.Repeats:
-			bad(id, "takes one answer, not %d", len(given))
+			bad(id, "single", len(given))
 			continue
 		}
 		for _, v := range given {
-			if msg := it.check(v); msg != "" {
-				bad(id, "%s", msg)
+			if key, args := it.check(v); key != "" {
+				bad(id, key, args...)
 			}
 		}
 	}
@@ -232,7 +247,7 @@ func Validate(q *Questionnaire, answers Answers, complete bool) []Problem {
 		for _, id := range slices.Sorted(mapKeys(byID)) {
 			it := byID[id]
 			if it.Required && on[id] && it.Type != "group" && it.Type != "display" && len(answers[id]) == 0 {
-				bad(id, "is required")
+				bad(id, "required")
 			}
 		}
 	}
@@ -249,33 +264,34 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// check is what is wrong with one answer, "" when nothing.
-func (it *Item) check(v Value) string {
+// check is what is wrong with one answer (a catalogue key under
+// insurance.journey.answer. and its arguments), "" when nothing.
+func (it *Item) check(v Value) (string, []any) {
 	if !it.kind(v) {
-		return fmt.Sprintf("must be an answer of type %s", it.Type)
+		return "type", []any{it.Type}
 	}
 	if it.MinValue != nil {
 		if c, ok := compare(v, *it.MinValue); ok && c < 0 {
-			return "is below the least allowed, " + it.MinValue.text()
+			return "min", []any{it.MinValue.text()}
 		}
 	}
 	if it.MaxValue != nil {
 		if c, ok := compare(v, *it.MaxValue); ok && c > 0 {
-			return "is above the most allowed, " + it.MaxValue.text()
+			return "max", []any{it.MaxValue.text()}
 		}
 	}
 	if v.String != nil {
 		if it.MaxLength > 0 && utf8.RuneCountInString(*v.String) > it.MaxLength {
-			return fmt.Sprintf("is longer than %d characters", it.MaxLength)
+			return "too_long", []any{it.MaxLength}
 		}
 		if it.regex != nil && !it.regex.MatchString(*v.String) {
-			return "does not have the expected form"
+			return "pattern", nil
 		}
 	}
 	if it.Type == "choice" && !slices.ContainsFunc(it.Options, func(o Value) bool { c, ok := compare(v, o); return ok && c == 0 }) {
-		return "is not one of the options"
+		return "option", nil
 	}
-	return ""
+	return "", nil
 }
 
 func (v Value) text() string {

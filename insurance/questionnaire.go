@@ -3,6 +3,7 @@ package insurance
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 // The subset of HL7 FHIR R4 Questionnaire ecrm reads
@@ -41,6 +44,91 @@ type Questionnaire struct {
 	Title   string  `json:"title,omitempty"`
 	Status  string  `json:"status"`
 	Items   []*Item `json:"item"`
+	// TitleTr holds the title's translations by language ("ro"), from
+	// FHIR's translation extension on _title.
+	TitleTr map[string]string `json:"-"`
+}
+
+// TitleIn is the title in lang, the questionnaire's own when it has no
+// translation into it.
+func (q *Questionnaire) TitleIn(lang string) string { return translated(q.Title, q.TitleTr, lang) }
+
+// TextIn is the item's text in lang (from the translation extension on
+// _text), its own text when it has no translation into it.
+func (it *Item) TextIn(lang string) string { return translated(it.Text, it.TextTr, lang) }
+
+// DisplayIn is the coding's display in lang (from the translation
+// extension on _display), its own display, or its code.
+func (c *Coding) DisplayIn(lang string) string {
+	if s := translated(c.Display, c.DisplayTr, lang); s != "" {
+		return s
+	}
+	return c.Code
+}
+
+func translated(own string, tr map[string]string, lang string) string {
+	if s, ok := tr[lang]; ok && s != "" {
+		return s
+	}
+	if i := strings.IndexByte(lang, '-'); i > 0 {
+		if s, ok := tr[lang[:i]]; ok && s != "" {
+			return s
+		}
+	}
+	return own
+}
+
+// extTranslation is FHIR's standard extension for a translated string
+// (https://hl7.org/fhir/R4/extension-translation.html): on a primitive's
+// _element, with the sub-extensions lang (a code) and content (the text).
+const extTranslation = "http://hl7.org/fhir/StructureDefinition/translation"
+
+// readTranslations reads the translations on a primitive's _element
+// ({"extension": [{"url": translation, "extension": [{"url": "lang",
+// ...}, {"url": "content", ...}]}]}); another extension there is
+// returned as unsupported.
+func readTranslations(raw json.RawMessage) (map[string]string, []string, error) {
+	if len(raw) == 0 {
+		return nil, nil, nil
+	}
+	var el struct {
+		Extension []struct {
+			URL       string `json:"url"`
+			Extension []struct {
+				URL         string `json:"url"`
+				ValueCode   string `json:"valueCode"`
+				ValueString string `json:"valueString"`
+			} `json:"extension"`
+		} `json:"extension"`
+	}
+	if err := json.Unmarshal(raw, &el); err != nil {
+		return nil, nil, valueErr("translation")
+	}
+	var out map[string]string
+	var unsupported []string
+	for _, ext := range el.Extension {
+		if ext.URL != extTranslation {
+			unsupported = append(unsupported, "extension "+ext.URL)
+			continue
+		}
+		var lang, content string
+		for _, sub := range ext.Extension {
+			switch sub.URL {
+			case "lang":
+				lang = sub.ValueCode
+			case "content":
+				content = sub.ValueString
+			}
+		}
+		if lang == "" || content == "" {
+			return nil, nil, valueErr("translation")
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[strings.ToLower(lang)] = content
+	}
+	return out, unsupported, nil
 }
 
 // Item is one question, group or display text.
@@ -63,6 +151,8 @@ type Item struct {
 	MaxValue *Value  `json:"maxValue,omitempty"`
 	Regex    string  `json:"regex,omitempty"`
 	Items    []*Item `json:"item,omitempty"`
+	// TextTr holds the text's translations by language (see TextIn).
+	TextTr map[string]string `json:"-"`
 
 	regex *regexp.Regexp
 }
@@ -84,6 +174,9 @@ type Coding struct {
 	System  string `json:"system,omitempty"`
 	Code    string `json:"code"`
 	Display string `json:"display,omitempty"`
+	// DisplayTr holds the display's translations (see DisplayIn); an
+	// answer keeps the code, so they are not stored with it.
+	DisplayTr map[string]string `json:"-"`
 }
 
 // Quantity is an amount with its unit.
@@ -102,9 +195,31 @@ type EnableWhen struct {
 
 // Problem is one reason a definition is refused, naming the item.
 type Problem struct {
-	LinkID  string `json:"link_id,omitempty"`
-	Field   string `json:"field"`
+	LinkID string `json:"link_id,omitempty"`
+	Field  string `json:"field"`
+	// Message is the problem in English (the API's wording); Key and
+	// Args say it again from the message catalogue, for a page in the
+	// reader's language (In).
 	Message string `json:"message"`
+	Key     string `json:"key,omitempty"`
+	Args    []any  `json:"args,omitempty"`
+}
+
+// newProblem words a problem from the catalogue: English in Message,
+// the key and arguments kept for other languages.
+func newProblem(linkID, field, key string, args ...any) Problem {
+	return Problem{LinkID: linkID, Field: field, Key: key, Args: args, Message: english.T(key, args...)}
+}
+
+// english words the API's messages.
+var english = i18n.NewLocalizer(i18n.English)
+
+// In is the problem in l's language.
+func (p Problem) In(l *i18n.Localizer) string {
+	if p.Key == "" {
+		return p.Message
+	}
+	return l.T(p.Key, p.Args...)
 }
 
 func (p Problem) String() string {
@@ -127,6 +242,7 @@ type Parsed struct {
 type fhirItem struct {
 	LinkID         string            `json:"linkId"`
 	Text           string            `json:"text"`
+	TextElement    json.RawMessage   `json:"_text"`
 	Prefix         string            `json:"prefix"`
 	Type           string            `json:"type"`
 	Required       bool              `json:"required"`
@@ -148,7 +264,7 @@ var (
 	questionnaireKeys = []string{"resourceType", "id", "meta", "url", "identifier", "version", "name", "title", "status",
 		"experimental", "subjectType", "date", "publisher", "contact", "description", "useContext", "jurisdiction",
 		"purpose", "copyright", "approvalDate", "lastReviewDate", "effectivePeriod", "code", "item", "text", "language",
-		"extension", "derivedFrom"}
+		"extension", "derivedFrom", "_title"}
 )
 
 // ParseFHIR reads a FHIR R4 Questionnaire from JSON and checks it: item
@@ -165,7 +281,7 @@ func ParseFHIR(data []byte) (*Parsed, error) {
 	var resourceType string
 	_ = json.Unmarshal(top["resourceType"], &resourceType)
 	if resourceType != "Questionnaire" {
-		out.Problems = append(out.Problems, Problem{Field: "resourceType", Message: fmt.Sprintf("is %q, not Questionnaire", resourceType)})
+		out.Problems = append(out.Problems, newProblem("", "resourceType", "insurance.journey.problem.resource_type", resourceType))
 		return out, nil
 	}
 	q := &Questionnaire{}
@@ -181,6 +297,13 @@ func ParseFHIR(data []byte) (*Parsed, error) {
 			_ = json.Unmarshal(raw, &q.Title)
 		case "status":
 			_ = json.Unmarshal(raw, &q.Status)
+		case "_title":
+			tr, unsupported, err := readTranslations(raw)
+			if err != nil {
+				out.Problems = append(out.Problems, newProblem("", "_title", err.(*valueError).key))
+			}
+			q.TitleTr = tr
+			out.Unsupported = append(out.Unsupported, unsupported...)
 		default:
 			if !slices.Contains(questionnaireKeys, key) {
 				out.Unsupported = append(out.Unsupported, "Questionnaire."+key)
@@ -193,12 +316,12 @@ func ParseFHIR(data []byte) (*Parsed, error) {
 	var items []json.RawMessage
 	if raw, ok := top["item"]; ok {
 		if err := json.Unmarshal(raw, &items); err != nil {
-			out.Problems = append(out.Problems, Problem{Field: "item", Message: "must be a list of items"})
+			out.Problems = append(out.Problems, newProblem("", "item", "insurance.journey.problem.item_list"))
 			return out, nil
 		}
 	}
 	if len(items) == 0 {
-		out.Problems = append(out.Problems, Problem{Field: "item", Message: "the questionnaire asks nothing"})
+		out.Problems = append(out.Problems, newProblem("", "item", "insurance.journey.problem.empty"))
 		return out, nil
 	}
 	p := parser{out: out, seen: map[string]int{}}
@@ -218,8 +341,18 @@ type parser struct {
 	all  []*Item
 }
 
-func (p *parser) problem(linkID, field, format string, args ...any) {
-	p.out.Problems = append(p.out.Problems, Problem{LinkID: linkID, Field: field, Message: fmt.Sprintf(format, args...)})
+func (p *parser) problem(linkID, field, key string, args ...any) {
+	p.out.Problems = append(p.out.Problems, newProblem(linkID, field, "insurance.journey.problem."+key, args...))
+}
+
+// valueProblem records an error of readValue under field.
+func (p *parser) valueProblem(linkID, field string, err error) {
+	var ve *valueError
+	if errors.As(err, &ve) {
+		p.out.Problems = append(p.out.Problems, newProblem(linkID, field, ve.key, ve.args...))
+		return
+	}
+	p.problem(linkID, field, "unreadable", err.Error())
 }
 
 func (p *parser) items(raws []json.RawMessage, path string) []*Item {
@@ -227,12 +360,12 @@ func (p *parser) items(raws []json.RawMessage, path string) []*Item {
 	for i, raw := range raws {
 		var keys map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &keys); err != nil {
-			p.problem("", fmt.Sprintf("%sitem[%d]", path, i), "is not an object")
+			p.problem("", fmt.Sprintf("%sitem[%d]", path, i), "not_object")
 			continue
 		}
 		var f fhirItem
 		if err := json.Unmarshal(raw, &f); err != nil {
-			p.problem(f.LinkID, fmt.Sprintf("%sitem[%d]", path, i), "cannot be read: %v", err)
+			p.problem(f.LinkID, fmt.Sprintf("%sitem[%d]", path, i), "unreadable", err.Error())
 			continue
 		}
 		for key := range keys {
@@ -242,18 +375,24 @@ func (p *parser) items(raws []json.RawMessage, path string) []*Item {
 		}
 		it := &Item{LinkID: f.LinkID, Text: f.Text, Prefix: f.Prefix, Type: f.Type, Required: f.Required, Repeats: f.Repeats,
 			MaxLength: f.MaxLength, EnableBehavior: f.EnableBehavior}
+		if tr, unsupported, err := readTranslations(f.TextElement); err != nil {
+			p.valueProblem(it.LinkID, "_text", err)
+		} else {
+			it.TextTr = tr
+			p.out.Unsupported = append(p.out.Unsupported, unsupported...)
+		}
 		if it.LinkID == "" {
-			p.problem("", fmt.Sprintf("%sitem[%d].linkId", path, i), "is required")
+			p.problem("", fmt.Sprintf("%sitem[%d].linkId", path, i), "link_id_required")
 		} else {
 			p.seen[it.LinkID]++
 		}
 		if !slices.Contains(itemTypes, it.Type) {
-			p.problem(it.LinkID, "type", "%q is not a type ecrm supports (%s)", it.Type, strings.Join(itemTypes, ", "))
+			p.problem(it.LinkID, "type", "type", it.Type, strings.Join(itemTypes, ", "))
 		}
 		for _, raw := range f.AnswerOption {
 			v, err := readValue(raw, "value")
 			if err != nil {
-				p.problem(it.LinkID, "answerOption", "%v", err)
+				p.valueProblem(it.LinkID, "answerOption", err)
 				continue
 			}
 			it.Options = append(it.Options, v)
@@ -261,7 +400,7 @@ func (p *parser) items(raws []json.RawMessage, path string) []*Item {
 		for _, raw := range f.Initial {
 			v, err := readValue(raw, "value")
 			if err != nil {
-				p.problem(it.LinkID, "initial", "%v", err)
+				p.valueProblem(it.LinkID, "initial", err)
 				continue
 			}
 			it.Initial = append(it.Initial, v)
@@ -274,7 +413,7 @@ func (p *parser) items(raws []json.RawMessage, path string) []*Item {
 			_ = json.Unmarshal(raw, &ew)
 			v, err := readValue(raw, "answer")
 			if err != nil {
-				p.problem(it.LinkID, "enableWhen", "%v", err)
+				p.valueProblem(it.LinkID, "enableWhen", err)
 				continue
 			}
 			it.EnableWhen = append(it.EnableWhen, EnableWhen{Question: ew.Question, Operator: ew.Operator, Answer: v})
@@ -300,7 +439,7 @@ func (p *parser) extension(it *Item, raw json.RawMessage) {
 	case extMinValue, extMaxValue:
 		v, err := readValue(raw, "value")
 		if err != nil {
-			p.problem(it.LinkID, "extension", "%s: %v", ext.URL, err)
+			p.valueProblem(it.LinkID, "extension", err)
 			return
 		}
 		if ext.URL == extMinValue {
@@ -315,7 +454,7 @@ func (p *parser) extension(it *Item, raw json.RawMessage) {
 		_ = json.Unmarshal(raw, &s)
 		re, err := regexp.Compile("^(?:" + s.ValueString + ")$")
 		if err != nil || s.ValueString == "" {
-			p.problem(it.LinkID, "extension", "regex %q is not a regular expression", s.ValueString)
+			p.problem(it.LinkID, "extension", "regex", s.ValueString)
 			return
 		}
 		it.Regex, it.regex = s.ValueString, re
@@ -332,7 +471,7 @@ func (p *parser) check(q *Questionnaire) {
 	for _, it := range p.all {
 		if p.seen[it.LinkID] > 1 {
 			if _, reported := byID[it.LinkID]; !reported {
-				p.problem(it.LinkID, "linkId", "is used by %d items; each must be unique", p.seen[it.LinkID])
+				p.problem(it.LinkID, "linkId", "duplicate", p.seen[it.LinkID])
 			}
 		}
 		byID[it.LinkID] = it
@@ -341,33 +480,33 @@ func (p *parser) check(q *Questionnaire) {
 		switch it.Type {
 		case "choice":
 			if len(it.Options) == 0 {
-				p.problem(it.LinkID, "answerOption", "a choice needs at least one option")
+				p.problem(it.LinkID, "answerOption", "no_options")
 			}
 		case "group":
 			if len(it.Items) == 0 {
-				p.problem(it.LinkID, "item", "a group needs at least one item")
+				p.problem(it.LinkID, "item", "empty_group")
 			}
 		}
 		if it.EnableBehavior != "" && it.EnableBehavior != "all" && it.EnableBehavior != "any" {
-			p.problem(it.LinkID, "enableBehavior", "must be all or any")
+			p.problem(it.LinkID, "enableBehavior", "behavior")
 		}
 		if len(it.EnableWhen) > 1 && it.EnableBehavior == "" {
-			p.problem(it.LinkID, "enableBehavior", "is required with more than one enableWhen")
+			p.problem(it.LinkID, "enableBehavior", "behavior_required")
 		}
 		for _, ew := range it.EnableWhen {
 			target, ok := byID[ew.Question]
 			switch {
 			case !ok:
-				p.problem(it.LinkID, "enableWhen.question", "names %q, which is not an item of this questionnaire", ew.Question)
+				p.problem(it.LinkID, "enableWhen.question", "unknown_question", ew.Question)
 			case !slices.Contains(operators, ew.Operator):
-				p.problem(it.LinkID, "enableWhen.operator", "%q is not one of %s", ew.Operator, strings.Join(operators, " "))
+				p.problem(it.LinkID, "enableWhen.operator", "operator", ew.Operator, strings.Join(operators, " "))
 			case target.Type == "group" || target.Type == "display":
-				p.problem(it.LinkID, "enableWhen.question", "names %q, a %s, which has no answer", ew.Question, target.Type)
+				p.problem(it.LinkID, "enableWhen.question", "no_answer_target", ew.Question, target.Type)
 			}
 		}
 	}
 	if cycle := findCycle(p.all, byID); cycle != nil {
-		p.problem(cycle[0], "enableWhen", "the conditions go round in a circle: %s", strings.Join(cycle, " → "))
+		p.problem(cycle[0], "enableWhen", "cycle", strings.Join(cycle, " → "))
 	}
 }
 
@@ -417,7 +556,7 @@ func findCycle(all []*Item, byID map[string]*Item) []string {
 func readValue(raw json.RawMessage, prefix string) (Value, error) {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return Value{}, fmt.Errorf("not an object")
+		return Value{}, valueErr("not_object")
 	}
 	var v Value
 	n := 0
@@ -442,7 +581,15 @@ func readValue(raw json.RawMessage, prefix string) (Value, error) {
 		case "String":
 			err = json.Unmarshal(val, &v.String)
 		case "Coding":
-			err = json.Unmarshal(val, &v.Coding)
+			var c struct {
+				Coding
+				DisplayElement json.RawMessage `json:"_display"`
+			}
+			if err = json.Unmarshal(val, &c); err == nil {
+				if c.DisplayTr, _, err = readTranslations(c.DisplayElement); err == nil {
+					v.Coding = &c.Coding
+				}
+			}
 		case "Quantity":
 			var q struct {
 				Value json.Number `json:"value"`
@@ -458,14 +605,26 @@ func readValue(raw json.RawMessage, prefix string) (Value, error) {
 				}
 			}
 		default:
-			return Value{}, fmt.Errorf("%s is not a value type ecrm supports", key)
+			return Value{}, valueErr("unsupported", key)
 		}
 		if err != nil {
-			return Value{}, fmt.Errorf("%s cannot be read: %v", key, err)
+			return Value{}, valueErr("unreadable", key, err.Error())
 		}
 	}
 	if n != 1 {
-		return Value{}, fmt.Errorf("needs exactly one %s[x], has %d", prefix, n)
+		return Value{}, valueErr("count", prefix, n)
 	}
 	return v, nil
 }
+
+// valueError is why a value[x] cannot be read, from the catalogue.
+type valueError struct {
+	key  string
+	args []any
+}
+
+func valueErr(key string, args ...any) *valueError {
+	return &valueError{key: "insurance.journey.value." + key, args: args}
+}
+
+func (e *valueError) Error() string { return english.T(e.key, e.args...) }

@@ -60,7 +60,7 @@ func (s *Store) Import(ctx context.Context, data []byte, staffID int64) (ImportR
 	res.URL, res.Version = q.URL, q.Version
 	if res.URL == "" {
 		if id.ID == "" {
-			res.Problems = append(res.Problems, Problem{Field: "url", Message: "a questionnaire needs a url or an id to be known by"})
+			res.Problems = append(res.Problems, newProblem("", "url", "insurance.journey.problem.no_url"))
 			return res, nil
 		}
 		res.URL = "urn:ecrm:questionnaire:" + id.ID
