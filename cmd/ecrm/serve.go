@@ -98,6 +98,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	// The insurance journey's questionnaires, as shipped: importing them
+	// again changes nothing; a new version shipped is added.
+	if err := insurance.ImportJourneyQuestionnaires(ctx, insurance.NewStore(pool)); err != nil {
+		return fmt.Errorf("insurance questionnaires: %w", err)
+	}
 	// Runs after the server has drained (defers run last-in first-out):
 	// the last offers' records are written before the pool closes.
 	defer a.offers.Close()
