@@ -76,6 +76,9 @@ type app struct {
 	// portfolios value and measure clients' portfolios (the portal's risk
 	// page and API, the advisor's 360).
 	portfolios *risk.Portfolios
+	// journeys are applicants' insurance questionnaires (the portal's
+	// journey pages and API, the administrators' analytics).
+	journeys *insurance.Journeys
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -156,7 +159,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +258,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.selfservice.SetSuitability(suitability)
 	a.advisor.SetSuitability(suitability)
 	a.sessions.ErrorFunc = a.failed
+	if a.journeys, err = insurance.NewJourneys(pool); err != nil {
+		return nil, err
+	}
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
 			Issuer:       cfg.OIDCIssuer,
@@ -326,6 +332,11 @@ func (a *app) routes() http.Handler {
 			market.SetPriceMaxAge(a.cfg.PriceMaxAge)
 			market.Routes(r)
 			risk.NewPortfolioHandler(a.portfolios, a.pages).ClientRoutes(r)
+			// The insurance journey; programme selection's live panel is
+			// wired when the selector is (nil: no panel).
+			journeyPages := insurance.NewJourneyHandler(a.journeys, a.pages, nil)
+			journeyPages.SetZone(a.cfg.TimeZone)
+			journeyPages.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))

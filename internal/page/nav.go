@@ -24,6 +24,7 @@ var portalNav = []NavItem{
 	{Href: "/portal/match", LabelKey: "products.match.title"},
 	{Href: "/portal/offers", LabelKey: "nav.offers"},
 	{Href: "/portal/brokerage", LabelKey: "market.nav"},
+	{Href: "/portal/insurance", LabelKey: "insurance.journey.nav"},
 	{Href: "/portal/messages", LabelKey: "nav.messages"},
 	{Href: "/portal/documents", LabelKey: "nav.documents"},
 	{Href: "/portal/calculators/loan", LabelKey: "nav.calculators"},

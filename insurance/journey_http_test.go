@@ -1,0 +1,227 @@
+package insurance
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
+)
+
+// journeyServer serves the journey routes; the X-Client header names the
+// client the request is made for (none: anonymous; "staff": an advisor).
+func journeyServer(t testing.TB, j *Journeys, sel ProgrammeSelector) http.Handler {
+	t.Helper()
+	pages, err := page.New(Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Use(i18n.Middleware, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			switch c := req.Header.Get("X-Client"); c {
+			case "":
+			case "staff":
+				req = req.WithContext(ecrm.WithPrincipal(req.Context(), &ecrm.Principal{Kind: ecrm.PrincipalStaff, StaffID: 1, Roles: []string{ecrm.RoleAdvisor}}))
+			default:
+				id, _ := strconv.ParseInt(c, 10, 64)
+				req = req.WithContext(ecrm.WithPrincipal(req.Context(), &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: id, Name: "Test", Prospect: id == 3}))
+			}
+			next.ServeHTTP(w, req)
+		})
+	})
+	NewJourneyHandler(j, pages, sel).Routes(r)
+	return r
+}
+
+type call struct {
+	method, path, client, body, lang string
+	form                             url.Values
+}
+
+func do(t testing.TB, h http.Handler, c call) *httptest.ResponseRecorder {
+	t.Helper()
+	var req *http.Request
+	switch {
+	case c.form != nil:
+		req = httptest.NewRequest(c.method, c.path, strings.NewReader(c.form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	default:
+		req = httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if c.client != "" {
+		req.Header.Set("X-Client", c.client)
+	}
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// TestJourneyPages: Radu, a prospect, starts a journey, submits the first
+// section half done and reads each missing answer at its question (in
+// Romanian too), a live change saves what he typed, a complete submit
+// leads to the needs section, and the last one to the choice page.
+func TestJourneyPages(t *testing.T) {
+	_, j := journeyFixture(t)
+	h := journeyServer(t, j, nil)
+	w := do(t, h, call{method: "GET", path: "/portal/insurance", client: "3"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="journeys-none"`) {
+		t.Fatalf("start page %d", w.Code)
+	}
+	w = do(t, h, call{method: "POST", path: "/portal/insurance/journeys", client: "3", form: url.Values{}})
+	if w.Code != http.StatusSeeOther || !regexp.MustCompile(`^/portal/insurance/journeys/\d+/sections/applicant$`).MatchString(w.Header().Get("Location")) {
+		t.Fatalf("start: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	section := w.Header().Get("Location")
+	w = do(t, h, call{method: "GET", path: section, client: "3"})
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, `id="q-applicant-birth_date"`) || strings.Contains(body, `id="q-applicant-children_under_18"`) {
+		t.Fatalf("section page %d", w.Code)
+	}
+	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
+		"applicant.household_size": {"two"}, "action": {"next"}}})
+	body = w.Body.String()
+	for _, want := range []string{`<p class="field-error" id="q-applicant-household_size-error">Enter a whole number.</p>`,
+		`<p class="field-error" id="q-applicant-region-error">Answer this question.</p>`, `value="two"`, `value="1990-05-05"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("half-done submit (%d) lacks %s", w.Code, want)
+		}
+	}
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("half-done submit: %d", w.Code)
+	}
+	w = do(t, h, call{method: "POST", path: section, client: "3", lang: "ro", form: url.Values{"applicant.household_size": {"13"}, "action": {"next"}}})
+	if body = w.Body.String(); !strings.Contains(body, `id="q-applicant-household_size-error">Introduceți cel mult 12.</p>`) ||
+		!strings.Contains(body, `id="q-applicant-region-error">Răspundeți la această întrebare.</p>`) || !strings.Contains(body, "Regiunea") {
+		t.Errorf("Romanian errors missing")
+	}
+	// A live change (the script's GET) saves; a dependant shows the
+	// children question.
+	w = do(t, h, call{method: "GET", path: section + "?_live=1&applicant.dependants=1&applicant.birth_date=1990-05-05", client: "3"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="q-applicant-children_under_18"`) {
+		t.Errorf("live change: %d", w.Code)
+	}
+	id, _ := strconv.ParseInt(strings.Split(section, "/")[4], 10, 64)
+	if a, err := j.Answers(context.Background(), 3, id); err != nil || len(a) != 2 {
+		t.Errorf("saved by the live change: %v %v", a, err)
+	}
+	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
+		"applicant.household_size": {"2"}, "applicant.region": {"vest"}, "applicant.employment": {"employed"}, "action": {"next"}}})
+	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
+		t.Fatalf("complete submit: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	// The motor section does not apply: its page leads back.
+	w = do(t, h, call{method: "GET", path: strings.Replace(section, "applicant", "motor", 1), client: "3"})
+	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
+		t.Errorf("motor: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	w = do(t, h, call{method: "GET", path: "/portal/insurance", client: "3"})
+	if !strings.Contains(w.Body.String(), `data-status="in_progress"`) {
+		t.Errorf("list after start: %s", w.Body)
+	}
+}
+
+// TestJourneyRoutesRefuseOtherClients: every journey route, page and
+// API, answers another client's journey as not found and changes nothing;
+// staff and anonymous callers are refused.
+func TestJourneyRoutesRefuseOtherClients(t *testing.T) {
+	_, j := journeyFixture(t)
+	h := journeyServer(t, j, nil)
+	id, err := j.Start(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "/portal/insurance/journeys/" + strconv.FormatInt(id, 10)
+	api := "/api/v1/me/insurance/journeys/" + strconv.FormatInt(id, 10)
+	routes := []call{
+		{method: "GET", path: base},
+		{method: "GET", path: base + "/sections/applicant"},
+		{method: "GET", path: base + "/sections/applicant?_live=1&applicant.household_size=3"},
+		{method: "POST", path: base + "/sections/applicant", form: url.Values{"applicant.household_size": {"3"}}},
+		{method: "GET", path: api},
+		{method: "GET", path: api + "/sections/applicant/answers"},
+		{method: "PUT", path: api + "/sections/applicant/answers", body: `{"answers": {"applicant.household_size": [{"integer": 3}]}}`},
+		{method: "POST", path: api + "/sections/applicant/submit"},
+	}
+	for _, c := range routes {
+		c.client = "2"
+		if w := do(t, h, c); w.Code != http.StatusNotFound {
+			t.Errorf("Ion: %s %s = %d, want 404", c.method, c.path, w.Code)
+		}
+		c.client = "staff"
+		if w := do(t, h, c); w.Code != http.StatusUnauthorized {
+			t.Errorf("staff: %s %s = %d, want 401", c.method, c.path, w.Code)
+		}
+		c.client = ""
+		if w := do(t, h, c); w.Code != http.StatusUnauthorized {
+			t.Errorf("anonymous: %s %s = %d, want 401", c.method, c.path, w.Code)
+		}
+	}
+	for _, c := range []call{{method: "GET", path: "/portal/insurance"}, {method: "POST", path: "/portal/insurance/journeys", form: url.Values{}},
+		{method: "GET", path: "/api/v1/me/insurance/journeys"}, {method: "POST", path: "/api/v1/me/insurance/journeys"}} {
+		if w := do(t, h, c); w.Code != http.StatusUnauthorized {
+			t.Errorf("anonymous: %s %s = %d, want 401", c.method, c.path, w.Code)
+		}
+	}
+	if w := do(t, h, call{method: "GET", path: "/api/v1/me/insurance/journeys", client: "2"}); w.Body.String() != `{"journeys":[]}`+"\n" {
+		t.Errorf("Ion's list: %s", w.Body)
+	}
+	if a, _ := j.Answers(context.Background(), 1, id); len(a) != 0 {
+		t.Errorf("Ana's journey changed: %v", a)
+	}
+}
+
+// TestJourneyAPI: a mobile app starts a journey, puts wrong answers (422
+// naming each question, nothing saved), good ones, submits, reads them
+// back.
+func TestJourneyAPI(t *testing.T) {
+	_, j := journeyFixture(t)
+	h := journeyServer(t, j, nil)
+	w := do(t, h, call{method: "POST", path: "/api/v1/me/insurance/journeys", client: "1"})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("start %d %s", w.Code, w.Body)
+	}
+	loc := w.Header().Get("Location")
+	w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
+		body: `{"answers": {"applicant.household_size": [{"integer": 20}], "applicant.region": [{"coding": {"code": "mars"}}], "applicant.dependants": [{"integer": 1}], "applicant.children_under_18": [{"integer": 1}]}}`})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `{"field":"applicant.household_size","message":"is above the most allowed, 12"}`) ||
+		!strings.Contains(w.Body.String(), `{"field":"applicant.region","message":"is not one of the options"}`) {
+		t.Errorf("wrong answers: %d %s", w.Code, w.Body)
+	}
+	w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
+		body: `{"answers": {"applicant.children_under_18": [{"integer": 1}]}}`})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `"field":"applicant.children_under_18","message":"the question does not apply to the answers given"`) {
+		t.Errorf("a disabled question: %d %s", w.Code, w.Body)
+	}
+	good := `{"answers": {"applicant.birth_date": [{"date": "1985-03-01"}], "applicant.household_size": [{"integer": 3}], "applicant.region": [{"coding": {"code": "vest"}}], "applicant.employment": [{"coding": {"code": "employed"}}]}}`
+	if w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1", body: good}); w.Code != 200 {
+		t.Errorf("good answers: %d %s", w.Code, w.Body)
+	}
+	w = do(t, h, call{method: "POST", path: loc + "/sections/applicant/submit", client: "1"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"next":"needs"`) || !strings.Contains(w.Body.String(), `"completed":true`) {
+		t.Errorf("submit: %d %s", w.Code, w.Body)
+	}
+	w = do(t, h, call{method: "GET", path: loc + "/sections/applicant/answers", client: "1"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"applicant.household_size":[{"integer":3}]`) || !strings.Contains(w.Body.String(), `"status":"completed"`) {
+		t.Errorf("read back: %d %s", w.Code, w.Body)
+	}
+	w = do(t, h, call{method: "POST", path: loc + "/sections/needs/submit", client: "1", body: `{"answers": {"needs.protect": [{"coding": {"code": "travel"}}]}}`})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `{"field":"needs.budget_monthly","message":"is required"}`) {
+		t.Errorf("needs incomplete: %d %s", w.Code, w.Body)
+	}
+}
