@@ -641,4 +641,3 @@ func (v Value) count() int {
 	}
 	return n
 }
-
