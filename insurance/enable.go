@@ -2,6 +2,7 @@ package insurance
 
 import (
 	"fmt"
+	"strconv"
 	"slices"
 	"unicode/utf8"
 
@@ -304,6 +305,8 @@ func (v Value) text() string {
 		return v.Date
 	case v.String != nil:
 		return *v.String
+	case v.Boolean != nil:
+		return strconv.FormatBool(*v.Boolean)
 	}
 	return ""
 }

@@ -317,7 +317,7 @@ func (h *JourneyHandler) saveSection(w http.ResponseWriter, r *http.Request, cli
 		return nil
 	}
 	answers, raw, problems := readForm(ss.Questionnaire, r.PostForm, i18n.FromContext(ctx))
-	return h.save(w, r, clientID, ov, ss, answers, raw, problems, r.PostForm.Get("action") != "update")
+	return h.save(w, r, clientID, ov, ss, answers, raw, problems, r.PostForm.Get("step") != "update")
 }
 
 // save stores the section's answers and answers the page: on to the next

@@ -94,7 +94,7 @@ func TestJourneyPages(t *testing.T) {
 		t.Fatalf("section page %d", w.Code)
 	}
 	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
-		"applicant.household_size": {"two"}, "action": {"next"}}})
+		"applicant.household_size": {"two"}, "step": {"next"}}})
 	body = w.Body.String()
 	for _, want := range []string{`<p class="field-error" id="q-applicant-household_size-error">Enter a whole number.</p>`,
 		`<p class="field-error" id="q-applicant-region-error">Answer this question.</p>`, `value="two"`, `value="1990-05-05"`} {
@@ -105,7 +105,7 @@ func TestJourneyPages(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("half-done submit: %d", w.Code)
 	}
-	w = do(t, h, call{method: "POST", path: section, client: "3", lang: "ro", form: url.Values{"applicant.household_size": {"13"}, "action": {"next"}}})
+	w = do(t, h, call{method: "POST", path: section, client: "3", lang: "ro", form: url.Values{"applicant.household_size": {"13"}, "step": {"next"}}})
 	if body = w.Body.String(); !strings.Contains(body, `id="q-applicant-household_size-error">Introduceți cel mult 12.</p>`) ||
 		!strings.Contains(body, `id="q-applicant-region-error">Răspundeți la această întrebare.</p>`) || !strings.Contains(body, "Regiunea") {
 		t.Errorf("Romanian errors missing")
@@ -121,7 +121,7 @@ func TestJourneyPages(t *testing.T) {
 		t.Errorf("saved by the live change: %v %v", a, err)
 	}
 	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
-		"applicant.household_size": {"2"}, "applicant.region": {"vest"}, "applicant.employment": {"employed"}, "action": {"next"}}})
+		"applicant.household_size": {"2"}, "applicant.region": {"vest"}, "applicant.employment": {"employed"}, "step": {"next"}}})
 	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
 		t.Fatalf("complete submit: %d %s", w.Code, w.Header().Get("Location"))
 	}

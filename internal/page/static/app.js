@@ -57,18 +57,27 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const button of form.querySelectorAll("[data-live-submit]")) {
         button.hidden = true;
       }
+      // Only the answer to the latest change is swapped in: two quick
+      // changes send two requests, and the first to answer may be the
+      // older one.
+      let latest = 0;
       form.addEventListener("change", async () => {
-        const target = document.getElementById(form.dataset.live);
-        const url = new URL(form.action, window.location.href);
+        const seq = ++latest;
+        const url = new URL(form.getAttribute("action") || "", window.location.href);
         url.search = new URLSearchParams(new FormData(form)).toString();
         const focused = document.activeElement?.id || "";
-        target?.setAttribute("aria-busy", "true");
+        document.getElementById(form.dataset.live)?.setAttribute("aria-busy", "true");
         try {
           const response = await fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" });
           if (!response.ok) {
             throw new Error(String(response.status));
           }
           const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+          if (seq !== latest) {
+            return;
+          }
+          // Looked up now: an earlier answer may have replaced it.
+          const target = document.getElementById(form.dataset.live);
           const fresh = doc.getElementById(form.dataset.live);
           if (target && fresh) {
             target.replaceWith(fresh);
@@ -81,7 +90,9 @@ document.addEventListener("DOMContentLoaded", () => {
         } catch (e) {
           form.submit(); // let the server answer the plain way
         } finally {
-          target?.removeAttribute("aria-busy");
+          if (seq === latest) {
+            document.getElementById(form.dataset.live)?.removeAttribute("aria-busy");
+          }
         }
       });
     }
