@@ -2,8 +2,8 @@ package insurance
 
 import (
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
