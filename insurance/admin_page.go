@@ -159,5 +159,5 @@ func (h *AdminPage) upload(w http.ResponseWriter, r *http.Request, staffID int64
 
 // problemText says a definition's problem in the reader's language.
 func problemText(l *i18n.Localizer, p Problem) string {
-	return p.Message
+	return p.In(l)
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strings"
 )
 
 // The insurance journey's definition (docs/insurance-journey.md): ten
@@ -265,15 +264,4 @@ func walkItems(items []*Item, fn func(*Item)) {
 		fn(it)
 		walkItems(it.Items, fn)
 	}
-}
-
-// sectionOf is the key of a linkId's section prefix ("motor.cover" →
-// "motor"); life.* and health.* are both in life-health.
-func sectionOf(linkID string) string {
-	prefix, _, _ := strings.Cut(linkID, ".")
-	switch prefix {
-	case "life", "health":
-		return "life-health"
-	}
-	return prefix
 }

@@ -351,6 +351,7 @@ func (a *app) routes() http.Handler {
 			risk.NewBureauPage(a.pool, a.pages).Routes(r)
 			insurance.NewAdminHandler(insurance.NewStore(a.pool)).Routes(r)
 			insurance.NewAdminPage(insurance.NewStore(a.pool), a.pages, a.cfg.TimeZone).Routes(r)
+			insurance.NewJourneyConsole(a.journeys, a.pages, a.cfg.TimeZone).Routes(r)
 			marketImports := risk.NewMarketImportPage(a.pool, a.pages, a.cfg.TimeZone)
 			marketImports.SetQueue(a.queue)
 			marketImports.Routes(r)

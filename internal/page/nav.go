@@ -48,6 +48,7 @@ var consoleNav = []NavItem{
 	{Href: "/console/imports/bureau", LabelKey: "risk.bureau.nav", Roles: []string{"admin"}},
 	{Href: "/console/imports/market", LabelKey: "market.import.nav", Roles: []string{"admin"}},
 	{Href: "/console/questionnaires", LabelKey: "insurance.admin.nav", Roles: []string{"admin"}},
+	{Href: "/console/insurance/analytics", LabelKey: "insurance.journey.analytics.nav", Roles: []string{"admin"}},
 	{Href: "/console/compliance", LabelKey: "compliance.nav.console", Roles: []string{"compliance"}},
 	// Administrators activate the models; compliance reaches the list
 	// from its console's own navigation.
