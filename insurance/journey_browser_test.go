@@ -21,7 +21,7 @@ import (
 
 // browserServer serves the journey to Radu, a prospect, with the static
 // assets (app.js) under the production CSP and cross-origin protection.
-func browserServer(t *testing.T, j *Journeys) string {
+func browserServer(t *testing.T, j *Journeys, sel ProgrammeSelector) string {
 	t.Helper()
 	pages, err := page.New(Templates)
 	if err != nil {
@@ -36,7 +36,7 @@ func browserServer(t *testing.T, j *Journeys) string {
 				next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), p)))
 			})
 		})
-		NewJourneyHandler(j, pages, nil).Routes(r)
+		NewJourneyHandler(j, pages, sel).Routes(r)
 	})
 	srv := httptest.NewServer(web.SecurityHeaders(false)(http.NewCrossOriginProtection().Handler(r)))
 	t.Cleanup(srv.Close)
@@ -69,7 +69,7 @@ func present(t *testing.T, ctx context.Context, selector string) bool {
 // motor. No CSP violation.
 func TestJourneyInBrowserWithScript(t *testing.T) {
 	_, j := journeyFixture(t)
-	base := browserServer(t, j)
+	base := browserServer(t, j, lineSelector{})
 	ctx := browsertest.New(t)
 	if err := browsertest.SetAcceptLanguage(ctx, "en-GB,en;q=0.9"); err != nil {
 		t.Fatal(err)
@@ -117,6 +117,14 @@ func TestJourneyInBrowserWithScript(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#q-needs-protect-4")), settled, // travel
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The panel follows the answers.
+	if got := browsertest.Text(t, ctx, "#panel-candidates"); !strings.Contains(got, "Travel Basic — Test Insurer") {
+		t.Errorf("panel after travel: %q", got)
+	}
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#q-needs-advice-true")),
 		chromedp.WaitVisible(chromedp.CSS("#q-needs-contact_channel")), settled,
 		chromedp.Click(chromedp.CSS("#q-needs-advice-false")),
@@ -158,7 +166,7 @@ func TestJourneyInBrowserWithScript(t *testing.T) {
 // out names it at the question, and the journey resumes where it was.
 func TestJourneyInBrowserWithoutScript(t *testing.T) {
 	_, j := journeyFixture(t)
-	base := browserServer(t, j)
+	base := browserServer(t, j, nil)
 	ctx := browsertest.New(t)
 	if err := browsertest.SetAcceptLanguage(ctx, "ro-RO,ro;q=0.9"); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package insurance
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ecrm-project/ecrm"
@@ -125,6 +128,22 @@ func TestJourneyPages(t *testing.T) {
 	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
 		t.Fatalf("complete submit: %d %s", w.Code, w.Header().Get("Location"))
 	}
+	// The needs page's panel: the selector's candidates as the answers
+	// stand; an unavailable selector says so and the answers still save.
+	hs := journeyServer(t, j, lineSelector{})
+	needs := strings.Replace(section, "applicant", "needs", 1)
+	w = do(t, hs, call{method: "GET", path: needs + "?_live=1&needs.protect=travel&needs.protect=home", client: "3"})
+	if body := w.Body.String(); !strings.Contains(body, `<li data-line="travel" data-outcome="accept"><strong>Travel Basic</strong> — Test Insurer<br><span class="amount">RON`+"\u00a0"+`150.00</span></li>`) ||
+		!strings.Contains(body, `id="panel-indicative"`) {
+		t.Errorf("panel: %s", body[strings.Index(body, "journey-panel"):])
+	}
+	w = do(t, journeyServer(t, j, lineSelector{fail: true}), call{method: "GET", path: needs + "?_live=1&needs.protect=life", client: "3"})
+	if !strings.Contains(w.Body.String(), `id="panel-unavailable"`) {
+		t.Error("a failing selector not said")
+	}
+	if a, _ := j.Answers(context.Background(), 3, id); len(a["needs.protect"]) != 1 || a["needs.protect"][0].Coding.Code != "life" {
+		t.Errorf("saved with a failing selector: %v", a["needs.protect"])
+	}
 	// The motor section does not apply: its page leads back.
 	w = do(t, h, call{method: "GET", path: strings.Replace(section, "applicant", "motor", 1), client: "3"})
 	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
@@ -224,4 +243,23 @@ func TestJourneyAPI(t *testing.T) {
 	if w.Code != 422 || !strings.Contains(w.Body.String(), `{"field":"needs.budget_monthly","message":"is required"}`) {
 		t.Errorf("needs incomplete: %d %s", w.Code, w.Body)
 	}
+}
+
+// lineSelector stands in for programme selection (selection.go) in the
+// journey's tests: one candidate per line asked for in needs.protect, its
+// premium RON 100 plus 10 per answer given, exact.
+type lineSelector struct{ fail bool }
+
+func (s lineSelector) Select(_ context.Context, answers Answers, _ time.Time) (*Selection, error) {
+	if s.fail {
+		return nil, errors.New("rating tables unavailable")
+	}
+	sel := &Selection{}
+	for _, v := range answers["needs.protect"] {
+		line := v.Coding.Code
+		sel.Candidates = append(sel.Candidates, Candidate{Insurer: "Test Insurer", Name: strings.ToUpper(line[:1]) + line[1:] + " Basic",
+			Line: line, Outcome: OutcomeAccept, Rank: 1, Currency: "RON",
+			Premium: decimal.NewFromInt(100 + 10*int64(len(answers))), Missing: []string{"travel.days"}})
+	}
+	return sel, nil
 }
