@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/go-chi/chi/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
