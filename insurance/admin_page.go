@@ -29,11 +29,14 @@ type QuestionnaireVersion struct {
 	Status      string
 	Unsupported []string
 	ImportedAt  time.Time
+	// TitleTr holds the title's translations (FHIR's translation
+	// extension on _title).
+	TitleTr map[string]string
 }
 
 // Versions lists every imported definition, newest first.
 func (s *Store) Versions(ctx context.Context) ([]QuestionnaireVersion, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, url, version, title, status, unsupported, imported_at
+	rows, err := s.pool.Query(ctx, `SELECT id, url, version, title, status, unsupported, imported_at, definition->'_title'
 		FROM questionnaires ORDER BY imported_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("questionnaire versions: %w", err)
@@ -42,9 +45,11 @@ func (s *Store) Versions(ctx context.Context) ([]QuestionnaireVersion, error) {
 	var out []QuestionnaireVersion
 	for rows.Next() {
 		var v QuestionnaireVersion
-		if err := rows.Scan(&v.ID, &v.URL, &v.Version, &v.Title, &v.Status, &v.Unsupported, &v.ImportedAt); err != nil {
+		var titleElement []byte
+		if err := rows.Scan(&v.ID, &v.URL, &v.Version, &v.Title, &v.Status, &v.Unsupported, &v.ImportedAt, &titleElement); err != nil {
 			return nil, fmt.Errorf("questionnaire versions: %w", err)
 		}
+		v.TitleTr, _, _ = readTranslations(titleElement)
 		out = append(out, v)
 	}
 	return out, rows.Err()
@@ -103,6 +108,7 @@ func (h *AdminPage) render(w http.ResponseWriter, r *http.Request, status int, d
 		return err
 	}
 	for _, v := range versions {
+		v.Title = translated(v.Title, v.TitleTr, l.Lang().String())
 		d.Versions = append(d.Versions, versionView{QuestionnaireVersion: v, Imported: l.DateTime(v.ImportedAt, h.zone)})
 	}
 	d.MaxSize = l.FileSize(MaxQuestionnaireUpload)

@@ -155,3 +155,35 @@ func TestAnalytics(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedDemoJourneys: the demo's journeys give the analytics page
+// figures; seeding again adds nothing.
+func TestSeedDemoJourneys(t *testing.T) {
+	pool, j := journeyFixture(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO clients (id, given_name, family_name) SELECT g, 'Demo', 'Client ' || g FROM generate_series(10, 60) g`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	n, err := SeedDemoJourneys(ctx, pool, now)
+	if err != nil || n != 36 {
+		t.Fatalf("seeded %d, %v", n, err)
+	}
+	if again, err := SeedDemoJourneys(ctx, pool, now); err != nil || again != 0 {
+		t.Errorf("again: %d %v", again, err)
+	}
+	stats, err := j.Analytics(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := stats[0]
+	// 36 journeys: 6 of each path; 6 left the applicant section after
+	// the household size.
+	if a.Starts != 36 || a.Completions != 30 || a.Dropped != 6 || a.DropOff[0] != (QuestionDropOff{"applicant.household_size", 6}) {
+		t.Errorf("applicant %+v", a)
+	}
+	var completed int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM insurance_journeys WHERE status = 'completed'`).Scan(&completed); err != nil || completed != 12 {
+		t.Errorf("%d completed, %v", completed, err)
+	}
+}

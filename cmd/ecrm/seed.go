@@ -130,6 +130,13 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		return err
 	}
 	log.Info("demo propensity models trained and activated", "versions", models)
+	// Journeys for the insurance analytics page (some completed, some
+	// left in the middle of a section).
+	journeys, err := insurance.SeedDemoJourneys(ctx, pool, now)
+	if err != nil {
+		return fmt.Errorf("load demo insurance journeys: %w", err)
+	}
+	log.Info("demo insurance journeys loaded", "journeys", journeys)
 	if err := seedDemoDesk(ctx, pool, now, hours); err != nil {
 		return err
 	}

@@ -101,11 +101,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	// The insurance journey's questionnaires, as shipped: importing them
-	// again changes nothing; a new version shipped is added.
-	if err := insurance.ImportJourneyQuestionnaires(ctx, insurance.NewStore(pool)); err != nil {
-		return fmt.Errorf("insurance questionnaires: %w", err)
-	}
 	// Runs after the server has drained (defers run last-in first-out):
 	// the last offers' records are written before the pool closes.
 	defer a.offers.Close()
@@ -260,6 +255,13 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.sessions.ErrorFunc = a.failed
 	if a.journeys, err = insurance.NewJourneys(pool); err != nil {
 		return nil, err
+	}
+	// The insurance journey's questionnaires, as shipped: importing them
+	// again changes nothing; a new version shipped is added.
+	importCtx, cancelImport := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelImport()
+	if err := insurance.ImportJourneyQuestionnaires(importCtx, insurance.NewStore(pool)); err != nil {
+		return nil, fmt.Errorf("insurance questionnaires: %w", err)
 	}
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
