@@ -2,6 +2,7 @@ package insurance
 
 import (
 	"context"
+	"strconv"
 	"testing"
 )
 
@@ -65,6 +66,38 @@ func BenchmarkJourneySectionValidate(b *testing.B) {
 	for b.Loop() {
 		if p := validate(q, prune(q, clean(answers), gate), true, gate); len(p) != 0 {
 			b.Fatal(p)
+		}
+	}
+}
+
+// BenchmarkJourneyLivePage: one live change end to end on the server, as
+// the page's script sends it: the GET with the form's answers read, the
+// change saved, the journey read again, the section and the programmes
+// panel (a stand-in selector) rendered in HTML.
+func BenchmarkJourneyLivePage(b *testing.B) {
+	_, j := journeyFixture(b)
+	ctx := context.Background()
+	id, err := j.Start(ctx, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, step := range []struct {
+		key string
+		a   Answers
+	}{{"applicant", applicantAnswers()}, {"needs", needsAnswers("life", "health", "travel")}} {
+		if res, err := j.Save(ctx, 1, id, step.key, step.a, SaveOptions{Submit: true}); err != nil || !res.Completed {
+			b.Fatalf("%s: %+v %v", step.key, res, err)
+		}
+	}
+	h := journeyServer(b, j, lineSelector{})
+	path := "/portal/insurance/journeys/" + strconv.FormatInt(id, 10) + "/sections/life-health?_live=1&life.sum_insured=250000&life.term_years=20" +
+		"&health.smoker=false&health.weight_kg=70.5&health.conditions=none&health.hospital_cover=standard&health.height_cm="
+	n := 0
+	for b.Loop() {
+		n++
+		w := do(b, h, call{method: "GET", path: path + strconv.Itoa(150+n%50), client: "1"})
+		if w.Code != 200 {
+			b.Fatalf("%d", w.Code)
 		}
 	}
 }

@@ -263,3 +263,39 @@ func (s lineSelector) Select(_ context.Context, answers Answers, _ time.Time) (*
 	}
 	return sel, nil
 }
+
+// TestRenewalPage: a renewal under a newer travel questionnaire shows the
+// two new or changed questions marked, the kept answers filled in.
+func TestRenewalPage(t *testing.T) {
+	_, j := journeyFixture(t)
+	ctx := context.Background()
+	first := completeTravelJourney(t, j, 1)
+	data, _ := questionnaireFiles.ReadFile("questionnaires/insurance-travel.json")
+	v2 := strings.Replace(string(data), `"version": "1"`, `"version": "2"`, 1)
+	v2 = strings.Replace(v2, `"How many days? (a month is 30)"`, `"How many days will you be away?"`, 1)
+	if _, err := NewStore(j.pool).Import(ctx, []byte(v2), 0); err != nil {
+		t.Fatal(err)
+	}
+	id, err := j.StartRenewal(ctx, 1, 0, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := journeyServer(t, j, nil)
+	w := do(t, h, call{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "1"})
+	if loc := w.Header().Get("Location"); !strings.HasSuffix(loc, "/sections/travel") {
+		t.Fatalf("renewal opens at %s", loc)
+	}
+	w = do(t, h, call{method: "GET", path: w.Header().Get("Location"), client: "1"})
+	body := w.Body.String()
+	for _, want := range []string{`id="q-travel-days-attention"`, `id="renewal-note"`, "1 question is new or changed", `value="eu" checked`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("renewal page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `id="q-travel-destination-attention"`) {
+		t.Error("an unchanged question marked")
+	}
+	if do(t, h, call{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "2"}).Code != http.StatusNotFound {
+		t.Error("another client opens the renewal")
+	}
+}
