@@ -207,7 +207,10 @@ func selectAmong(progs []*programme, answers Answers, asOf time.Time) (*Selectio
 	motorCover := answers.code("motor.cover")
 	sel := &Selection{Candidates: []Candidate{}}
 	for _, p := range progs {
-		if !lines[p.Line] || (p.Line == "motor" && motorCover != "" && p.Cover != motorCover) {
+		// Third-party cover (RCA) is compulsory for every vehicle: an
+		// applicant asking for CASCO is shown both; one asking for RCA
+		// only RCA.
+		if !lines[p.Line] || (p.Line == "motor" && motorCover == "rca" && p.Cover != "rca") {
 			continue
 		}
 		c, err := p.candidate(f)
@@ -245,7 +248,8 @@ func (p *programme) candidate(f *facts) (Candidate, error) {
 		ProductVersionID: p.Product.VersionID, RulesVersionID: p.RulesVersionID, RatingVersionID: p.RatingVersionID,
 	}
 	if outcome == OutcomeDecline {
-		c.Breakdown = nil
+		// Never offered: no price is shown for it.
+		c.Breakdown, c.Premium, c.MonthlyPremium = nil, decimal.Zero, decimal.Zero
 	}
 	return c, nil
 }
@@ -269,6 +273,9 @@ func rank(cs []Candidate, a Answers) {
 		}
 		if d := cmp.Compare(outcomeOrder[x.Outcome], outcomeOrder[y.Outcome]); d != 0 {
 			return d
+		}
+		if x.Outcome == OutcomeDecline {
+			return cmp.Compare(x.ProductCode, y.ProductCode)
 		}
 		if wx, wy := within(x), within(y); wx != wy {
 			if wx {

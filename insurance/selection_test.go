@@ -2,6 +2,7 @@ package insurance
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -312,5 +313,128 @@ func TestPartialAnswers(t *testing.T) {
 	// Nothing asked: nothing selected.
 	if sel := selectFor(t, s, Answers{}); len(sel.Candidates) != 0 {
 		t.Errorf("no line asked: %d candidates", len(sel.Candidates))
+	}
+}
+
+func completeAnswers() Answers {
+	a := Answers{
+		"applicant.birth_date":       {dateValue("1985-06-01")},
+		"applicant.region":           {coding("centru")},
+		"applicant.household_size":   {integer(3)},
+		"needs.protect":              codings("life", "health", "home", "motor", "travel", "liability", "income"),
+		"needs.budget_monthly":       {decimalValue("2000")},
+		"needs.priority":             {coding("price")},
+		"needs.deductible":           {coding("500")},
+		"life.sum_insured":           {decimalValue("300000")},
+		"life.term_years":            {integer(20)},
+		"health.smoker":              {boolean(false)},
+		"health.height_cm":           {integer(172)},
+		"health.weight_kg":           {decimalValue("70")},
+		"health.conditions":          codings("none"),
+		"health.hospital_cover":      {coding("standard")},
+		"lifestyle.occupation_class": {coding("1")},
+		"lifestyle.hazardous_sports": {boolean(false)},
+		"motor.vehicle_value":        {decimalValue("90000")},
+		"motor.vehicle_year":         {integer(2021)},
+		"motor.years_licensed":       {integer(15)},
+		"motor.claims_5y":            {integer(0)},
+		"motor.cover":                {coding("casco")},
+		"home.property_value":        {decimalValue("400000")},
+		"home.contents_value":        {decimalValue("60000")},
+		"home.construction":          {coding("concrete")},
+		"home.built_year":            {integer(2005)},
+		"home.flood_zone":            {boolean(false)},
+		"home.alarm":                 {boolean(false)},
+		"travel.destination":         {coding("eu")},
+		"travel.start_date":          {dateValue("2027-01-10")},
+		"travel.days":                {integer(30)},
+		"travel.travellers":          {integer(1)},
+		"travel.activities":          codings("standard"),
+		"liability.limit":            {decimalValue("200000")},
+		"liability.dog":              {boolean(true)},
+		"income.monthly_net":         {decimalValue("9000")},
+		"income.benefit_monthly":     {decimalValue("5000")},
+		"income.waiting_weeks":       {coding("13")},
+		"existing.claims_3y":         {integer(0)},
+		"existing.refused_before":    {boolean(false)},
+	}
+	return a
+}
+
+// order lists a line's candidates as code:rank.
+func order(sel *Selection, line string) string {
+	var out []string
+	for _, c := range sel.Candidates {
+		if c.Line == line {
+			out = append(out, c.ProductCode+":"+strconv.Itoa(c.Rank))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// TestRanking: within a line, accepted first, within the budget first,
+// then by the applicant's priority.
+func TestRanking(t *testing.T) {
+	s, _ := demoSelector(t)
+	a := completeAnswers()
+	a["needs.protect"] = codings("health")
+	sel := selectFor(t, s, a)
+	if got, want := order(sel, "health"), "PRG-HEALTH-TRANS-BASIC:1 PRG-HEALTH-DAN-PLUS:2 PRG-HEALTH-CARP-PREMIUM:3"; got != want {
+		t.Errorf("priority price: %s, want %s", got, want)
+	}
+	first := sel.Candidates[0]
+	if len(first.Reasons) < 2 || first.Reasons[0].Key != "insurance.rating.reason.lowest_price" ||
+		first.Reasons[1].Key != "insurance.rating.reason.within_budget" {
+		t.Errorf("reasons of the first: %+v", first.Reasons)
+	}
+	a["needs.priority"] = []Value{coding("cover")}
+	if got, want := order(selectFor(t, s, a), "health"), "PRG-HEALTH-CARP-PREMIUM:1 PRG-HEALTH-DAN-PLUS:2 PRG-HEALTH-TRANS-BASIC:3"; got != want {
+		t.Errorf("priority cover: %s, want %s", got, want)
+	}
+	// A budget below the premium of the widest cover puts the programmes
+	// within it first, whatever the priority.
+	a["needs.budget_monthly"] = []Value{decimalValue("150")}
+	sel = selectFor(t, s, a)
+	if got, want := order(sel, "health"), "PRG-HEALTH-DAN-PLUS:1 PRG-HEALTH-TRANS-BASIC:2 PRG-HEALTH-CARP-PREMIUM:3"; got != want {
+		t.Errorf("priority cover, budget 150: %s, want %s\n%+v", got, want, sel.Candidates)
+	}
+	last := candidateOf(t, sel, "PRG-HEALTH-CARP-PREMIUM")
+	if len(last.Exclusions) == 0 || last.Exclusions[0].Key != "insurance.rating.reason.over_budget" {
+		t.Errorf("over budget: %+v", last.Exclusions)
+	}
+	// Declined programmes rank last, with rank 0.
+	a["health.conditions"] = codings("heart")
+	if got, want := order(selectFor(t, s, a), "health"), "PRG-HEALTH-CARP-PREMIUM:0 PRG-HEALTH-DAN-PLUS:0 PRG-HEALTH-TRANS-BASIC:0"; got != want {
+		t.Errorf("declined: %s, want %s", got, want)
+	}
+}
+
+// TestBundle: the best accepted programme of each line asked for, with
+// each part's price and the exact total.
+func TestBundle(t *testing.T) {
+	s, _ := demoSelector(t)
+	sel := selectFor(t, s, completeAnswers())
+	if len(sel.Candidates) != 21 {
+		t.Fatalf("%d candidates, want all 21", len(sel.Candidates))
+	}
+	b := sel.Bundle
+	if b == nil || len(b.Parts) != 7 {
+		t.Fatalf("bundle: %+v", b)
+	}
+	total := decimal.Zero
+	for i, p := range b.Parts {
+		if p.Rank != 1 || p.Line != Lines[i] {
+			t.Errorf("part %d: %s rank %d line %s", i, p.ProductCode, p.Rank, p.Line)
+		}
+		total = total.Add(p.Premium)
+	}
+	if !b.Total.Equal(total) || b.Currency != "RON" {
+		t.Errorf("total %s, parts add to %s", b.Total, total)
+	}
+	// With RCA asked for, CASCO programmes are left out.
+	a := completeAnswers()
+	a["motor.cover"] = []Value{coding("rca")}
+	if got := order(selectFor(t, s, a), "motor"); got != "PRG-RCA-DELTA:1 PRG-RCA-TRANS:2" && got != "PRG-RCA-TRANS:1 PRG-RCA-DELTA:2" {
+		t.Errorf("rca: %s", got)
 	}
 }
