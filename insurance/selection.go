@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/products"
 )
 
@@ -323,16 +324,16 @@ func rank(cs []Candidate, a Answers) {
 		}
 		if hasBudget {
 			if within(*c) {
-				c.Reasons = append(c.Reasons, Reason{Key: "insurance.rating.reason.within_budget", Args: []any{c.MonthlyPremium.StringFixed(2), budget.StringFixed(2)}})
+				c.Reasons = append(c.Reasons, Reason{Key: "insurance.rating.reason.within_budget", Args: []any{ron(c.MonthlyPremium), ron(budget)}})
 			} else {
-				c.Exclusions = append(c.Exclusions, Reason{Key: "insurance.rating.reason.over_budget", Args: []any{c.MonthlyPremium.StringFixed(2), budget.StringFixed(2)}})
+				c.Exclusions = append(c.Exclusions, Reason{Key: "insurance.rating.reason.over_budget", Args: []any{ron(c.MonthlyPremium), ron(budget)}})
 			}
 		}
 		if hasDeductible && len(c.Breakdown) > 0 && hasDeductibleLine(c.Breakdown) {
 			if c.Deductible.Equal(asked) {
-				c.Reasons = append(c.Reasons, Reason{Key: "insurance.rating.reason.deductible_matches", Args: []any{c.Deductible.StringFixed(0)}})
+				c.Reasons = append(c.Reasons, Reason{Key: "insurance.rating.reason.deductible_matches", Args: []any{ron(c.Deductible)}})
 			} else {
-				c.Exclusions = append(c.Exclusions, Reason{Key: "insurance.rating.reason.deductible_differs", Args: []any{c.Deductible.StringFixed(0), asked.StringFixed(0)}})
+				c.Exclusions = append(c.Exclusions, Reason{Key: "insurance.rating.reason.deductible_differs", Args: []any{ron(c.Deductible), ron(asked)}})
 			}
 		}
 		if c.TermMonths == 1 {
@@ -343,6 +344,8 @@ func rank(cs []Candidate, a Answers) {
 		}
 	}
 }
+
+func ron(d decimal.Decimal) ecrm.Money { return ecrm.Money{Amount: d.Round(centPlaces), Currency: RatingCurrency} }
 
 func hasDeductibleLine(b []Factor) bool {
 	return slices.ContainsFunc(b, func(f Factor) bool { return f.Name == "insurance.rating.factor.deductible" })

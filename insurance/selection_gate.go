@@ -89,6 +89,8 @@ type Viewer struct {
 // Presented is one candidate with the gate's verdict.
 type Presented struct {
 	Candidate
+	// ProductName is the programme's name in each language.
+	ProductName ecrm.Text
 	// Shown is the gate's verdict; Seq its decision record (zero for a
 	// declined programme, never presented).
 	Shown    bool
@@ -191,13 +193,13 @@ func (p *Programmes) Present(ctx context.Context, v Viewer, journeyID int64, l *
 	}
 	var idx []int
 	for i, c := range sel.Candidates {
-		ch.Candidates = append(ch.Candidates, Presented{Candidate: c})
-		if c.Outcome == OutcomeDecline {
-			continue
-		}
 		prod, ok := byVersion[c.ProductVersionID]
 		if !ok {
 			return nil, fmt.Errorf("programme %s: product version %d not loaded", c.ProductCode, c.ProductVersionID)
+		}
+		ch.Candidates = append(ch.Candidates, Presented{Candidate: c, ProductName: prod.Name})
+		if c.Outcome == OutcomeDecline {
+			continue
 		}
 		req := products.MatchRequest{Goal: products.GoalInsure, Amount: ecrm.Money{Amount: c.SumInsured, Currency: c.Currency},
 			Months: c.TermMonths, Objective: "protection", Purpose: pres.Request.Purpose}
