@@ -345,7 +345,9 @@ func rank(cs []Candidate, a Answers) {
 	}
 }
 
-func ron(d decimal.Decimal) ecrm.Money { return ecrm.Money{Amount: d.Round(centPlaces), Currency: RatingCurrency} }
+func ron(d decimal.Decimal) ecrm.Money {
+	return ecrm.Money{Amount: d.Round(centPlaces), Currency: RatingCurrency}
+}
 
 func hasDeductibleLine(b []Factor) bool {
 	return slices.ContainsFunc(b, func(f Factor) bool { return f.Name == "insurance.rating.factor.deductible" })

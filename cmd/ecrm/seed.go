@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/crosssell"
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/demodata"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
@@ -65,6 +66,9 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
 		return fmt.Errorf("load demo product catalogue: %w", err)
 	}
+	if err := insurance.LoadDemoProgrammes(ctx, pool); err != nil {
+		return fmt.Errorf("load demo insurance programmes: %w", err)
+	}
 	if _, err := pipeline.SeedDemo(ctx, pool, cfg.BusinessHours, day, demodata.DemoAdvisorEmail, uint64(*seed)); err != nil {
 		return fmt.Errorf("load demo deals: %w", err)
 	}
@@ -81,6 +85,11 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time, hours pipeline.BusinessHours, baseURL string) error {
 	if err := products.LoadDemoCatalogue(ctx, pool); err != nil {
 		return fmt.Errorf("load demo product catalogue: %w", err)
+	}
+	// The insurance programmes, their rules and rating tables: written
+	// when new or changed (idempotent), so an existing database gets them.
+	if err := insurance.LoadDemoProgrammes(ctx, pool); err != nil {
+		return fmt.Errorf("load demo insurance programmes: %w", err)
 	}
 	empty, err := demodata.IsEmpty(ctx, pool)
 	if err != nil {

@@ -76,6 +76,8 @@ type app struct {
 	// portfolios value and measure clients' portfolios (the portal's risk
 	// page and API, the advisor's 360).
 	portfolios *risk.Portfolios
+	// choice is the insurance programmes' choice, quotes and statement.
+	choice *insurance.ChoiceHandler
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -151,7 +153,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIRating)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +224,12 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	a.selfservice.SetDocuments(docs, cfg.Firm)
+	// Insurance programmes: selected and rated on a journey's answers,
+	// every one shown through the same gate (insurance.Programmes).
+	programmes := insurance.NewProgrammes(pool, insurance.NewSelector(pool), gate, noJourneys{})
+	programmes.Zone = cfg.TimeZone
+	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
+	a.choice.Firm = cfg.Firm
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
@@ -264,6 +272,14 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		}
 	}
 	return a, nil
+}
+
+// noJourneys stands for the insurance journeys until they are wired
+// (insurance.JourneyAnswers): no journey is found.
+type noJourneys struct{}
+
+func (noJourneys) Answers(context.Context, int64, int64) (insurance.Answers, error) {
+	return nil, ecrm.Errorf(ecrm.ENOTFOUND, "There is no such insurance journey.")
 }
 
 func translate(ctx context.Context, key string, args ...any) string {
@@ -321,6 +337,7 @@ func (a *app) routes() http.Handler {
 			market.SetPriceMaxAge(a.cfg.PriceMaxAge)
 			market.Routes(r)
 			risk.NewPortfolioHandler(a.portfolios, a.pages).ClientRoutes(r)
+			a.choice.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
