@@ -102,11 +102,17 @@ var errNoQuote = ecrm.Errorf(ecrm.ENOTFOUND, "insurance.rating.error.no_quote")
 
 // Quote returns the client's quote id.
 func (p *Programmes) Quote(ctx context.Context, clientID, id int64) (*Quote, error) {
-	q, err := scanQuote(p.pool.QueryRow(ctx, `SELECT `+quoteColumns+` `+quoteFrom+` WHERE q.id = $1 AND q.client_id = $2`, id, clientID))
+	return quoteOf(ctx, p.pool, clientID, id)
+}
+
+func quoteOf(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, clientID, id int64) (*Quote, error) {
+	quote, err := scanQuote(q.QueryRow(ctx, `SELECT `+quoteColumns+` `+quoteFrom+` WHERE q.id = $1 AND q.client_id = $2`, id, clientID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errNoQuote
 	}
-	return q, err
+	return quote, err
 }
 
 // Quotes lists the client's quotes of a journey, newest first.
@@ -266,20 +272,27 @@ type Repricing struct {
 	Changes []string `json:"changes,omitempty"`
 }
 
-// Reprice re-rates the client's quote on its answers under the product,
-// rules and rating versions in force at asOf, and says whether anything
-// changed. The policies part calls it before binding; comparing the
-// questionnaire versions with the journey's is the journey's to say.
+// Reprice re-rates the client's quote (see Selector.Reprice).
 func (p *Programmes) Reprice(ctx context.Context, clientID, quoteID int64) (*Repricing, error) {
-	q, err := p.Quote(ctx, clientID, quoteID)
+	return p.selector.Reprice(ctx, clientID, quoteID)
+}
+
+// Reprice re-rates the client's quote on its answers under the product,
+// rules and rating versions in force today (in Zone) and says whether
+// anything changed. The policies part calls it before binding; comparing
+// the questionnaire versions with the journey's is the journey's to say.
+// The quote is read for clientID only: another client's is not found.
+func (s *Selector) Reprice(ctx context.Context, clientID, quoteID int64) (*Repricing, error) {
+	q, err := quoteOf(ctx, s.pool, clientID, quoteID)
 	if err != nil {
 		return nil, err
 	}
+	now := s.Now()
 	out := &Repricing{Quote: q}
-	if q.Expired(p.Now()) {
+	if q.Expired(now) {
 		out.Changes = append(out.Changes, "expired")
 	}
-	progs, err := p.selector.current(ctx)
+	progs, err := s.current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +302,8 @@ func (p *Programmes) Reprice(ctx context.Context, clientID, quoteID int64) (*Rep
 		out.Changed = true
 		return out, nil
 	}
-	c, err := progs[i].candidate(newFacts(q.Answers, p.today()))
+	y, m, d := now.In(s.Zone).Date()
+	c, err := progs[i].candidate(newFacts(q.Answers, time.Date(y, m, d, 0, 0, 0, 0, time.UTC)))
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +321,14 @@ func (p *Programmes) Reprice(ctx context.Context, clientID, quoteID int64) (*Rep
 	diff("missing", len(c.Missing) > 0)
 	out.Changed = len(out.Changes) > 0
 	return out, nil
+}
+
+// MarkBoundTx marks the client's quote bound in the binding transaction;
+// false when it was not quoted (bound, superseded or expired already).
+func MarkBoundTx(ctx context.Context, tx pgx.Tx, clientID, quoteID int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE insurance_quotes SET status = 'bound' WHERE id = $1 AND client_id = $2 AND status = 'quoted'`,
+		quoteID, clientID)
+	return tag.RowsAffected() == 1, err
 }
 
 // Supersede marks the client's quote superseded (a re-priced quote

@@ -191,6 +191,23 @@ func TestQuote(t *testing.T) {
 	if _, _, err := e.progs.CreateQuote(ctx, e.ana, 7, QuoteRequest{Seq: carp.Seq, Frequency: "monthly"}, "key-2"); ecrm.ErrorCode(err) != ecrm.EINVALID {
 		t.Errorf("monthly for one month: %v", err)
 	}
+	// Binding marks it bound once, for its own client only.
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := MarkBoundTx(ctx, tx, e.bob, q.ID); ok || err != nil {
+		t.Errorf("bob binds ana's quote: %v %v", ok, err)
+	}
+	if ok, err := MarkBoundTx(ctx, tx, e.ana, q.ID); !ok || err != nil {
+		t.Errorf("bind: %v %v", ok, err)
+	}
+	if ok, err := MarkBoundTx(ctx, tx, e.ana, q.ID); ok || err != nil {
+		t.Errorf("bound twice: %v %v", ok, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// Answers changed since the presentation: shown again, not quoted.
 	a := travelAnswers()
 	a["travel.days"] = []Value{integer(20)}

@@ -59,8 +59,10 @@ type programme struct {
 // reloads when a product, rules or rating version is written.
 type Selector struct {
 	pool *pgxpool.Pool
-	// Now is the clock deciding which versions are in force.
-	Now func() time.Time
+	// Now is the clock deciding which versions are in force; Zone the
+	// firm's time zone, in which a re-priced quote's as-of day is today.
+	Now  func() time.Time
+	Zone *time.Location
 
 	mu         sync.RWMutex
 	stamp      string
@@ -72,7 +74,7 @@ type Selector struct {
 
 // NewSelector selects among the programmes stored in pool's database.
 func NewSelector(pool *pgxpool.Pool) *Selector {
-	return &Selector{pool: pool, Now: time.Now, compiled: map[int64][]compiledUnderwriting{}}
+	return &Selector{pool: pool, Now: time.Now, Zone: time.UTC, compiled: map[int64][]compiledUnderwriting{}}
 }
 
 // versionStamp changes whenever a programme, a product or a version is

@@ -226,7 +226,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.selfservice.SetDocuments(docs, cfg.Firm)
 	// Insurance programmes: selected and rated on a journey's answers,
 	// every one shown through the same gate (insurance.Programmes).
-	programmes := insurance.NewProgrammes(pool, insurance.NewSelector(pool), gate, noJourneys{})
+	selector := insurance.NewSelector(pool)
+	selector.Zone = cfg.TimeZone
+	programmes := insurance.NewProgrammes(pool, selector, gate, noJourneys{})
 	programmes.Zone = cfg.TimeZone
 	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
 	a.choice.Firm = cfg.Firm
