@@ -25,9 +25,10 @@ import (
 //
 // Ranking within a line (stated in docs/insurance-programmes.md): accepted
 // before referred before declined; then programmes within the monthly
-// budget before those above it; then by the applicant's priority — price
-// (lowest premium), cover (widest cover level, then lowest premium) or
-// deductible (lowest excess, then lowest premium); ties by code.
+// budget (the monthly premium, premium / term) before those above it;
+// then by the applicant's priority — price (lowest premium for the term),
+// cover (widest cover level, then lowest premium) or deductible (lowest
+// excess, then lowest premium); ties by code.
 
 // SelectionVersion names the ranking above; it is recorded with every
 // presentation (the engine version).
@@ -296,7 +297,10 @@ func rank(cs []Candidate, a Answers) {
 				return d
 			}
 		}
-		if d := x.MonthlyPremium.Cmp(y.MonthlyPremium); d != 0 {
+		// The price of the cover asked for: the premium for the term (a
+		// one-trip programme against an annual one is the trip's price
+		// against the year's).
+		if d := x.Premium.Cmp(y.Premium); d != 0 {
 			return d
 		}
 		return cmp.Compare(x.ProductCode, y.ProductCode)

@@ -49,6 +49,9 @@ func TestChoiceInBrowser(t *testing.T) {
 		!strings.Contains(got, "Activities (winter-sports) + RON") {
 		t.Errorf("breakdown: %q", got)
 	}
+	if path, err := browsertest.SaveScreenshot(ctx, t.Name()+"-choice"); err == nil {
+		t.Logf("screenshot: %s", path)
+	}
 	if status := browsertest.Follow(t, ctx, "#choose-PRG-TRAVEL-CARP-EU30"); status != http.StatusOK {
 		t.Fatalf("choose: %d", status)
 	}

@@ -79,7 +79,7 @@ func TestChoiceAPI(t *testing.T) {
 	for _, p := range list.Programmes {
 		if p.ProductCode == "PRG-TRAVEL-CARP-EU30" {
 			seq = p.DecisionSeq
-			if !p.Shown || p.Premium.StringFixed(2) != "185.40" || p.Rank != 2 || len(p.ReasonsText) == 0 {
+			if !p.Shown || p.Premium.StringFixed(2) != "185.40" || p.Rank != 1 || len(p.ReasonsText) == 0 {
 				t.Errorf("carpathia: %+v", p)
 			}
 		}
