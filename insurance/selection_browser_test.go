@@ -66,11 +66,11 @@ func TestChoiceInBrowser(t *testing.T) {
 		t.Errorf("buy posts to %q", action)
 	}
 	browsertest.Follow(t, ctx, "#statement-link")
-	why := browsertest.Text(t, ctx, "#why-fits")
+	why := browsertest.Text(t, ctx, "#recommended-0 .why-fits")
 	if !strings.Contains(why, "It covers what you asked us to protect: Travel") || !strings.Contains(why, "Your trip of 12 days") {
 		t.Errorf("why it fits: %q", why)
 	}
-	if got := browsertest.Text(t, ctx, "#not-covered"); !strings.Contains(got, "Pre-existing conditions") {
+	if got := browsertest.Text(t, ctx, "#recommended-0 .not-covered"); !strings.Contains(got, "Pre-existing conditions") {
 		t.Errorf("not covered: %q", got)
 	}
 	if v := browsertest.CSPViolations(t, ctx); len(v) != 0 {
@@ -88,7 +88,7 @@ func TestChoiceInBrowser(t *testing.T) {
 	if got := browsertest.Text(t, ctx, "#statement-title"); got != "Declarația privind cerințele și nevoile dumneavoastră" {
 		t.Errorf("romanian title %q", got)
 	}
-	if got := strings.ReplaceAll(browsertest.Text(t, ctx, "#statement-premium"), "\u00a0", " "); got != "185,40 lei" {
+	if got := strings.ReplaceAll(browsertest.Text(t, ctx, "#recommended-0 .statement-premium"), "\u00a0", " "); got != "185,40 lei" {
 		t.Errorf("romanian premium %q", got)
 	}
 	if path, err := browsertest.SaveScreenshot(ctx, t.Name()); err == nil {

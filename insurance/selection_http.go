@@ -55,11 +55,14 @@ func NewChoiceHandler(progs *Programmes, pages *page.Renderer, docs *document.Re
 func (h *ChoiceHandler) Routes(r chi.Router) {
 	r.Get("/portal/insurance/journeys/{id}/choice", h.page(h.showChoice))
 	r.Post("/portal/insurance/journeys/{id}/quotes", h.page(h.chooseForm))
+	r.Get("/portal/insurance/journeys/{id}/statement", h.page(h.showJourneyStatement))
+	r.Get("/portal/insurance/journeys/{id}/statement.pdf", h.page(h.journeyStatementPDF))
 	r.Get("/portal/insurance/quotes/{id}", h.page(h.showQuote))
 	r.Get("/portal/insurance/quotes/{id}/statement", h.page(h.showStatement))
 	r.Get("/portal/insurance/quotes/{id}/statement.pdf", h.page(h.statementPDF))
 	r.Get("/api/v1/me/insurance/journeys/{id}/programmes", h.api(h.listProgrammes))
 	r.Post("/api/v1/me/insurance/journeys/{id}/quotes", h.api(h.createQuote))
+	r.Get("/api/v1/me/insurance/journeys/{id}/statement", h.api(h.getJourneyStatement))
 	r.Get("/api/v1/me/insurance/quotes/{id}", h.api(h.getQuote))
 	r.Get("/api/v1/me/insurance/quotes/{id}/statement", h.api(h.getStatement))
 }
@@ -322,17 +325,47 @@ func (h *ChoiceHandler) showStatement(w http.ResponseWriter, r *http.Request, cl
 	return nil
 }
 
+func (h *ChoiceHandler) showJourneyStatement(w http.ResponseWriter, r *http.Request, clientID, id int64) error {
+	s, err := h.progs.JourneyStatement(r.Context(), viewerOf(r, clientID), id, h.Firm, i18n.FromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	h.pages.Render(w, r, http.StatusOK, "insurance_statement", s)
+	return nil
+}
+
+func (h *ChoiceHandler) journeyStatementPDF(w http.ResponseWriter, r *http.Request, clientID, id int64) error {
+	s, err := h.progs.JourneyStatement(r.Context(), viewerOf(r, clientID), id, h.Firm, i18n.FromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	return h.writePDF(w, s, fmt.Sprintf("journey-%d", id))
+}
+
+func (h *ChoiceHandler) getJourneyStatement(w http.ResponseWriter, r *http.Request, clientID, id int64) error {
+	s, err := h.progs.JourneyStatement(r.Context(), viewerOf(r, clientID), id, h.Firm, i18n.FromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, s)
+	return nil
+}
+
 func (h *ChoiceHandler) statementPDF(w http.ResponseWriter, r *http.Request, clientID, id int64) error {
 	s, err := h.progs.Statement(r.Context(), clientID, id, h.Firm, i18n.FromContext(r.Context()))
 	if err != nil {
 		return err
 	}
+	return h.writePDF(w, s, fmt.Sprintf("quote-%d", id))
+}
+
+func (h *ChoiceHandler) writePDF(w http.ResponseWriter, s *Statement, name string) error {
 	doc, err := StatementPDF(h.docs, s)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="demands-and-needs-%d-%s.pdf"`, id, doc.Language))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="demands-and-needs-%s-%s.pdf"`, name, doc.Language))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Template-Version", strconv.Itoa(doc.TemplateVersion))
 	_, err = w.Write(doc.PDF)

@@ -118,9 +118,14 @@ func TestChoiceAPI(t *testing.T) {
 		!strings.Contains(w.Body.String(), "Pre-existing conditions") {
 		t.Errorf("statement = %d %s", w.Code, w.Body)
 	}
+	w = call(h, e.ana, "GET", "/api/v1/me/insurance/journeys/7/statement", "")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"recommended":[{"programme":"Travel Carpathia Europe, 30 days"`) {
+		t.Errorf("journey statement = %d %s", w.Code, w.Body)
+	}
 	// Another client, and nobody.
 	for _, r := range []struct{ method, path, body string }{
 		{"GET", "/api/v1/me/insurance/journeys/7/programmes", ""},
+		{"GET", "/api/v1/me/insurance/journeys/7/statement", ""},
 		{"POST", "/api/v1/me/insurance/journeys/7/quotes", body},
 		{"GET", quote, ""},
 		{"GET", quote + "/statement", ""},
@@ -169,6 +174,15 @@ func TestChoicePages(t *testing.T) {
 		w.Header().Get("X-Template-Version") != "1" {
 		t.Errorf("pdf = %d %s", w.Code, w.Header())
 	}
+	w = call(h, e.ana, "GET", "/portal/insurance/journeys/7/statement", "")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Travel Carpathia Europe, 30 days") ||
+		!strings.Contains(w.Body.String(), "Your trip of 12 days is within its term of 1 month") {
+		t.Errorf("journey statement = %d", w.Code)
+	}
+	w = call(h, e.ana, "GET", "/portal/insurance/journeys/7/statement.pdf", "")
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), "%PDF") {
+		t.Errorf("journey pdf = %d", w.Code)
+	}
 	// Changed answers: back to the choice with the reason.
 	a := travelAnswers()
 	a["travel.days"] = []Value{integer(20)}
@@ -180,6 +194,7 @@ func TestChoicePages(t *testing.T) {
 	}
 	for _, r := range []struct{ method, path, body string }{
 		{"GET", "/portal/insurance/journeys/7/choice", ""},
+		{"GET", "/portal/insurance/journeys/7/statement", ""}, {"GET", "/portal/insurance/journeys/7/statement.pdf", ""},
 		{"POST", "/portal/insurance/journeys/7/quotes", url.Values{"seq": {fmt.Sprint(seq)}, "key": {"bob"}}.Encode()},
 		{"GET", quote, ""}, {"GET", quote + "/statement", ""}, {"GET", quote + "/statement.pdf", ""},
 		{"GET", "/portal/insurance/quotes/x", ""},

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
 )
@@ -33,19 +35,31 @@ type StatementRow struct {
 	Value string `json:"value"`
 }
 
-// Statement is a quote's demands-and-needs statement in one language.
+// Statement is a demands-and-needs statement in one language: of a quote
+// (one programme), or of a journey's choice (the best programme the gate
+// showed in each line asked for).
 type Statement struct {
-	QuoteID   int64          `json:"quote_id"`
+	QuoteID   int64          `json:"quote_id,omitempty"`
+	JourneyID int64          `json:"journey_id"`
 	Language  string         `json:"language"`
 	Issued    string         `json:"issued"`
 	Applicant string         `json:"applicant"`
 	Demands   []StatementRow `json:"demands"`
-	Programme string         `json:"programme"`
-	Insurer   string         `json:"insurer"`
-	Line      string         `json:"line"`
-	Outcome   string         `json:"outcome"`
-	WhyFits   []string       `json:"why_fits"`
-	Covers    []string       `json:"covers"`
+	// Recommended are the programmes recommended, one per line.
+	Recommended []Recommendation `json:"recommended"`
+	// Total is the premiums' sum when several are recommended.
+	Total string `json:"total,omitempty"`
+	Firm  string `json:"firm"`
+}
+
+// Recommendation is one programme recommended and why it fits.
+type Recommendation struct {
+	Programme string   `json:"programme"`
+	Insurer   string   `json:"insurer"`
+	Line      string   `json:"line"`
+	Outcome   string   `json:"outcome"`
+	WhyFits   []string `json:"why_fits"`
+	Covers    []string `json:"covers"`
 	// NotCovered: the programme's exclusions.
 	NotCovered []string       `json:"not_covered"`
 	Terms      []StatementRow `json:"terms"`
@@ -53,7 +67,30 @@ type Statement struct {
 	Premium    string         `json:"premium"`
 	// Versions the premium was rated under.
 	Versions string `json:"versions"`
-	Firm     string `json:"firm"`
+}
+
+// recommended is what a recommendation is written from: a quote, or a
+// candidate shown on the choice page.
+type recommended struct {
+	Name                        ecrm.Text
+	Code, Insurer, Line         string
+	Outcome                     Outcome
+	Premium, SumInsured         ecrm.Money
+	Deductible                  decimal.Decimal
+	TermMonths                  int
+	StartsOn                    time.Time
+	Frequency                   string
+	Breakdown                   []Factor
+	RulesVersion, RatingVersion int
+	Rating                      RatingTable
+}
+
+func (p *Programmes) applicant(ctx context.Context, clientID int64) (string, error) {
+	var given, family string
+	if err := p.pool.QueryRow(ctx, `SELECT given_name, family_name FROM clients WHERE id = $1`, clientID).Scan(&given, &family); err != nil {
+		return "", fmt.Errorf("statement: client %d: %w", clientID, err)
+	}
+	return strings.TrimSpace(given + " " + family), nil
 }
 
 // Statement builds the statement of the client's quote in l's language.
@@ -62,104 +99,164 @@ func (p *Programmes) Statement(ctx context.Context, clientID, quoteID int64, fir
 	if err != nil {
 		return nil, err
 	}
-	var given, family string
-	if err := p.pool.QueryRow(ctx, `SELECT given_name, family_name FROM clients WHERE id = $1`, clientID).Scan(&given, &family); err != nil {
-		return nil, fmt.Errorf("statement of quote %d: %w", quoteID, err)
+	who, err := p.applicant(ctx, clientID)
+	if err != nil {
+		return nil, err
 	}
 	rt, err := p.ratingVersion(ctx, q.RatingVersionID)
 	if err != nil {
 		return nil, err
 	}
-	a := q.Answers
-	s := &Statement{QuoteID: q.ID, Language: l.Lang().String(), Issued: l.Date(q.CreatedAt), Applicant: strings.TrimSpace(given + " " + family),
-		Programme: l.Text(q.Name), Insurer: q.Insurer, Line: l.T("insurance.rating.line." + q.Line),
-		Outcome: l.T("insurance.rating.outcome." + string(q.Outcome)), Firm: firm,
-		Versions: l.T("insurance.rating.statement.versions", q.ProductCode, q.RulesVersion, q.RatingVersion)}
-	// Demands and needs, as the applicant stated them.
+	s := &Statement{QuoteID: q.ID, JourneyID: q.JourneyID, Language: l.Lang().String(), Issued: l.Date(q.CreatedAt), Applicant: who, Firm: firm,
+		Demands: demands(q.Answers, []string{q.Line}, l)}
+	s.Recommended = []Recommendation{recommendation(recommended{Name: q.Name, Code: q.ProductCode, Insurer: q.Insurer, Line: q.Line,
+		Outcome: q.Outcome, Premium: q.Premium, SumInsured: q.SumInsured, Deductible: q.Deductible, TermMonths: q.TermMonths,
+		StartsOn: q.StartsOn, Frequency: q.Frequency, Breakdown: q.Breakdown, RulesVersion: q.RulesVersion, RatingVersion: q.RatingVersion,
+		Rating: rt}, q.Answers, l)}
+	return s, nil
+}
+
+// JourneyStatement builds the statement of a journey's choice: the
+// programmes are presented through the gate again (within its window, the
+// same decisions), and the best one shown in each line is recommended.
+func (p *Programmes) JourneyStatement(ctx context.Context, v Viewer, journeyID int64, firm string, l *i18n.Localizer) (*Statement, error) {
+	ch, err := p.Present(ctx, v, journeyID, l)
+	if err != nil {
+		return nil, err
+	}
+	who, err := p.applicant(ctx, v.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	s := &Statement{JourneyID: journeyID, Language: l.Lang().String(), Issued: l.Date(ch.AsOf), Applicant: who, Firm: firm}
 	var lines []string
+	total := decimal.Zero
+	for _, c := range ch.Candidates {
+		if !c.Shown || c.Outcome == OutcomeDecline || slices.Contains(lines, c.Line) {
+			continue
+		}
+		lines = append(lines, c.Line)
+		rt, err := p.ratingVersion(ctx, c.RatingVersionID)
+		if err != nil {
+			return nil, err
+		}
+		s.Recommended = append(s.Recommended, recommendation(recommended{Name: c.ProductName, Code: c.ProductCode, Insurer: c.Insurer,
+			Line: c.Line, Outcome: c.Outcome, Premium: ron(c.Premium), SumInsured: ron(c.SumInsured), Deductible: c.Deductible,
+			TermMonths: c.TermMonths, Breakdown: c.Breakdown, RulesVersion: atoi(c.RulesVersion), RatingVersion: atoi(c.RatingVersion),
+			Rating: rt}, ch.Answers, l))
+		total = total.Add(c.Premium)
+	}
+	s.Demands = demands(ch.Answers, lines, l)
+	if len(s.Recommended) > 1 {
+		s.Total = l.Money(ron(total))
+	}
+	return s, nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// demands restates what the applicant asked for, and the answers that
+// matter to the lines recommended.
+func demands(a Answers, lines []string, l *i18n.Localizer) []StatementRow {
+	var out []StatementRow
+	row := func(key, value string) {
+		if value != "" {
+			out = append(out, StatementRow{Label: l.T(key), Value: value})
+		}
+	}
+	var asked []string
 	for _, c := range a.codes("needs.protect") {
 		if line, ok := lineOfNeed[c]; ok {
-			lines = append(lines, l.T("insurance.rating.line."+line))
+			asked = append(asked, l.T("insurance.rating.line."+line))
 		}
 	}
-	row := func(rows *[]StatementRow, key, value string) {
-		if value != "" {
-			*rows = append(*rows, StatementRow{Label: l.T(key), Value: value})
-		}
-	}
-	row(&s.Demands, "insurance.rating.statement.protect", strings.Join(lines, ", "))
-	budget, hasBudget := a.number("needs.budget_monthly")
-	if hasBudget {
-		row(&s.Demands, "insurance.rating.statement.budget", l.Money(ron(budget)))
+	row("insurance.rating.statement.protect", strings.Join(asked, ", "))
+	if budget, ok := a.number("needs.budget_monthly"); ok {
+		row("insurance.rating.statement.budget", l.Money(ron(budget)))
 	}
 	if pr := a.code("needs.priority"); pr != "" {
-		row(&s.Demands, "insurance.rating.statement.priority", l.T("insurance.rating.priority."+pr))
+		row("insurance.rating.statement.priority", l.T("insurance.rating.priority."+pr))
 	}
-	asked, hasDeductible := decimal.Zero, false
 	if d := a.code("needs.deductible"); d != "" {
 		if v, err := decimal.NewFromString(d); err == nil {
-			asked, hasDeductible = v, true
-			row(&s.Demands, "insurance.rating.statement.deductible", l.Money(ron(v)))
+			row("insurance.rating.statement.deductible", l.Money(ron(v)))
 		}
 	}
-	for _, id := range statementAnswers[q.Line] {
-		if v := answerText(a, id, l); v != "" {
-			row(&s.Demands, "insurance.rating.answer."+id, v)
+	for _, line := range lines {
+		for _, id := range statementAnswers[line] {
+			row("insurance.rating.answer."+id, answerText(a, id, l))
 		}
 	}
-	// Why it fits.
-	s.WhyFits = append(s.WhyFits, l.T("insurance.rating.statement.fits_line", s.Line))
-	monthly := q.Premium.Amount.DivRound(decimal.NewFromInt(int64(q.TermMonths)), centPlaces)
-	if hasBudget {
+	return out
+}
+
+// recommendation says why r fits the answers a.
+func recommendation(r recommended, a Answers, l *i18n.Localizer) Recommendation {
+	rt := r.Rating
+	out := Recommendation{Programme: l.Text(r.Name), Insurer: r.Insurer, Line: l.T("insurance.rating.line." + r.Line),
+		Outcome:  l.T("insurance.rating.outcome." + string(r.Outcome)),
+		Versions: l.T("insurance.rating.statement.versions", r.Code, r.RulesVersion, r.RatingVersion)}
+	out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.fits_line", out.Line))
+	monthly := r.Premium.Amount.DivRound(decimal.NewFromInt(int64(r.TermMonths)), centPlaces)
+	if budget, ok := a.number("needs.budget_monthly"); ok {
 		if monthly.LessThanOrEqual(budget) {
-			s.WhyFits = append(s.WhyFits, l.T("insurance.rating.reason.within_budget", l.Money(ron(monthly)), l.Money(ron(budget))))
+			out.WhyFits = append(out.WhyFits, l.T("insurance.rating.reason.within_budget", l.Money(ron(monthly)), l.Money(ron(budget))))
 		} else {
-			s.WhyFits = append(s.WhyFits, l.T("insurance.rating.reason.over_budget", l.Money(ron(monthly)), l.Money(ron(budget))))
+			out.WhyFits = append(out.WhyFits, l.T("insurance.rating.reason.over_budget", l.Money(ron(monthly)), l.Money(ron(budget))))
 		}
 	}
-	switch a.code("needs.priority") {
+	switch pr := a.code("needs.priority"); pr {
 	case "cover":
-		s.WhyFits = append(s.WhyFits, l.T("insurance.rating.statement.cover_level", l.T(fmt.Sprintf("insurance.rating.cover_level.%d", rt.CoverLevel))))
+		out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.cover_level", l.T(fmt.Sprintf("insurance.rating.cover_level.%d", rt.CoverLevel))))
 	case "deductible", "price":
-		s.WhyFits = append(s.WhyFits, l.T("insurance.rating.statement.priority_"+a.code("needs.priority")))
+		out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.priority_"+pr))
 	}
-	if hasDeductible && len(rt.Deductibles) > 0 {
-		if q.Deductible.Equal(asked) {
-			s.WhyFits = append(s.WhyFits, l.T("insurance.rating.reason.deductible_matches", l.Money(ron(q.Deductible))))
-		} else {
-			s.WhyFits = append(s.WhyFits, l.T("insurance.rating.reason.deductible_differs", l.Money(ron(q.Deductible)), l.Money(ron(asked))))
+	if d := a.code("needs.deductible"); d != "" && len(rt.Deductibles) > 0 {
+		if asked, err := decimal.NewFromString(d); err == nil {
+			if r.Deductible.Equal(asked) {
+				out.WhyFits = append(out.WhyFits, l.T("insurance.rating.reason.deductible_matches", l.Money(ron(r.Deductible))))
+			} else {
+				out.WhyFits = append(out.WhyFits, l.T("insurance.rating.reason.deductible_differs", l.Money(ron(r.Deductible)), l.Money(ron(asked))))
+			}
 		}
 	}
-	if q.Line == "travel" {
+	if r.Line == "travel" {
 		if days, ok := a.number("travel.days"); ok {
-			s.WhyFits = append(s.WhyFits, l.T("insurance.rating.statement.trip", days.IntPart(), q.TermMonths))
+			out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.trip", days.IntPart(), r.TermMonths))
 		}
 	}
-	if q.Outcome == OutcomeRefer {
-		s.WhyFits = append(s.WhyFits, l.T("insurance.rating.reason.referred"))
+	if r.Outcome == OutcomeRefer {
+		out.WhyFits = append(out.WhyFits, l.T("insurance.rating.reason.referred"))
 	}
 	for _, t := range rt.Covers {
-		s.Covers = append(s.Covers, l.Text(t))
+		out.Covers = append(out.Covers, l.Text(t))
 	}
 	for _, t := range rt.NotCovered {
-		s.NotCovered = append(s.NotCovered, l.Text(t))
+		out.NotCovered = append(out.NotCovered, l.Text(t))
 	}
-	if len(rt.Deductibles) > 0 && q.Deductible.IsPositive() {
-		s.NotCovered = append(s.NotCovered, l.T("insurance.rating.statement.excess", l.Money(ron(q.Deductible))))
+	if len(rt.Deductibles) > 0 && r.Deductible.IsPositive() {
+		out.NotCovered = append(out.NotCovered, l.T("insurance.rating.statement.excess", l.Money(ron(r.Deductible))))
 	}
-	// The terms and the premium.
-	row(&s.Terms, "insurance.rating.sum_insured", l.Money(q.SumInsured))
-	row(&s.Terms, "insurance.rating.term", l.TN("insurance.rating.months", q.TermMonths, q.TermMonths))
-	row(&s.Terms, "insurance.rating.starts_on", l.Date(q.StartsOn))
-	row(&s.Terms, "insurance.rating.frequency", l.T("insurance.rating.frequency."+q.Frequency))
+	row := func(key, value string) { out.Terms = append(out.Terms, StatementRow{Label: l.T(key), Value: value}) }
+	row("insurance.rating.sum_insured", l.Money(r.SumInsured))
+	row("insurance.rating.term", l.TN("insurance.rating.months", r.TermMonths, r.TermMonths))
+	if !r.StartsOn.IsZero() {
+		row("insurance.rating.starts_on", l.Date(r.StartsOn))
+	}
+	if r.Frequency != "" {
+		row("insurance.rating.frequency", l.T("insurance.rating.frequency."+r.Frequency))
+	}
 	if len(rt.Deductibles) > 0 {
-		row(&s.Terms, "insurance.rating.deductible", l.Money(ron(q.Deductible)))
+		row("insurance.rating.deductible", l.Money(ron(r.Deductible)))
 	}
-	for _, f := range q.Breakdown {
-		s.Breakdown = append(s.Breakdown, StatementRow{Label: FactorLabel(f, l), Value: l.Money(ron(f.Running))})
+	for _, f := range r.Breakdown {
+		out.Breakdown = append(out.Breakdown, StatementRow{Label: FactorLabel(f, l), Value: l.Money(ron(f.Running))})
 	}
-	s.Premium = l.Money(q.Premium)
-	return s, nil
+	out.Premium = l.Money(r.Premium)
+	return out
 }
 
 // statementAnswers are the answers the statement restates for each line.
