@@ -89,6 +89,9 @@ type Candidate struct {
 
 	// Added by the rating (selection.go):
 
+	// Title is the programme's name in each language (Name is the
+	// English one).
+	Title ecrm.Text `json:"title"`
 	// Deductible is the excess the programme gives on the applicant's
 	// needs.deductible (zero for a programme without one).
 	Deductible decimal.Decimal `json:"deductible"`

@@ -244,7 +244,7 @@ func (p *programme) candidate(f *facts) (Candidate, error) {
 	slices.Sort(missing)
 	c := Candidate{
 		ProgrammeID: p.Product.ID, ProductID: p.Product.ID, ProductCode: p.Product.Code, Insurer: p.Product.Provider,
-		Name: p.Product.Name.EN, Line: p.Line, Outcome: outcome, Premium: r.Premium, Currency: RatingCurrency,
+		Name: p.Product.Name.EN, Title: p.Product.Name, Line: p.Line, Outcome: outcome, Premium: r.Premium, Currency: RatingCurrency,
 		SumInsured: r.SumInsured, TermMonths: p.TermMonths, Breakdown: r.Breakdown, Exclusions: exclusions, Missing: missing,
 		RulesVersion: fmt.Sprint(p.RulesVersion), RatingVersion: fmt.Sprint(p.RatingVersion),
 		Deductible: r.Deductible, CoverLevel: p.Rating.CoverLevel, Cover: p.Cover, Indicative: len(missing) > 0,
