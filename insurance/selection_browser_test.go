@@ -46,7 +46,7 @@ func TestChoiceInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := browsertest.Text(t, ctx, "#programme-PRG-TRAVEL-CARP-EU30 .breakdown"); !strings.Contains(got, "Travellers (2) × 2") ||
-		!strings.Contains(got, "Activities (winter-sports) + RON") {
+		!strings.Contains(got, "Activities (winter sports) + RON") {
 		t.Errorf("breakdown: %q", got)
 	}
 	if path, err := browsertest.SaveScreenshot(ctx, t.Name()+"-choice"); err == nil {

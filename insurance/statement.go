@@ -225,7 +225,7 @@ func recommendation(r recommended, a Answers, l *i18n.Localizer) Recommendation 
 	}
 	if r.Line == "travel" {
 		if days, ok := a.number("travel.days"); ok {
-			out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.trip", days.IntPart(), r.TermMonths))
+			out.WhyFits = append(out.WhyFits, l.T("insurance.rating.statement.trip", days.IntPart(), l.TN("insurance.rating.months", r.TermMonths, r.TermMonths)))
 		}
 	}
 	if r.Outcome == OutcomeRefer {
@@ -312,6 +312,17 @@ func FactorLabel(f Factor, l *i18n.Localizer) string {
 		basis = l.T("insurance.rating.not_answered")
 	case basis == "true" || basis == "false":
 		basis = l.T("insurance.rating.bool." + basis)
+	default:
+		if id, ok := factorInputs[strings.TrimPrefix(f.Name, "insurance.rating.factor.")]; ok {
+			var words []string
+			for _, c := range strings.Split(basis, ", ") {
+				if key := "insurance.rating.code." + id + "." + c; i18n.HasMessage(l.Lang(), key) {
+					c = l.T(key)
+				}
+				words = append(words, c)
+			}
+			basis = strings.Join(words, ", ")
+		}
 	}
 	switch {
 	case f.Name == "insurance.rating.factor.base" && basis != "":
@@ -323,6 +334,12 @@ func FactorLabel(f Factor, l *i18n.Localizer) string {
 	}
 	return fmt.Sprintf("%s (%s) + %s", name, basis, l.Money(ron(f.Loading)))
 }
+
+// factorInputs are the choices whose codes a breakdown line says in the
+// reader's words.
+var factorInputs = map[string]string{"destination": "travel.destination", "activities": "travel.activities",
+	"construction": "home.construction", "hospital_cover": "health.hospital_cover", "conditions": "health.conditions",
+	"occupation": "lifestyle.occupation_class", "region": "applicant.region"}
 
 // ratingVersion reads one rating version.
 func (p *Programmes) ratingVersion(ctx context.Context, id int64) (RatingTable, error) {
