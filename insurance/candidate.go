@@ -117,6 +117,9 @@ type Bundle struct {
 	Parts    []Candidate     `json:"parts"`
 	Total    decimal.Decimal `json:"total"`
 	Currency string          `json:"currency"`
+	// MonthlyTotal is the sum of the parts' monthly premiums: what the
+	// applicant's monthly budget is compared with.
+	MonthlyTotal decimal.Decimal `json:"monthly_total"`
 }
 
 // Selection is the ranked result for one set of answers.

@@ -365,11 +365,12 @@ func bundle(cs []Candidate, lines map[string]bool) *Bundle {
 	if len(lines) < 2 {
 		return nil
 	}
-	b := &Bundle{Currency: RatingCurrency, Total: decimal.Zero}
+	b := &Bundle{Currency: RatingCurrency, Total: decimal.Zero, MonthlyTotal: decimal.Zero}
 	for _, c := range cs {
 		if c.Rank == 1 && c.Outcome == OutcomeAccept {
 			b.Parts = append(b.Parts, c)
 			b.Total = b.Total.Add(c.Premium)
+			b.MonthlyTotal = b.MonthlyTotal.Add(c.MonthlyPremium)
 		}
 	}
 	if len(b.Parts) < 2 {

@@ -223,12 +223,13 @@ func (p *Programmes) Present(ctx context.Context, v Viewer, journeyID int64, l *
 		c.Shown, c.Seq, c.Blocked, c.Warnings = verdicts[k].Shown, verdicts[k].Seq, verdicts[k].Blocked(), verdicts[k].Warnings
 	}
 	if sel.Bundle != nil {
-		b := &Bundle{Currency: sel.Bundle.Currency, Total: decimal.Zero}
+		b := &Bundle{Currency: sel.Bundle.Currency, Total: decimal.Zero, MonthlyTotal: decimal.Zero}
 		for _, part := range sel.Bundle.Parts {
 			for _, c := range ch.Candidates {
 				if c.ProductCode == part.ProductCode && c.Shown {
 					b.Parts = append(b.Parts, part)
 					b.Total = b.Total.Add(part.Premium)
+					b.MonthlyTotal = b.MonthlyTotal.Add(part.MonthlyPremium)
 				}
 			}
 		}

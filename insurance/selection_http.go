@@ -169,9 +169,11 @@ type choicePage struct {
 	Bundle    *Bundle
 	BundleRow []StatementRow
 	BundleSum string
-	Missing   []string
-	Quotes    []Quote
-	Error     string
+	// BundleMonthly says the parts' monthly total against the budget.
+	BundleMonthly string
+	Missing       []string
+	Quotes        []Quote
+	Error         string
 }
 
 func (h *ChoiceHandler) choiceView(r *http.Request, clientID, journeyID int64) (*choicePage, *Choice, error) {
@@ -243,6 +245,13 @@ func (h *ChoiceHandler) choiceView(r *http.Request, clientID, journeyID int64) (
 			data.BundleRow = append(data.BundleRow, StatementRow{Label: l.T("insurance.rating.line."+p.Line) + ": " + name, Value: l.Money(ron(p.Premium))})
 		}
 		data.BundleSum = l.Money(ron(b.Total))
+		if budget, ok := ch.Answers.number("needs.budget_monthly"); ok {
+			key := "insurance.rating.reason.within_budget"
+			if b.MonthlyTotal.GreaterThan(budget) {
+				key = "insurance.rating.reason.over_budget"
+			}
+			data.BundleMonthly = l.T(key, l.Money(ron(b.MonthlyTotal)), l.Money(ron(budget)))
+		}
 	}
 	for _, m := range ch.Missing {
 		data.Missing = append(data.Missing, questionLabel(m, l))

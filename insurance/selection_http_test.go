@@ -192,6 +192,25 @@ func TestChoicePages(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/insurance/journeys/7/choice?error=insurance.rating.error.answers_changed" {
 		t.Errorf("changed answers = %d %s", w.Code, w.Header().Get("Location"))
 	}
+	// Every line asked for: the bundle with each part's price and the
+	// total, in the order of the lines.
+	e.journeys[[2]int64{e.ana, 9}] = completeAnswers()
+	ch := e.present(e.ana, 9)
+	w = call(h, e.ana, "GET", "/portal/insurance/journeys/9/choice", "")
+	body := w.Body.String()
+	if w.Code != http.StatusOK || ch.Bundle == nil || len(ch.Bundle.Parts) != 7 {
+		t.Fatalf("bundle page = %d, bundle %+v", w.Code, ch.Bundle)
+	}
+	l := i18n.NewLocalizer(i18n.English)
+	for _, p := range ch.Bundle.Parts {
+		row := "<tr><th scope=\"row\">" + l.T("insurance.rating.line."+p.Line) + ": " + l.Text(p.Title) + "</th><td class=\"numeric\">" + l.Money(ron(p.Premium)) + "</td></tr>"
+		if !strings.Contains(body, row) {
+			t.Errorf("bundle lacks %s", row)
+		}
+	}
+	if !strings.Contains(body, `<td class="numeric" id="bundle-total"><strong>`+l.Money(ron(ch.Bundle.Total))+`</strong>`) {
+		t.Errorf("bundle total %s missing", ch.Bundle.Total)
+	}
 	for _, r := range []struct{ method, path, body string }{
 		{"GET", "/portal/insurance/journeys/7/choice", ""},
 		{"GET", "/portal/insurance/journeys/7/statement", ""}, {"GET", "/portal/insurance/journeys/7/statement.pdf", ""},

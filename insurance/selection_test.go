@@ -421,14 +421,15 @@ func TestBundle(t *testing.T) {
 	if b == nil || len(b.Parts) != 7 {
 		t.Fatalf("bundle: %+v", b)
 	}
-	total := decimal.Zero
+	total, monthly := decimal.Zero, decimal.Zero
 	for i, p := range b.Parts {
+		monthly = monthly.Add(p.MonthlyPremium)
 		if p.Rank != 1 || p.Line != Lines[i] {
 			t.Errorf("part %d: %s rank %d line %s", i, p.ProductCode, p.Rank, p.Line)
 		}
 		total = total.Add(p.Premium)
 	}
-	if !b.Total.Equal(total) || b.Currency != "RON" {
+	if !b.Total.Equal(total) || !b.MonthlyTotal.Equal(monthly) || b.Currency != "RON" {
 		t.Errorf("total %s, parts add to %s", b.Total, total)
 	}
 	// With RCA asked for, CASCO programmes are left out.
