@@ -287,6 +287,41 @@ func TestUnderwritingLimits(t *testing.T) {
 	if got := outcome(income("7000.01"), "PRG-INCOME-CARP"); got != OutcomeDecline {
 		t.Errorf("benefit above 70 %%: %s", got)
 	}
+	// CASCO: cars up to 12 years old (2026 − 2014 = 12), more than 3
+	// claims in 5 years declined; vehicles above 400,000 RON referred.
+	motor := func(year int64, claims int64, value string) Answers {
+		a := completeAnswers()
+		a["needs.protect"] = codings("motor")
+		a["motor.vehicle_year"] = []Value{integer(year)}
+		a["motor.claims_5y"] = []Value{integer(claims)}
+		a["motor.vehicle_value"] = []Value{decimalValue(value)}
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		a    Answers
+		want Outcome
+	}{
+		{"12 years", motor(2014, 0, "90000"), OutcomeAccept}, {"13 years", motor(2013, 0, "90000"), OutcomeDecline},
+		{"3 claims", motor(2021, 3, "90000"), OutcomeAccept}, {"4 claims", motor(2021, 4, "90000"), OutcomeDecline},
+		{"400,000", motor(2021, 0, "400000"), OutcomeAccept}, {"400,000.01", motor(2021, 0, "400000.01"), OutcomeRefer},
+	} {
+		if got := outcome(tc.a, "PRG-CASCO-DAN"); got != tc.want {
+			t.Errorf("casco %s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// Home: a wooden house in a flood zone is declined; brick in a flood
+	// zone is accepted at the flood loading.
+	home := completeAnswers()
+	home["needs.protect"] = codings("home")
+	home["home.flood_zone"] = []Value{boolean(true)}
+	if got := outcome(home, "PRG-HOME-TRANS-PAD"); got != OutcomeAccept {
+		t.Errorf("concrete in a flood zone: %s", got)
+	}
+	home["home.construction"] = []Value{coding("wood")}
+	if got := outcome(home, "PRG-HOME-TRANS-PAD"); got != OutcomeDecline {
+		t.Errorf("wood in a flood zone: %s", got)
+	}
 	// Refused before: referred, with the rule's reason.
 	a := lifeAnswers("1990-05-20", "81", "250000")
 	a["existing.refused_before"] = []Value{boolean(true)}
