@@ -2,6 +2,8 @@ package insurance
 
 import (
 	"github.com/shopspring/decimal"
+
+	"github.com/ecrm-project/ecrm"
 )
 
 // The shapes programme selection hands to the journey's pages, the
@@ -29,6 +31,10 @@ const (
 type Reason struct {
 	Key  string `json:"key"`
 	Args []any  `json:"args,omitempty"`
+	// Text, when set, is a firm-written text in each language (an
+	// underwriting rule's reason, a programme's exclusion), said in place
+	// of the key.
+	Text *ecrm.Text `json:"text,omitempty"`
 }
 
 // Factor is one line of a premium's breakdown: the rating table's factor
@@ -80,6 +86,29 @@ type Candidate struct {
 	// versions re-prices.
 	RulesVersion  string `json:"rules_version"`
 	RatingVersion string `json:"rating_version"`
+
+	// Added by the rating (selection.go):
+
+	// Title is the programme's name in each language (Name is the
+	// English one).
+	Title ecrm.Text `json:"title"`
+	// Deductible is the excess the programme gives on the applicant's
+	// needs.deductible (zero for a programme without one).
+	Deductible decimal.Decimal `json:"deductible"`
+	// CoverLevel is the programme's breadth of cover in its line (1
+	// basic, 2 standard, 3 wide); Cover is rca or casco for motor.
+	CoverLevel int    `json:"cover_level"`
+	Cover      string `json:"cover,omitempty"`
+	// Indicative is true while Missing is not empty.
+	Indicative bool `json:"indicative"`
+	// MonthlyPremium is Premium / TermMonths, rounded half-up to the
+	// cent: what the budget is compared with.
+	MonthlyPremium decimal.Decimal `json:"monthly_premium"`
+	// The exact versions rated under (ids of product_versions and
+	// insurance_programme_versions).
+	ProductVersionID int64 `json:"product_version_id"`
+	RulesVersionID   int64 `json:"rules_version_id"`
+	RatingVersionID  int64 `json:"rating_version_id"`
 }
 
 // Bundle is several lines taken together: each part's price and the
@@ -88,6 +117,9 @@ type Bundle struct {
 	Parts    []Candidate     `json:"parts"`
 	Total    decimal.Decimal `json:"total"`
 	Currency string          `json:"currency"`
+	// MonthlyTotal is the sum of the parts' monthly premiums: what the
+	// applicant's monthly budget is compared with.
+	MonthlyTotal decimal.Decimal `json:"monthly_total"`
 }
 
 // Selection is the ranked result for one set of answers.

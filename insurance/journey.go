@@ -261,6 +261,31 @@ func (j *Journeys) Answers(ctx context.Context, clientID, journeyID int64) (Answ
 	return j.flat(ctx, j.pool, st)
 }
 
+// QuestionnaireVersions are the versions the journey's answers were given
+// under ({url: version}), recorded with a quote so that a bind under a
+// newer questionnaire re-prices.
+func (j *Journeys) QuestionnaireVersions(ctx context.Context, clientID, journeyID int64) (map[string]string, error) {
+	if _, err := j.load(ctx, j.pool, clientID, journeyID, false); err != nil {
+		return nil, err
+	}
+	rows, err := j.pool.Query(ctx, `SELECT q.url, q.version FROM questionnaire_responses r
+		JOIN questionnaires q ON q.id = r.questionnaire_id
+		WHERE r.client_id = $1 AND r.journey_id = $2`, clientID, journeyID)
+	if err != nil {
+		return nil, fmt.Errorf("journey %d: questionnaire versions: %w", journeyID, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var url, version string
+		if err := rows.Scan(&url, &version); err != nil {
+			return nil, fmt.Errorf("journey %d: questionnaire versions: %w", journeyID, err)
+		}
+		out[url] = version
+	}
+	return out, rows.Err()
+}
+
 // SectionState is one section of a journey as a page or the API shows it.
 type SectionState struct {
 	Key             string         `json:"key"`

@@ -95,7 +95,7 @@ func BenchmarkJourneyLivePage(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		n++
-		w := do(b, h, call{method: "GET", path: path + strconv.Itoa(150+n%50), client: "1"})
+		w := do(b, h, journeyCall{method: "GET", path: path + strconv.Itoa(150+n%50), client: "1"})
 		if w.Code != 200 {
 			b.Fatalf("%d", w.Code)
 		}

@@ -234,12 +234,12 @@ type errorLink struct{ ID, Message string }
 
 // panelView is the live list of candidate programmes.
 type panelView struct {
-	Candidates  []candidateView
+	Candidates  []panelCandidate
 	Unavailable bool
 	Indicative  bool
 }
 
-type candidateView struct {
+type panelCandidate struct {
 	Insurer, Name, Line string
 	Outcome             Outcome
 	Premium             ecrm.Money
@@ -458,7 +458,7 @@ func (h *JourneyHandler) panel(ctx context.Context, answers Answers) *panelView 
 		if currency == "" {
 			currency = "RON"
 		}
-		p.Candidates = append(p.Candidates, candidateView{Insurer: c.Insurer, Name: c.Name, Line: c.Line, Outcome: c.Outcome,
+		p.Candidates = append(p.Candidates, panelCandidate{Insurer: c.Insurer, Name: c.Name, Line: c.Line, Outcome: c.Outcome,
 			Premium: ecrm.Money{Amount: c.Premium, Currency: currency}})
 		if len(p.Candidates) == 8 {
 			break

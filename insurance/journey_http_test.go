@@ -46,12 +46,12 @@ func journeyServer(t testing.TB, j *Journeys, sel ProgrammeSelector) http.Handle
 	return r
 }
 
-type call struct {
+type journeyCall struct {
 	method, path, client, body, lang string
 	form                             url.Values
 }
 
-func do(t testing.TB, h http.Handler, c call) *httptest.ResponseRecorder {
+func do(t testing.TB, h http.Handler, c journeyCall) *httptest.ResponseRecorder {
 	t.Helper()
 	var req *http.Request
 	switch {
@@ -82,21 +82,21 @@ func do(t testing.TB, h http.Handler, c call) *httptest.ResponseRecorder {
 func TestJourneyPages(t *testing.T) {
 	_, j := journeyFixture(t)
 	h := journeyServer(t, j, nil)
-	w := do(t, h, call{method: "GET", path: "/portal/insurance", client: "3"})
+	w := do(t, h, journeyCall{method: "GET", path: "/portal/insurance", client: "3"})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="journeys-none"`) {
 		t.Fatalf("start page %d", w.Code)
 	}
-	w = do(t, h, call{method: "POST", path: "/portal/insurance/journeys", client: "3", form: url.Values{}})
+	w = do(t, h, journeyCall{method: "POST", path: "/portal/insurance/journeys", client: "3", form: url.Values{}})
 	if w.Code != http.StatusSeeOther || !regexp.MustCompile(`^/portal/insurance/journeys/\d+/sections/applicant$`).MatchString(w.Header().Get("Location")) {
 		t.Fatalf("start: %d %s", w.Code, w.Header().Get("Location"))
 	}
 	section := w.Header().Get("Location")
-	w = do(t, h, call{method: "GET", path: section, client: "3"})
+	w = do(t, h, journeyCall{method: "GET", path: section, client: "3"})
 	body := w.Body.String()
 	if w.Code != 200 || !strings.Contains(body, `id="q-applicant-birth_date"`) || strings.Contains(body, `id="q-applicant-children_under_18"`) {
 		t.Fatalf("section page %d", w.Code)
 	}
-	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
+	w = do(t, h, journeyCall{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
 		"applicant.household_size": {"two"}, "step": {"next"}}})
 	body = w.Body.String()
 	for _, want := range []string{`<p class="field-error" id="q-applicant-household_size-error">Enter a whole number.</p>`,
@@ -108,14 +108,14 @@ func TestJourneyPages(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("half-done submit: %d", w.Code)
 	}
-	w = do(t, h, call{method: "POST", path: section, client: "3", lang: "ro", form: url.Values{"applicant.household_size": {"13"}, "step": {"next"}}})
+	w = do(t, h, journeyCall{method: "POST", path: section, client: "3", lang: "ro", form: url.Values{"applicant.household_size": {"13"}, "step": {"next"}}})
 	if body = w.Body.String(); !strings.Contains(body, `id="q-applicant-household_size-error">Introduceți cel mult 12.</p>`) ||
 		!strings.Contains(body, `id="q-applicant-region-error">Răspundeți la această întrebare.</p>`) || !strings.Contains(body, "Regiunea") {
 		t.Errorf("Romanian errors missing")
 	}
 	// A live change (the script's GET) saves; a dependant shows the
 	// children question.
-	w = do(t, h, call{method: "GET", path: section + "?_live=1&applicant.dependants=1&applicant.birth_date=1990-05-05", client: "3"})
+	w = do(t, h, journeyCall{method: "GET", path: section + "?_live=1&applicant.dependants=1&applicant.birth_date=1990-05-05", client: "3"})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="q-applicant-children_under_18"`) {
 		t.Errorf("live change: %d", w.Code)
 	}
@@ -123,7 +123,7 @@ func TestJourneyPages(t *testing.T) {
 	if a, err := j.Answers(context.Background(), 3, id); err != nil || len(a) != 2 {
 		t.Errorf("saved by the live change: %v %v", a, err)
 	}
-	w = do(t, h, call{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
+	w = do(t, h, journeyCall{method: "POST", path: section, client: "3", form: url.Values{"applicant.birth_date": {"1990-05-05"},
 		"applicant.household_size": {"2"}, "applicant.region": {"vest"}, "applicant.employment": {"employed"}, "step": {"next"}}})
 	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
 		t.Fatalf("complete submit: %d %s", w.Code, w.Header().Get("Location"))
@@ -132,12 +132,12 @@ func TestJourneyPages(t *testing.T) {
 	// stand; an unavailable selector says so and the answers still save.
 	hs := journeyServer(t, j, lineSelector{})
 	needs := strings.Replace(section, "applicant", "needs", 1)
-	w = do(t, hs, call{method: "GET", path: needs + "?_live=1&needs.protect=travel&needs.protect=home", client: "3"})
+	w = do(t, hs, journeyCall{method: "GET", path: needs + "?_live=1&needs.protect=travel&needs.protect=home", client: "3"})
 	if body := w.Body.String(); !strings.Contains(body, `<li data-line="travel" data-outcome="accept"><strong>Travel Basic</strong> — Test Insurer<br><span class="amount">RON`+"\u00a0"+`150.00</span></li>`) ||
 		!strings.Contains(body, `id="panel-indicative"`) {
 		t.Errorf("panel: %s", body[strings.Index(body, "journey-panel"):])
 	}
-	w = do(t, journeyServer(t, j, lineSelector{fail: true}), call{method: "GET", path: needs + "?_live=1&needs.protect=life", client: "3"})
+	w = do(t, journeyServer(t, j, lineSelector{fail: true}), journeyCall{method: "GET", path: needs + "?_live=1&needs.protect=life", client: "3"})
 	if !strings.Contains(w.Body.String(), `id="panel-unavailable"`) {
 		t.Error("a failing selector not said")
 	}
@@ -145,11 +145,11 @@ func TestJourneyPages(t *testing.T) {
 		t.Errorf("saved with a failing selector: %v", a["needs.protect"])
 	}
 	// The motor section does not apply: its page leads back.
-	w = do(t, h, call{method: "GET", path: strings.Replace(section, "applicant", "motor", 1), client: "3"})
+	w = do(t, h, journeyCall{method: "GET", path: strings.Replace(section, "applicant", "motor", 1), client: "3"})
 	if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/sections/needs") {
 		t.Errorf("motor: %d %s", w.Code, w.Header().Get("Location"))
 	}
-	w = do(t, h, call{method: "GET", path: "/portal/insurance", client: "3"})
+	w = do(t, h, journeyCall{method: "GET", path: "/portal/insurance", client: "3"})
 	if !strings.Contains(w.Body.String(), `data-status="in_progress"`) {
 		t.Errorf("list after start: %s", w.Body)
 	}
@@ -167,7 +167,7 @@ func TestJourneyRoutesRefuseOtherClients(t *testing.T) {
 	}
 	base := "/portal/insurance/journeys/" + strconv.FormatInt(id, 10)
 	api := "/api/v1/me/insurance/journeys/" + strconv.FormatInt(id, 10)
-	routes := []call{
+	routes := []journeyCall{
 		{method: "GET", path: base},
 		{method: "GET", path: base + "/sections/applicant"},
 		{method: "GET", path: base + "/sections/applicant?_live=1&applicant.household_size=3"},
@@ -191,13 +191,13 @@ func TestJourneyRoutesRefuseOtherClients(t *testing.T) {
 			t.Errorf("anonymous: %s %s = %d, want 401", c.method, c.path, w.Code)
 		}
 	}
-	for _, c := range []call{{method: "GET", path: "/portal/insurance"}, {method: "POST", path: "/portal/insurance/journeys", form: url.Values{}},
+	for _, c := range []journeyCall{{method: "GET", path: "/portal/insurance"}, {method: "POST", path: "/portal/insurance/journeys", form: url.Values{}},
 		{method: "GET", path: "/api/v1/me/insurance/journeys"}, {method: "POST", path: "/api/v1/me/insurance/journeys"}} {
 		if w := do(t, h, c); w.Code != http.StatusUnauthorized {
 			t.Errorf("anonymous: %s %s = %d, want 401", c.method, c.path, w.Code)
 		}
 	}
-	if w := do(t, h, call{method: "GET", path: "/api/v1/me/insurance/journeys", client: "2"}); w.Body.String() != `{"journeys":[]}`+"\n" {
+	if w := do(t, h, journeyCall{method: "GET", path: "/api/v1/me/insurance/journeys", client: "2"}); w.Body.String() != `{"journeys":[]}`+"\n" {
 		t.Errorf("Ion's list: %s", w.Body)
 	}
 	if a, _ := j.Answers(context.Background(), 1, id); len(a) != 0 {
@@ -211,35 +211,35 @@ func TestJourneyRoutesRefuseOtherClients(t *testing.T) {
 func TestJourneyAPI(t *testing.T) {
 	_, j := journeyFixture(t)
 	h := journeyServer(t, j, nil)
-	w := do(t, h, call{method: "POST", path: "/api/v1/me/insurance/journeys", client: "1"})
+	w := do(t, h, journeyCall{method: "POST", path: "/api/v1/me/insurance/journeys", client: "1"})
 	if w.Code != http.StatusCreated {
 		t.Fatalf("start %d %s", w.Code, w.Body)
 	}
 	loc := w.Header().Get("Location")
-	w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
+	w = do(t, h, journeyCall{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
 		body: `{"answers": {"applicant.household_size": [{"integer": 20}], "applicant.region": [{"coding": {"code": "mars"}}], "applicant.dependants": [{"integer": 1}], "applicant.children_under_18": [{"integer": 1}]}}`})
 	if w.Code != 422 || !strings.Contains(w.Body.String(), `{"field":"applicant.household_size","message":"is above the most allowed, 12"}`) ||
 		!strings.Contains(w.Body.String(), `{"field":"applicant.region","message":"is not one of the options"}`) {
 		t.Errorf("wrong answers: %d %s", w.Code, w.Body)
 	}
-	w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
+	w = do(t, h, journeyCall{method: "PUT", path: loc + "/sections/applicant/answers", client: "1",
 		body: `{"answers": {"applicant.children_under_18": [{"integer": 1}]}}`})
 	if w.Code != 422 || !strings.Contains(w.Body.String(), `"field":"applicant.children_under_18","message":"the question does not apply to the answers given"`) {
 		t.Errorf("a disabled question: %d %s", w.Code, w.Body)
 	}
 	good := `{"answers": {"applicant.birth_date": [{"date": "1985-03-01"}], "applicant.household_size": [{"integer": 3}], "applicant.region": [{"coding": {"code": "vest"}}], "applicant.employment": [{"coding": {"code": "employed"}}]}}`
-	if w = do(t, h, call{method: "PUT", path: loc + "/sections/applicant/answers", client: "1", body: good}); w.Code != 200 {
+	if w = do(t, h, journeyCall{method: "PUT", path: loc + "/sections/applicant/answers", client: "1", body: good}); w.Code != 200 {
 		t.Errorf("good answers: %d %s", w.Code, w.Body)
 	}
-	w = do(t, h, call{method: "POST", path: loc + "/sections/applicant/submit", client: "1"})
+	w = do(t, h, journeyCall{method: "POST", path: loc + "/sections/applicant/submit", client: "1"})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"next":"needs"`) || !strings.Contains(w.Body.String(), `"completed":true`) {
 		t.Errorf("submit: %d %s", w.Code, w.Body)
 	}
-	w = do(t, h, call{method: "GET", path: loc + "/sections/applicant/answers", client: "1"})
+	w = do(t, h, journeyCall{method: "GET", path: loc + "/sections/applicant/answers", client: "1"})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"applicant.household_size":[{"integer":3}]`) || !strings.Contains(w.Body.String(), `"status":"completed"`) {
 		t.Errorf("read back: %d %s", w.Code, w.Body)
 	}
-	w = do(t, h, call{method: "POST", path: loc + "/sections/needs/submit", client: "1", body: `{"answers": {"needs.protect": [{"coding": {"code": "travel"}}]}}`})
+	w = do(t, h, journeyCall{method: "POST", path: loc + "/sections/needs/submit", client: "1", body: `{"answers": {"needs.protect": [{"coding": {"code": "travel"}}]}}`})
 	if w.Code != 422 || !strings.Contains(w.Body.String(), `{"field":"needs.budget_monthly","message":"is required"}`) {
 		t.Errorf("needs incomplete: %d %s", w.Code, w.Body)
 	}
@@ -281,11 +281,11 @@ func TestRenewalPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := journeyServer(t, j, nil)
-	w := do(t, h, call{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "1"})
+	w := do(t, h, journeyCall{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "1"})
 	if loc := w.Header().Get("Location"); !strings.HasSuffix(loc, "/sections/travel") {
 		t.Fatalf("renewal opens at %s", loc)
 	}
-	w = do(t, h, call{method: "GET", path: w.Header().Get("Location"), client: "1"})
+	w = do(t, h, journeyCall{method: "GET", path: w.Header().Get("Location"), client: "1"})
 	body := w.Body.String()
 	for _, want := range []string{`id="q-travel-days-attention"`, `id="renewal-note"`, "1 question is new or changed", `value="eu" checked`} {
 		if !strings.Contains(body, want) {
@@ -295,7 +295,7 @@ func TestRenewalPage(t *testing.T) {
 	if strings.Contains(body, `id="q-travel-destination-attention"`) {
 		t.Error("an unchanged question marked")
 	}
-	if do(t, h, call{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "2"}).Code != http.StatusNotFound {
+	if do(t, h, journeyCall{method: "GET", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10), client: "2"}).Code != http.StatusNotFound {
 		t.Error("another client opens the renewal")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/pgdb"
 	"github.com/ecrm-project/ecrm/risk"
 )
@@ -110,6 +111,7 @@ func auditCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 func newReplayer(pool *pgxpool.Pool) *compliance.Replayer {
 	rp := compliance.NewReplayer(pool)
 	rp.ReplayEngine(risk.HedgeEngine, risk.ReplayHedgeTerms)
+	rp.ReplayEngine(insurance.ProgrammeEngine, insurance.ReplayProgrammeTerms(pool))
 	return rp
 }
 

@@ -69,6 +69,9 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := insurance.ImportJourneyQuestionnaires(ctx, insurance.NewStore(pool)); err != nil {
 		return fmt.Errorf("insurance questionnaires: %w", err)
 	}
+	if err := insurance.LoadDemoProgrammes(ctx, pool); err != nil {
+		return fmt.Errorf("load demo insurance programmes: %w", err)
+	}
 	if _, err := pipeline.SeedDemo(ctx, pool, cfg.BusinessHours, day, demodata.DemoAdvisorEmail, uint64(*seed)); err != nil {
 		return fmt.Errorf("load demo deals: %w", err)
 	}
@@ -88,6 +91,11 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 	}
 	if err := insurance.ImportJourneyQuestionnaires(ctx, insurance.NewStore(pool)); err != nil {
 		return fmt.Errorf("insurance questionnaires: %w", err)
+	}
+	// The insurance programmes, their rules and rating tables: written
+	// when new or changed (idempotent), so an existing database gets them.
+	if err := insurance.LoadDemoProgrammes(ctx, pool); err != nil {
+		return fmt.Errorf("load demo insurance programmes: %w", err)
 	}
 	empty, err := demodata.IsEmpty(ctx, pool)
 	if err != nil {

@@ -79,6 +79,11 @@ type app struct {
 	// journeys are applicants' insurance questionnaires (the portal's
 	// journey pages and API, the administrators' analytics).
 	journeys *insurance.Journeys
+	// choice is the insurance programmes' choice, quotes and statement.
+	choice *insurance.ChoiceHandler
+	// selector rates insurance programmes on a journey's answers (the
+	// journey's live panel, the choice).
+	selector *insurance.Selector
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -154,7 +159,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney, insurance.OpenAPIRating)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +230,18 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 		return nil, err
 	}
 	a.selfservice.SetDocuments(docs, cfg.Firm)
+	// Insurance programmes: selected and rated on a journey's answers,
+	// every one shown through the same gate (insurance.Programmes).
+	if a.journeys, err = insurance.NewJourneys(pool); err != nil {
+		return nil, err
+	}
+	selector := insurance.NewSelector(pool)
+	selector.Zone = cfg.TimeZone
+	a.selector = selector
+	programmes := insurance.NewProgrammes(pool, selector, gate, a.journeys)
+	programmes.Zone = cfg.TimeZone
+	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
+	a.choice.Firm = cfg.Firm
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
@@ -253,9 +270,6 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.selfservice.SetSuitability(suitability)
 	a.advisor.SetSuitability(suitability)
 	a.sessions.ErrorFunc = a.failed
-	if a.journeys, err = insurance.NewJourneys(pool); err != nil {
-		return nil, err
-	}
 	// The insurance journey's questionnaires, as shipped: importing them
 	// again changes nothing; a new version shipped is added.
 	importCtx, cancelImport := context.WithTimeout(context.Background(), 30*time.Second)
@@ -334,11 +348,11 @@ func (a *app) routes() http.Handler {
 			market.SetPriceMaxAge(a.cfg.PriceMaxAge)
 			market.Routes(r)
 			risk.NewPortfolioHandler(a.portfolios, a.pages).ClientRoutes(r)
-			// The insurance journey; programme selection's live panel is
-			// wired when the selector is (nil: no panel).
-			journeyPages := insurance.NewJourneyHandler(a.journeys, a.pages, nil)
+			// The insurance journey, with programme selection's live panel.
+			journeyPages := insurance.NewJourneyHandler(a.journeys, a.pages, a.selector)
 			journeyPages.SetZone(a.cfg.TimeZone)
 			journeyPages.Routes(r)
+			a.choice.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
