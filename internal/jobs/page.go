@@ -61,7 +61,9 @@ func NewPageHandler(pool *pgxpool.Pool, pages *page.Renderer, zone *time.Locatio
 
 // Routes registers /console/jobs behind the caller's admin guard; the
 // handler checks the role again.
-func (h *PageHandler) Routes(r chi.Router) { r.Get("/console/jobs", h.pages.AdminOnly("jobs page failed", "Only administrators read the job queue.", h.show)) }
+func (h *PageHandler) Routes(r chi.Router) {
+	r.Get("/console/jobs", h.pages.AdminOnly("jobs page failed", "Only administrators read the job queue.", h.show))
+}
 
 func (h *PageHandler) show(w http.ResponseWriter, r *http.Request, _ int64) error {
 	data, err := h.read(r.Context())
