@@ -184,6 +184,7 @@ func (k Claim) Overdue(now time.Time) bool { return k.DueAt != nil && k.DueAt.Be
 
 // ClaimChange is one line of a claim's history.
 type ClaimChange struct {
+	Currency  string
 	From      string
 	To        string
 	StaffName string
@@ -191,6 +192,9 @@ type ClaimChange struct {
 	Note      string
 	At        time.Time
 }
+
+// AmountMoney is the amount the change decided, with its currency.
+func (h ClaimChange) AmountMoney() *ecrm.Money { return money(h.Amount, h.Currency) }
 
 // ClaimMessage is a message on a claim, with the files it came with.
 type ClaimMessage struct {
@@ -286,7 +290,7 @@ func (c *Claims) detail(ctx context.Context, where string, args ...any) (*ClaimD
 		return nil, err
 	}
 	if d.History, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimChange, error) {
-		var h ClaimChange
+		h := ClaimChange{Currency: k.Currency}
 		return h, r.Scan(&h.From, &h.To, &h.StaffName, &h.Amount, &h.Note, &h.At)
 	}); err != nil {
 		return nil, fmt.Errorf("history of claim %d: %w", k.ID, err)
@@ -380,7 +384,7 @@ type NewClaim struct {
 
 // claimFieldOrder is the order of the form's fields, in which problems
 // are listed.
-var claimFieldOrder = []string{"policy_id", "description", "incident_on", "place", "amount", "to", "body", "reason", "attachments", "key"}
+var claimFieldOrder = []string{"policy_id", "description", "incident_on", "place", "to", "amount", "message", "body", "attachments", "key"}
 
 // claimProblem is one thing wrong with a claim's input: the field, the
 // catalogue key of the message and its arguments (sizes, amounts, dates,
@@ -436,7 +440,7 @@ func checkText(problems *[]claimProblem, field, s string, required bool, maxLen 
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
-		*problems = append(*problems, claimProblem{Field: field, Key: "insurance.claim.error." + field + "_required"})
+		*problems = append(*problems, claimProblem{Field: field, Key: "insurance.claim.error.required_" + field})
 	case utf8.RuneCountInString(s) > maxLen:
 		*problems = append(*problems, claimProblem{Field: field, Key: "insurance.claim.error.too_long", Args: []any{maxLen}})
 	case ecrm.CheckText(s) != nil:

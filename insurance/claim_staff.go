@@ -26,7 +26,9 @@ type ClaimViewer struct {
 	Admin   bool
 }
 
-func (v ClaimViewer) deals() pipeline.Viewer { return pipeline.Viewer{StaffID: v.StaffID, All: v.Admin} }
+func (v ClaimViewer) deals() pipeline.Viewer {
+	return pipeline.Viewer{StaffID: v.StaffID, All: v.Admin}
+}
 
 // Queue filters.
 const (
@@ -136,19 +138,19 @@ func (c *Claims) Decide(ctx context.Context, v ClaimViewer, reference string, d 
 			case claimed != nil && amount.GreaterThan(*claimed) && !d.AboveClaimed:
 				problems = append(problems, claimProblem{Field: "amount", Key: "insurance.claim.error.amount_claimed", Args: []any{ecrm.Money{Amount: *claimed, Currency: currency}}})
 			}
-			checkText(&problems, "body", d.Message, false, MaxClaimMessage)
+			checkText(&problems, "message", d.Message, false, MaxClaimMessage)
 		case ClaimPaid:
 			amount = parseAmount(&problems, "amount", d.Amount, currency)
 			if amount != nil && approved != nil && amount.GreaterThan(*approved) {
 				problems = append(problems, claimProblem{Field: "amount", Key: "insurance.claim.error.amount_approved", Args: []any{ecrm.Money{Amount: *approved, Currency: currency}}})
 			}
-			checkText(&problems, "body", d.Message, false, MaxClaimMessage)
+			checkText(&problems, "message", d.Message, false, MaxClaimMessage)
 		case ClaimMoreInfo:
-			checkText(&problems, "body", d.Message, true, MaxClaimMessage)
+			checkText(&problems, "message", d.Message, true, MaxClaimMessage)
 		case ClaimRejected:
-			checkText(&problems, "reason", d.Message, true, MaxClaimReason)
+			checkText(&problems, "message", d.Message, true, MaxClaimReason)
 		default:
-			checkText(&problems, "body", d.Message, false, MaxClaimMessage)
+			checkText(&problems, "message", d.Message, false, MaxClaimMessage)
 		}
 		if err := claimInvalid(problems); err != nil {
 			return err
