@@ -295,6 +295,14 @@ func (c *Claims) detail(ctx context.Context, where string, args ...any) (*ClaimD
 	}); err != nil {
 		return nil, fmt.Errorf("history of claim %d: %w", k.ID, err)
 	}
+	if len(d.History) == 0 {
+		// A claim loaded without its history (the demo data's) reads as
+		// reported, then as it stands since its last change.
+		d.History = append(d.History, ClaimChange{Currency: k.Currency, To: ClaimReceived, Amount: k.Claimed, At: k.ReportedAt})
+		if k.Status != ClaimReceived {
+			d.History = append(d.History, ClaimChange{Currency: k.Currency, From: ClaimReceived, To: k.Status, At: k.UpdatedAt})
+		}
+	}
 	rows, err = c.pool.Query(ctx, `SELECT m.id, m.author, coalesce(s.display_name, ''), m.body, m.created_at
 		FROM claim_messages m LEFT JOIN staff_users s ON s.id = m.staff_id WHERE m.claim_id = $1 ORDER BY m.created_at, m.id`, k.ID)
 	if err != nil {
@@ -352,6 +360,22 @@ func (p ClaimPolicy) SumInsuredMoney() ecrm.Money {
 // quote is not a policy yet).
 func (c *Claims) ClientPolicy(ctx context.Context, clientID, policyID int64) (*ClaimPolicy, error) {
 	return c.policy(ctx, c.pool, clientID, policyID)
+}
+
+// ClientPolicies lists the client's policies a claim may be reported on:
+// in force, or ended within the last year (a loss is often reported after
+// the cover ends), the latest first.
+func (c *Claims) ClientPolicies(ctx context.Context, clientID int64) ([]ClaimPolicy, error) {
+	rows, err := c.pool.Query(ctx, `SELECT id, policy_number, line, insurer, status, starts_on, ends_on, sum_insured, currency::text
+		FROM insurance_policies WHERE client_id = $1 AND status <> 'quoted' AND starts_on <= $2 AND ends_on >= $2 - 365
+		ORDER BY ends_on DESC, id LIMIT 50`, clientID, c.today())
+	if err != nil {
+		return nil, fmt.Errorf("policies of client %d: %w", clientID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimPolicy, error) {
+		var p ClaimPolicy
+		return p, r.Scan(&p.ID, &p.Number, &p.Line, &p.Insurer, &p.Status, &p.StartsOn, &p.EndsOn, &p.SumInsured, &p.Currency)
+	})
 }
 
 func (c *Claims) policy(ctx context.Context, q interface {

@@ -265,6 +265,8 @@ func (h *ClaimsHandler) reportClaimForm(w http.ResponseWriter, r *http.Request, 
 
 type claimsPage struct {
 	Claims []Claim
+	// Policies are those a new claim may be reported on.
+	Policies []ClaimPolicy
 }
 
 func (h *ClaimsHandler) showClaims(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -272,7 +274,11 @@ func (h *ClaimsHandler) showClaims(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
-	h.pages.Render(w, r, http.StatusOK, "insurance_claims", claimsPage{Claims: list})
+	policies, err := h.claims.ClientPolicies(r.Context(), clientID)
+	if err != nil {
+		return err
+	}
+	h.pages.Render(w, r, http.StatusOK, "insurance_claims", claimsPage{Claims: list, Policies: policies})
 	return nil
 }
 
