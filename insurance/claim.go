@@ -728,6 +728,11 @@ func (c *Claims) write(ctx context.Context, where string, args []any, author str
 		if _, err := tx.Exec(ctx, `UPDATE claims SET updated_at = $2 WHERE id = $1`, id, now); err != nil {
 			return err
 		}
+		if author == "client" {
+			if err := c.tellStaff(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if author == "client" && status == ClaimMoreInfo {
 			return c.move(ctx, tx, id, dealID, status, ClaimInReview, nil, "", pipeline.Viewer{All: true}, now, "")
 		}

@@ -285,6 +285,33 @@ func (c *Claims) tellClient(ctx context.Context, tx pgx.Tx, claimID int64, statu
 	return err
 }
 
+// tellStaff writes the e-mail telling whoever handles the claim — its
+// deal's owner, else the client's advisor — that the client has written,
+// in their language, in tx. The message stays behind the login.
+func (c *Claims) tellStaff(ctx context.Context, tx pgx.Tx, claimID int64) error {
+	if c.mail == nil {
+		return nil
+	}
+	var staffID int64
+	var email, name, lang, ref, client string
+	err := tx.QueryRow(ctx, `SELECT s.id, s.email, s.display_name, s.language, k.reference, c.given_name || ' ' || c.family_name
+		FROM claims k JOIN clients c ON c.id = k.client_id LEFT JOIN deals d ON d.id = k.deal_id
+		JOIN staff_users s ON s.id = coalesce(d.owner_staff_id, c.advisor_id)
+		WHERE k.id = $1 AND s.active`, claimID).Scan(&staffID, &email, &name, &lang, &ref, &client)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // no one handles it yet: the queue shows it to administrators
+	}
+	if err != nil {
+		return fmt.Errorf("staff to tell of claim %d: %w", claimID, err)
+	}
+	tag, _ := i18n.ParseLanguage(lang)
+	l := i18n.NewLocalizer(tag)
+	_, err = c.mail.Enqueue(ctx, tx, outbox.Message{Kind: outbox.Transactional, To: email, ToName: name, StaffID: staffID,
+		Language: l.Lang().String(), Subject: l.T("insurance.claim.mail.staff.subject", ref, client),
+		Body: l.T("insurance.claim.mail.staff.body", name, client, ref, fmt.Sprintf("%s/console/claims/%s", c.baseURL, ref))})
+	return err
+}
+
 // TranslateClaimError says a claim's input problems in l's language, with
 // the limits they broke; any other error is returned as it is.
 func TranslateClaimError(l *i18n.Localizer, err error) error {

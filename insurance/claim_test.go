@@ -295,6 +295,13 @@ func TestStatusMachine(t *testing.T) {
 	if d, _ := c.ClientClaim(ctx, 1, ref); d.Status != ClaimInReview || stage() != "assessment" || mails() != before+1 {
 		t.Errorf("after the answer: %s, stage %s, %d e-mails", d.Status, stage(), mails()-before)
 	}
+	// Maria, who handles it, is told the client wrote (and only her).
+	var toStaff int
+	var subject string
+	if err := pool.QueryRow(ctx, `SELECT count(*), min(subject) FROM outbox_messages WHERE staff_id IS NOT NULL`).Scan(&toStaff, &subject); err != nil ||
+		toStaff != 1 || subject != "Claim "+ref+": Ana Popescu has written" {
+		t.Errorf("%d e-mails to staff, %q, %v", toStaff, subject, err)
+	}
 	refuse(Decision{To: ClaimApproved, Amount: "1300"}, "amount",
 		"The amount is more than the client claimed (RON\u00a01,250.50); tick the box to approve more knowingly.")
 	refuse(Decision{To: ClaimApproved, Amount: "10000.01", AboveClaimed: true}, "amount", "The amount cannot be more than the sum insured, RON\u00a010,000.00.")
