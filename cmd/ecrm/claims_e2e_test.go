@@ -89,6 +89,9 @@ func TestClaimInABrowser(t *testing.T) {
 	if got := browsertest.Text(t, b, "#claim-notice"); got != "The claim's status has changed; the client is told by e-mail." {
 		t.Errorf("after moving: %q", got)
 	}
+	if _, err := browsertest.SaveScreenshot(b, "claim-console"); err != nil {
+		t.Log(err)
+	}
 	browsertest.Follow(t, b, `form.logout button`)
 
 	login("/portal", clientSubject)
