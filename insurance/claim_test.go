@@ -330,6 +330,15 @@ func TestStatusMachine(t *testing.T) {
 	if got := mails(); got != 6 {
 		t.Errorf("%d e-mails, want 6", got)
 	}
+	// The deal follows the claim: moved by hand on the board, refused.
+	var dealID int64
+	if err := pool.QueryRow(ctx, `SELECT deal_id FROM claims WHERE reference = $1`, ref).Scan(&dealID); err != nil {
+		t.Fatal(err)
+	}
+	err = c.deals.MoveDeal(ctx, dealID, "assessment", "", pipeline.Viewer{StaffID: 1})
+	if e := (*ecrm.Error)(nil); !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Message != "pipeline.error.claim_deal" {
+		t.Errorf("moving the claim's deal by hand: %v", err)
+	}
 	var open, deal string
 	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM tasks t WHERE t.deal_id = d.id AND t.status = 'open')::text, d.status
 		FROM claims k JOIN deals d ON d.id = k.deal_id WHERE k.reference = $1`, ref).Scan(&open, &deal); err != nil || open != "0" || deal != "won" {

@@ -348,8 +348,20 @@ func (s *Store) createStageTasks(ctx context.Context, tx pgx.Tx, dealID, clientI
 // stage creates its tasks; a won or lost stage closes the deal (lost needs
 // a reason) and cancels its open tasks. A closed deal moved to an open
 // stage is reopened.
+//
+// A deal that carries an insurance claim follows the claim's status (the
+// insurance package moves it with MoveDealTx): moved by hand, it would
+// tell the board one thing and the client another, so it is refused here
+// and the claim's page changes both.
 func (s *Store) MoveDeal(ctx context.Context, dealID int64, stageCode, reason string, v Viewer) error {
 	return pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+		var claim bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE deal_id = $1)`, dealID).Scan(&claim); err != nil {
+			return err
+		}
+		if claim {
+			return invalid([]ecrm.FieldError{{Field: "stage", Message: "pipeline.error.claim_deal"}})
+		}
 		return s.MoveDealTx(ctx, tx, dealID, stageCode, reason, v)
 	})
 }
