@@ -381,21 +381,21 @@ func (h *ClaimsHandler) downloadFile(w http.ResponseWriter, r *http.Request, cli
 
 // ClaimJSON is a claim in the API.
 type ClaimJSON struct {
-	Reference       string           `json:"reference"`
-	PolicyID        int64            `json:"policy_id"`
-	PolicyNumber    string           `json:"policy_number"`
-	Line            string           `json:"line"`
-	Status          string           `json:"status"`
-	IncidentOn      string           `json:"incident_on"`
-	Place           string           `json:"place"`
-	Description     string           `json:"description"`
-	Currency        string           `json:"currency"`
-	Claimed         *decimal.Decimal `json:"claimed_amount"`
-	Approved        *decimal.Decimal `json:"approved_amount"`
-	Paid            *decimal.Decimal `json:"paid_amount"`
-	RejectionReason string           `json:"rejection_reason,omitempty"`
-	ReportedAt      time.Time        `json:"reported_at"`
-	UpdatedAt       time.Time        `json:"updated_at"`
+	Reference       string    `json:"reference"`
+	PolicyID        int64     `json:"policy_id"`
+	PolicyNumber    string    `json:"policy_number"`
+	Line            string    `json:"line"`
+	Status          string    `json:"status"`
+	IncidentOn      string    `json:"incident_on"`
+	Place           string    `json:"place"`
+	Description     string    `json:"description"`
+	Currency        string    `json:"currency"`
+	Claimed         *string   `json:"claimed_amount"`
+	Approved        *string   `json:"approved_amount"`
+	Paid            *string   `json:"paid_amount"`
+	RejectionReason string    `json:"rejection_reason,omitempty"`
+	ReportedAt      time.Time `json:"reported_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 	// NextStatuses are those the claim may still go to.
 	NextStatuses []string `json:"next_statuses"`
 }
@@ -410,11 +410,11 @@ type ClaimDetailJSON struct {
 
 // ChangeJSON is a change of status.
 type ChangeJSON struct {
-	From   string           `json:"from,omitempty"`
-	To     string           `json:"to"`
-	Amount *decimal.Decimal `json:"amount,omitempty"`
-	Note   string           `json:"note,omitempty"`
-	At     time.Time        `json:"at"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to"`
+	Amount *string   `json:"amount,omitempty"`
+	Note   string    `json:"note,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // MessageJSON is a message on a claim.
@@ -438,6 +438,20 @@ type FileJSON struct {
 	Href      string    `json:"href"`
 }
 
+// amountText is an amount as the API writes it: decimal text with the
+// currency's places ("800.00"), nil for none.
+func amountText(d *decimal.Decimal, currency string) *string {
+	if d == nil {
+		return nil
+	}
+	units, ok := ecrm.CurrencyMinorUnits(currency)
+	if !ok {
+		units = 2
+	}
+	s := d.StringFixed(units)
+	return &s
+}
+
 func claimJSON(k Claim) ClaimJSON {
 	next := NextStatuses(k.Status)
 	if next == nil {
@@ -445,14 +459,14 @@ func claimJSON(k Claim) ClaimJSON {
 	}
 	return ClaimJSON{Reference: k.Reference, PolicyID: k.PolicyID, PolicyNumber: k.PolicyNumber, Line: k.Line, Status: k.Status,
 		IncidentOn: k.IncidentOn.Format(time.DateOnly), Place: k.Place, Description: k.Description, Currency: k.Currency,
-		Claimed: k.Claimed, Approved: k.Approved, Paid: k.Paid, RejectionReason: k.RejectionReason, ReportedAt: k.ReportedAt,
+		Claimed: amountText(k.Claimed, k.Currency), Approved: amountText(k.Approved, k.Currency), Paid: amountText(k.Paid, k.Currency), RejectionReason: k.RejectionReason, ReportedAt: k.ReportedAt,
 		UpdatedAt: k.UpdatedAt, NextStatuses: next}
 }
 
 func detailJSON(d *ClaimDetail) ClaimDetailJSON {
 	out := ClaimDetailJSON{ClaimJSON: claimJSON(d.Claim), History: []ChangeJSON{}, Messages: []MessageJSON{}, Files: []FileJSON{}}
 	for _, c := range d.History {
-		out.History = append(out.History, ChangeJSON{From: c.From, To: c.To, Amount: c.Amount, Note: c.Note, At: c.At})
+		out.History = append(out.History, ChangeJSON{From: c.From, To: c.To, Amount: amountText(c.Amount, d.Currency), Note: c.Note, At: c.At})
 	}
 	for _, m := range d.Messages {
 		out.Messages = append(out.Messages, MessageJSON{ID: m.ID, Author: m.Author, StaffName: m.StaffName, Body: m.Body, CreatedAt: m.CreatedAt})

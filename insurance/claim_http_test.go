@@ -92,7 +92,7 @@ func TestClaimsAPI(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != "received" || got.Claimed.String() != "800" || len(got.Files) != 1 || got.Files[0].Type != "application/pdf" {
+	if got.Status != "received" || got.Claimed == nil || *got.Claimed != "800.00" || len(got.Files) != 1 || got.Files[0].Type != "application/pdf" {
 		t.Errorf("reported %+v", got)
 	}
 	jsonBody := []byte(`{"policy_id": 1, "description": "Storm", "incident_on": "2026-11-20", "place": "Iași", "amount": "1500.10"}`)
