@@ -64,8 +64,8 @@ INSERT INTO premium_instalments (policy_id, client_id, due_on, amount, currency,
 SELECT p, 1, DATE '2026-01-01' + (m || ' months')::interval, 50, 'RON', CASE WHEN m < 10 THEN 'paid' ELSE 'scheduled' END
 FROM generate_series(1, 3) p, generate_series(0, 11) m;
 INSERT INTO claims (policy_id, client_id, reference, incident_on, reported_at, description, claimed_amount, currency, status)
-VALUES (1, 1, 'C-1', '2026-03-01', '2026-03-02', 'Storm damage', 2000, 'RON', 'paid'),
-       (2, 1, 'C-2', '2026-06-01', '2026-06-03', 'Accident', 500, 'RON', 'assessing');
+VALUES (1, 1, 'C-1', '2026-03-01', '2026-03-02', 'Storm damage', 2000, 'RON', 'received'),
+       (2, 1, 'C-2', '2026-06-01', '2026-06-03', 'Accident', 500, 'RON', 'in_review');
 
 INSERT INTO credit_lines (id, client_id, kind, lender, credit_limit, balance, currency, monthly_payment, opened_on, status)
 VALUES (1, 1, 'mortgage', 'This bank', 200000, 90000, 'RON', 1200, '2018-01-01', 'active'),

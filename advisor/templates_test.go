@@ -63,7 +63,7 @@ var dynamicKeys = map[string][]string{
 	"console.policy_line.":        {"life", "health", "home", "motor", "travel", "liability", "accident"},
 	"console.policy_status.":      {"quoted", "active", "lapsed", "cancelled", "expired"},
 	"console.frequency.":          {"single", "monthly", "quarterly", "semiannual", "annual"},
-	"console.claim_status.":       {"reported", "assessing", "approved", "rejected", "paid", "closed"},
+	"insurance.claim.status.":     {"received", "in_review", "more_info_needed", "approved", "paid", "rejected"},
 	"console.credit_kind.":        {"mortgage", "consumer_loan", "car_loan", "credit_card", "overdraft"},
 	"console.credit_source.":      {"internal", "bureau"},
 	"console.credit_line_status.": {"active", "closed", "defaulted", "written_off"},

@@ -348,11 +348,31 @@ func (s *Store) createStageTasks(ctx context.Context, tx pgx.Tx, dealID, clientI
 // stage creates its tasks; a won or lost stage closes the deal (lost needs
 // a reason) and cancels its open tasks. A closed deal moved to an open
 // stage is reopened.
+//
+// A deal that carries an insurance claim follows the claim's status (the
+// insurance package moves it with MoveDealTx): moved by hand, it would
+// tell the board one thing and the client another, so it is refused here
+// and the claim's page changes both.
 func (s *Store) MoveDeal(ctx context.Context, dealID int64, stageCode, reason string, v Viewer) error {
+	return pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+		var claim bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE deal_id = $1)`, dealID).Scan(&claim); err != nil {
+			return err
+		}
+		if claim {
+			return invalid([]ecrm.FieldError{{Field: "stage", Message: "pipeline.error.claim_deal"}})
+		}
+		return s.MoveDealTx(ctx, tx, dealID, stageCode, reason, v)
+	})
+}
+
+// MoveDealTx is MoveDeal in the caller's transaction: an engine whose own
+// record drives a deal (a claim's status) changes both in one commit.
+func (s *Store) MoveDealTx(ctx context.Context, tx pgx.Tx, dealID int64, stageCode, reason string, v Viewer) error {
 	now := s.now()
 	staffID := v.StaffID
 	reason = strings.TrimSpace(reason)
-	return pgdb.Transact(ctx, s.pool, pgx.ReadCommitted, func(tx pgx.Tx) error {
+	return func() error {
 		var pipelineID, fromStage, clientID, owner int64
 		var status string
 		err := tx.QueryRow(ctx, `SELECT d.pipeline_id, d.stage_id, d.client_id, d.owner_staff_id, d.status
@@ -409,7 +429,33 @@ func (s *Store) MoveDeal(ctx context.Context, dealID int64, stageCode, reason st
 			return err
 		}
 		return s.createStageTasks(ctx, tx, dealID, clientID, toStage, owner, now)
-	})
+	}()
+}
+
+// CompleteDealTasksTx marks the deal's open tasks done by staffID (0: the
+// system), on its timeline too, in the caller's transaction: the engine
+// that moves the deal has done what they asked (a claim assessed and
+// decided).
+func (s *Store) CompleteDealTasksTx(ctx context.Context, tx pgx.Tx, dealID, staffID int64) error {
+	now := s.now()
+	rows, err := tx.Query(ctx, `UPDATE tasks SET status = 'done', completed_at = $2, completed_by = $3
+		WHERE deal_id = $1 AND status = 'open' RETURNING id`, dealID, now, nullID(staffID))
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := tx.Exec(ctx, `UPDATE staff_notifications SET read_at = $2 WHERE task_id = $1 AND read_at IS NULL`, id, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO deal_events (deal_id, kind, task_id, staff_id, at) VALUES ($1, 'task_done', $2, $3, $4)`, dealID, id, nullID(staffID), now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CompleteTask marks an open task done, on the deal's timeline too.

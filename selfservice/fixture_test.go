@@ -139,7 +139,7 @@ INSERT INTO premium_payments (instalment_id, policy_id, client_id, paid_at, amou
   (301, 31, 1, '2026-09-01 06:00Z', 45.00, 'RON', 'direct_debit'),
   (302, 31, 1, '2026-10-01 06:00Z', 45.00, 'RON', 'direct_debit');
 INSERT INTO claims (policy_id, client_id, reference, incident_on, reported_at, description, claimed_amount, currency, status) VALUES
-  (31, 1, 'CLM-1', '2026-06-10', '2026-06-11 12:00Z', 'Inundație în baie', 3200.50, 'RON', 'assessing');
+  (31, 1, 'CLM-1', '2026-06-10', '2026-06-11 12:00Z', 'Inundație în baie', 3200.50, 'RON', 'in_review');
 
 INSERT INTO credit_lines (id, client_id, account_id, kind, source, lender, credit_limit, balance, currency, interest_rate, monthly_payment, opened_on, closed_on, status) VALUES
   (51, 1, NULL, 'mortgage', 'internal', 'ecrm Bank', 300000.00, 250000.00, 'RON', 0.0625, 1850.75, '2020-06-14', NULL, 'active'),

@@ -571,7 +571,21 @@ SELECT jsonb_build_object(
       FROM premium_instalments i WHERE i.client_id = $1), '[]'),
   'premium_payments', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.paid_at, p.id)
       FROM premium_payments p WHERE p.client_id = $1), '[]'),
-  'claims', coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.reported_at, c.id)
+  'claims', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'reference', c.reference, 'policy_id', c.policy_id,
+          'incident_on', c.incident_on, 'place', c.place, 'description', c.description, 'reported_at', c.reported_at,
+          'claimed_amount', c.claimed_amount, 'approved_amount', c.approved_amount, 'paid_amount', c.paid_amount,
+          'currency', c.currency, 'status', c.status, 'rejection_reason', c.rejection_reason, 'updated_at', c.updated_at,
+          'status_history', (
+            SELECT jsonb_agg(jsonb_build_object('status', h.to_status, 'amount', h.amount, 'note', h.note, 'staff', hs.display_name,
+                     'changed_at', h.at) ORDER BY h.at, h.id)
+            FROM claim_status_history h LEFT JOIN staff_users hs ON hs.id = h.staff_id WHERE h.claim_id = c.id),
+          'messages', (
+            SELECT jsonb_agg(jsonb_build_object('author', m.author, 'staff', ms.display_name, 'body', m.body,
+                     'created_at', m.created_at, 'attachments', (SELECT jsonb_agg(a.file_name ORDER BY a.id)
+                       FROM claim_attachments a WHERE a.message_id = m.id)) ORDER BY m.created_at, m.id)
+            FROM claim_messages m LEFT JOIN staff_users ms ON ms.id = m.staff_id WHERE m.claim_id = c.id),
+          'attachments', (SELECT jsonb_agg(a.file_name ORDER BY a.id) FROM claim_attachments a WHERE a.claim_id = c.id))
+          ORDER BY c.reported_at, c.id)
       FROM claims c WHERE c.client_id = $1), '[]'),
   'credit_lines', coalesce((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.id)
       FROM credit_lines l WHERE l.client_id = $1), '[]'),

@@ -130,6 +130,19 @@ func (l AttachmentLimits) check(uploads []Upload) ([]checkedFile, []FileProblem)
 	return files, problems
 }
 
+// Sniff is the content type of data as sniff finds it, for other
+// domains' attachments (claims).
+func Sniff(data []byte) string { return sniff(data) }
+
+// CleanFileName is cleanFileName, for other domains' attachments.
+func CleanFileName(name string) string { return cleanFileName(name) }
+
+// SHA256 is the hex SHA-256 of data, as attachments record it.
+func SHA256(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 // sniff is the content type of data without parameters ("text/plain",
 // not "text/plain; charset=utf-8").
 func sniff(data []byte) string {

@@ -76,6 +76,8 @@ func TestEveryPageInRomanian(t *testing.T) {
 		UNION SELECT provider FROM products UNION SELECT code FROM products UNION SELECT lender FROM credit_lines
 		UNION SELECT coalesce(description, '') FROM account_transactions UNION SELECT coalesce(counterparty_name, '') FROM account_transactions
 		UNION SELECT description FROM claims
+		UNION SELECT coalesce(rejection_reason, '') FROM claims UNION SELECT coalesce(place, '') FROM claims
+		UNION SELECT coalesce(note, '') FROM claim_status_history UNION SELECT body FROM claim_messages
 		UNION SELECT coalesce(occupation, '') FROM clients UNION SELECT coalesce(employer, '') FROM clients
 		UNION SELECT subject FROM service_requests UNION SELECT body FROM service_messages`)
 	if err != nil {

@@ -66,6 +66,7 @@ type app struct {
 	queue *jobs.Queue
 	// hedges finds risky holdings and proposes their hedges.
 	hedges *risk.HedgeDesk
+	claims *insurance.Claims
 	// outbox writes e-mail with the change that causes it and sends it
 	// through the queue (held for the outbox page without ECRM_SMTP_URL).
 	outbox *outbox.Outbox
@@ -159,7 +160,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney, insurance.OpenAPIRating)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney, insurance.OpenAPIRating, insurance.OpenAPIClaims)
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +246,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
+	// Claims: the client reports them in the portal, each a deal in the
+	// claims pipeline; every change of status e-mails the client.
+	a.claims = insurance.NewClaims(pool, deals, a.outbox, cfg.TimeZone, cfg.BaseURL)
 	a.advisor.SetDocuments(docs, cfg.Firm, cfg.FirmIBAN)
 	metrics.Registry.MustRegister(jobs.Collector(pool))
 	portfolioCfg := risk.DefaultPortfolioConfig()
@@ -353,11 +357,13 @@ func (a *app) routes() http.Handler {
 			journeyPages.SetZone(a.cfg.TimeZone)
 			journeyPages.Routes(r)
 			a.choice.Routes(r)
+			insurance.NewClaimsHandler(a.claims, a.pages).PortalRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))
 			a.advisor.Routes(r)
 			a.riskProfiles.ConsoleRoutes(r)
+			insurance.NewClaimsHandler(a.claims, a.pages).ConsoleRoutes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdmin))

@@ -418,7 +418,15 @@ var claimProfiles = map[string]struct {
 
 var claimColumns = []string{
 	"id", "policy_id", "client_id", "reference", "incident_on", "reported_at", "description", "claimed_amount",
-	"approved_amount", "paid_amount", "currency", "status", "updated_at",
+	"approved_amount", "paid_amount", "currency", "status", "rejection_reason", "updated_at",
+}
+
+// claimRejections are the reasons a seeded rejected claim gives (the
+// handler's words, as staff write them).
+var claimRejections = []string{
+	"The damage happened before the policy started.",
+	"The loss is excluded by the policy terms (wear and tear).",
+	"The documents sent do not show the loss claimed.",
 }
 
 func (gen *generator) writeClaims(w *rowWriter) error {
@@ -459,14 +467,16 @@ func (gen *generator) writePolicyClaims(w *rowWriter, r *rand.Rand, c *client, p
 		}
 		reported := reportedDay.at(7+r.IntN(10), r.IntN(60), r.IntN(60))
 		age := gen.asOf - reportedDay
-		status := "closed"
+		// The statuses a claimant is told (migration 00048): a claim
+		// settles into paid or rejected within about six weeks.
+		var status string
 		switch {
 		case age < 10:
-			status = "reported"
+			status = "received"
 		case age < 45:
-			status = []string{"assessing", "approved", "rejected"}[weights{60, 30, 10}.pick(r)]
+			status = []string{"in_review", "approved", "rejected", "more_info_needed"}[weights{50, 30, 10, 10}.pick(r)]
 		default:
-			status = []string{"paid", "closed", "rejected"}[weights{55, 35, 10}.pick(r)]
+			status = []string{"paid", "rejected"}[weights{90, 10}.pick(r)]
 		}
 		claimed := max(10_000, roundTo(logNormal(r, profile.median, 0.8)/ronPer(p.currency)*100, 100))
 		claimed = min(claimed, p.sumInsured)
@@ -485,11 +495,16 @@ func (gen *generator) writePolicyClaims(w *rowWriter, r *rand.Rand, c *client, p
 		w.timestamptz(reported)
 		w.text(oneOf(r, profile.descriptions))
 		w.money(claimed)
-		hasApproval := status == "approved" || status == "paid" || status == "closed"
+		hasApproval := status == "approved" || status == "paid"
 		w.numericOrNull(approved, 2, hasApproval)
-		w.numericOrNull(approved, 2, status == "paid" || status == "closed")
+		w.numericOrNull(approved, 2, status == "paid")
 		w.text(p.currency)
 		w.text(status)
+		if status == "rejected" {
+			w.text(oneOf(r, claimRejections))
+		} else {
+			w.null()
+		}
 		updated := min(gen.asOf, reportedDay+day(min(int(age), between(r, 0, 40))))
 		w.timestamptz(max(reported, updated.at(15, r.IntN(60), 0)))
 	}
