@@ -85,6 +85,9 @@ type app struct {
 	// selector rates insurance programmes on a journey's answers (the
 	// journey's live panel, the choice).
 	selector *insurance.Selector
+	// policies is the client's insurance policies (pages, schedule PDF,
+	// API).
+	policies *insurance.PolicyHandler
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
@@ -160,7 +163,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	}
 	metrics := web.NewMetrics(version)
 	metrics.RegisterPool(pool)
-	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney, insurance.OpenAPIRating, insurance.OpenAPIClaims)
+	openapi, err := web.NewOpenAPI(selfservice.OpenAPI, advisor.OpenAPI, products.OpenAPI, compliance.OpenAPI, compliance.PortalOpenAPI, servicedesk.OpenAPI, pipeline.OpenAPI, risk.OpenAPI, insurance.OpenAPI, insurance.OpenAPIJourney, insurance.OpenAPIRating, insurance.OpenAPIClaims, insurance.PoliciesOpenAPI)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +246,9 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	programmes.Zone = cfg.TimeZone
 	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
 	a.choice.Firm = cfg.Firm
+	policies := insurance.NewPolicies(pool)
+	policies.SetZone(cfg.TimeZone)
+	a.policies = insurance.NewPolicyHandler(policies, pages, docs, cfg.Firm)
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
@@ -358,6 +364,7 @@ func (a *app) routes() http.Handler {
 			journeyPages.Routes(r)
 			a.choice.Routes(r)
 			insurance.NewClaimsHandler(a.claims, a.pages).PortalRoutes(r)
+			a.policies.Routes(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(guard.Staff(ecrm.RoleAdvisor, ecrm.RoleCompliance, ecrm.RoleAdmin))

@@ -23,6 +23,7 @@ var portalNav = []NavItem{
 	{Href: portalHome, LabelKey: "nav.overview"},
 	{Href: "/portal/match", LabelKey: "products.match.title"},
 	{Href: "/portal/offers", LabelKey: "nav.offers"},
+	{Href: "/portal/policies", LabelKey: "insurance.policy.nav"},
 	{Href: "/portal/brokerage", LabelKey: "market.nav"},
 	{Href: "/portal/insurance", LabelKey: "insurance.journey.nav"},
 	{Href: "/portal/messages", LabelKey: "nav.messages"},
