@@ -173,6 +173,17 @@ func (d PolicyDate) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.Format(time.DateOnly))
 }
 
+// UnmarshalJSON reads YYYY-MM-DD.
+func (d *PolicyDate) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	d.Time = t
+	return err
+}
+
 // PolicySummary is one policy in the client's list.
 type PolicySummary struct {
 	ID           int64      `json:"id"`
