@@ -89,11 +89,12 @@ func (s *Policies) scanSummary(row pgx.Row, p *PolicySummary, extra ...any) erro
 }
 
 // renewable: a short-term active policy ending within the reminder window
-// (or today), not yet renewed.
+// (ends_on after today, at most ReminderDays later: the renewal job's
+// window), not yet renewed.
 func (s *Policies) renewable(p *PolicySummary, today time.Time) bool {
 	ends := policyDay(p.EndsOn.Time)
 	return p.ShortTerm && p.Status == "active" && p.RenewedBy == nil &&
-		!ends.Before(today) && !ends.After(today.AddDate(0, 0, s.ReminderDays))
+		ends.After(today) && !ends.After(today.AddDate(0, 0, s.ReminderDays))
 }
 
 // List returns the client's policies with their payment status today.

@@ -213,6 +213,10 @@ func policyServer(t testing.TB, pool *pgxpool.Pool, p *ecrm.Principal, renewals 
 	return r
 }
 
+func anaPrincipal() *ecrm.Principal {
+	return &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: 1, Name: "Ana Popescu"}
+}
+
 type fakeRenewals struct{ calls []string }
 
 func (f *fakeRenewals) StartRenewal(_ context.Context, clientID, policyID, previousJourneyID int64) (int64, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
@@ -90,6 +91,11 @@ type config struct {
 	// priced on it (default 4 days: Friday's close is fresh until
 	// Tuesday; whole days count; 1 to 90 days).
 	PriceMaxAge time.Duration // ECRM_PRICE_MAX_AGE
+
+	// RenewalReminderDays is how many days before a short-term insurance
+	// policy ends the client is reminded to renew it (default 14; 1 to
+	// 60).
+	RenewalReminderDays int // ECRM_INSURANCE_RENEWAL_DAYS
 
 	// ServiceDesk sets the deadline of complaints (ECRM_COMPLAINT_DAYS
 	// business days, default 15) and the largest attachment
@@ -239,6 +245,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, err.Error())
 	} else if cfg.PriceMaxAge < 24*time.Hour || cfg.PriceMaxAge > 90*24*time.Hour {
 		errs = append(errs, fmt.Sprintf("ECRM_PRICE_MAX_AGE=%s must be between 24h and 2160h (1 to 90 days: prices are daily)", cfg.PriceMaxAge))
+	}
+	if days, err := envInt(getenv, "ECRM_INSURANCE_RENEWAL_DAYS", insurance.DefaultRenewalReminderDays, 1, 60); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		cfg.RenewalReminderDays = int(days)
 	}
 	cfg.ServiceDesk = servicedesk.DefaultConfig()
 	cfg.ServiceDesk.BaseURL = cfg.BaseURL

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/crosssell"
+	"github.com/ecrm-project/ecrm/insurance"
 	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
@@ -31,7 +32,8 @@ func (deleteExpiredSessionsArgs) Kind() string { return "identity.delete_expired
 // recomputed daily (and when serve starts), every client's propensities
 // are rescored nightly in chunks that every serve process shares (and a
 // run cut short resumes when serve starts), launched campaigns run in
-// batches, and the offer log is checkpointed every
+// batches, short-term insurance policies near their end are reminded of
+// hourly, and the offer log is checkpointed every
 // ECRM_AUDIT_CHECKPOINT_EVERY when ECRM_AUDIT_KEY is set.
 func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identity.SessionStore, mail *outbox.Outbox, deals *pipeline.Store, desk *servicedesk.Desk, campaigns *crosssell.Campaigns, hedges *risk.HedgeDesk) (*jobs.Queue, error) {
 	reg := jobs.NewRegistry()
@@ -60,6 +62,10 @@ func newQueue(cfg config, log *slog.Logger, pool *pgxpool.Pool, sessions *identi
 	compliance.RegisterJobs(reg, pool, key, cfg.AuditCheckpointEvery, log)
 	risk.RegisterJobs(reg, pool, log.With("component", "credit_scores"))
 	hedges.RegisterHedgeJobs(reg, log.With("component", "hedging"))
+	renewals := insurance.NewRenewalReminders(pool, mail, cfg.BaseURL)
+	renewals.SetZone(cfg.TimeZone)
+	renewals.Days = cfg.RenewalReminderDays
+	renewals.RegisterJobs(reg)
 	batch := crosssell.NewBatch(crosssell.NewStore(pool), log.With("component", "propensities"))
 	batch.RegisterJobs(reg)
 	q, err := jobs.New(pool, reg, jobs.Config{Logger: log.With("component", "jobs")})

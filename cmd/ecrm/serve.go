@@ -248,6 +248,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.choice.Firm = cfg.Firm
 	policies := insurance.NewPolicies(pool)
 	policies.SetZone(cfg.TimeZone)
+	policies.ReminderDays = cfg.RenewalReminderDays
 	a.policies = insurance.NewPolicyHandler(policies, pages, docs, cfg.Firm)
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
