@@ -78,6 +78,9 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := seedDemoDesk(ctx, pool, day, cfg.BusinessHours); err != nil {
 		return err
 	}
+	if err := seedDemoPolicies(ctx, pool, log, day); err != nil {
+		return err
+	}
 	if err := seedDemoCampaign(ctx, pool, log, day, cfg.BaseURL); err != nil {
 		return err
 	}
@@ -106,6 +109,9 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 		// existed gets its queues and demo conversation (and the demo
 		// campaign) too.
 		if err := seedDemoDesk(ctx, pool, now, hours); err != nil {
+			return err
+		}
+		if err := seedDemoPolicies(ctx, pool, log, now); err != nil {
 			return err
 		}
 		return seedDemoCampaign(ctx, pool, log, now, baseURL)
@@ -148,7 +154,24 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 	if err := seedDemoDesk(ctx, pool, now, hours); err != nil {
 		return err
 	}
+	if err := seedDemoPolicies(ctx, pool, log, now); err != nil {
+		return err
+	}
 	return seedDemoCampaign(ctx, pool, log, now, baseURL)
+}
+
+// seedDemoPolicies gives the demo client her one-month trip bought online,
+// ending about a week after the demo's today, so renewal can be tried
+// (once; insurance.SeedDemoPolicies).
+func seedDemoPolicies(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time) error {
+	id, err := insurance.SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, now)
+	if err != nil {
+		return err
+	}
+	if id != 0 {
+		log.Info("demo travel policy near its end", "policy", id)
+	}
+	return nil
 }
 
 // seedDemoCampaign runs the demo advisor's finished e-mail campaign with

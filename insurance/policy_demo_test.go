@@ -1,0 +1,46 @@
+package insurance
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/internal/pgtest"
+)
+
+// TestSeedDemoPolicies: on the demo data set, Ana gets a one-month trip
+// ending 8 or 9 days after the demo's today, renewable, paid, renewing
+// her earlier trip, with the answers it was priced on; a second run
+// changes nothing.
+func TestSeedDemoPolicies(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	asOf := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	if _, err := demodata.Seed(ctx, pool, demodata.Options{Clients: 5, Seed: 1, AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, asOf)
+	if err != nil || id == 0 {
+		t.Fatalf("seed: %d, %v", id, err)
+	}
+	if again, err := SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, asOf); err != nil || again != 0 {
+		t.Errorf("second run: %d, %v", again, err)
+	}
+	s := NewPolicies(pool)
+	s.Now = func() time.Time { return asOf.Add(12 * time.Hour) }
+	d, err := s.Get(ctx, demodata.DemoClientID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.StartsOn.Format(time.DateOnly) != "2026-11-14" || d.EndsOn.Format(time.DateOnly) != "2026-12-14" || !d.Renewable ||
+		d.PaymentStatus != PaymentPaid || d.TermsVersion != "TRV-2026.2" || d.Line != "travel" || d.Premium.String() != "118.40 RON" {
+		t.Errorf("demo trip: %+v", d.PolicySummary)
+	}
+	if len(d.History) != 1 || d.History[0].Status != "expired" || len(d.History[0].Answers) == 0 || len(d.Answers) != 14 {
+		t.Errorf("history %+v, %d answers", d.History, len(d.Answers))
+	}
+	if len(d.Instalments) != 1 || d.Instalments[0].Amount.String() != "118.40 RON" || len(d.Instalments[0].Payments) != 1 {
+		t.Errorf("instalments: %+v", d.Instalments)
+	}
+}
