@@ -2,6 +2,7 @@ package insurance
 
 import (
 	"context"
+	"errors"
 	_ "embed"
 	"net/http"
 	"strconv"
@@ -218,12 +219,20 @@ func (h *PolicyHandler) renew(r *http.Request, clientID int64) (int64, error) {
 	if !d.Renewable {
 		return 0, ErrPolicyNotRenewable
 	}
-	var journey int64
-	if d.JourneyID != nil {
-		journey = *d.JourneyID
+	if d.JourneyID == nil {
+		return 0, ErrPolicyNoJourney
 	}
-	return h.renewals.StartRenewal(r.Context(), clientID, id, journey)
+	return h.renewals.StartRenewal(r.Context(), clientID, id, *d.JourneyID)
 }
+
+// ErrPolicyNoJourney: the policy was not bought through the online
+// journey, so there are no answers to renew it with: a new journey starts
+// from the beginning.
+var ErrPolicyNoJourney = &ecrm.Error{Code: ecrm.ECONFLICT,
+	Message: "This policy was not bought online, so there are no answers to renew it with: start a new insurance journey at /portal/insurance.", Field: "id"}
+
+// policyNewJourneyURL is where a journey starts afresh.
+const policyNewJourneyURL = "/portal/insurance"
 
 // PolicyRenewalJourneyURL is where the renewal journey continues.
 func PolicyRenewalJourneyURL(journeyID int64) string {
@@ -232,6 +241,10 @@ func PolicyRenewalJourneyURL(journeyID int64) string {
 
 func (h *PolicyHandler) renewForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
 	journey, err := h.renew(r, clientID)
+	if errors.Is(err, ErrPolicyNoJourney) {
+		http.Redirect(w, r, policyNewJourneyURL, http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

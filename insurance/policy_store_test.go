@@ -313,6 +313,17 @@ func TestPolicyRoutesIsolation(t *testing.T) {
 			t.Errorf("renew policy %s: %d %s", id, w.Code, w.Body)
 		}
 	}
+	// Bogdan's motor policy, near its end, was not bought online: a new
+	// journey starts from the beginning.
+	if w := policyRequest(bogdan, "GET", "/portal/policies/201"); !strings.Contains(w.Body.String(), `id="renew-new-journey"`) || strings.Contains(w.Body.String(), `id="renew-button"`) {
+		t.Errorf("Bogdan's policy page offers no new journey")
+	}
+	if w := policyRequest(bogdan, "POST", "/portal/policies/201/renew"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/insurance" {
+		t.Errorf("renew without a journey: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if w := policyRequest(bogdan, "POST", "/api/v1/me/policies/201/renew"); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "not bought online") {
+		t.Errorf("renew API without a journey: %d %s", w.Code, w.Body)
+	}
 	if strings.Join(renewals.calls, " ") != "1/102/7 1/102/7" {
 		t.Errorf("renewals started: %v", renewals.calls)
 	}
