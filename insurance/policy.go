@@ -259,8 +259,9 @@ type PolicyDetail struct {
 	// History is the chain of earlier policies this one renews, newest
 	// first, each with the answers it was priced on.
 	History []PolicyHistoryEntry `json:"history"`
-	// ClaimsURL is where a claim on this policy is reported.
-	ClaimsURL string `json:"claims_url"`
+	// ClaimsURL is where a claim on this policy is reported (empty when
+	// claims are not served).
+	ClaimsURL string `json:"claims_url,omitempty"`
 	// ScheduleURL is the policy schedule PDF.
 	ScheduleURL string `json:"schedule_url"`
 }

@@ -103,6 +103,16 @@ func policyIDParam(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// policyClaimsLink keeps the link to the claim form (the claims part's
+// /portal/policies/{id}/claims/new) only when the router serves it, so no
+// page links to a route that answers 404.
+func policyClaimsLink(r *http.Request, d *PolicyDetail) {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil || !rctx.Routes.Match(chi.NewRouteContext(), http.MethodGet, d.ClaimsURL) {
+		d.ClaimsURL = ""
+	}
+}
+
 type policyListPage struct {
 	Policies []PolicySummary
 	// Reminders are the renewal notices still open.
@@ -166,6 +176,7 @@ func (h *PolicyHandler) showPolicy(w http.ResponseWriter, r *http.Request, clien
 		return err
 	}
 	l := i18n.FromContext(r.Context())
+	policyClaimsLink(r, d)
 	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, l), CanRenew: h.renewals != nil}
 	for _, e := range d.History {
 		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(e.Answers, l)})
@@ -194,6 +205,7 @@ func (h *PolicyHandler) policyJSON(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
+	policyClaimsLink(r, d)
 	web.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
@@ -205,9 +217,6 @@ var ErrPolicyNotRenewable = &ecrm.Error{Code: ecrm.ECONFLICT,
 
 // renew starts the renewal journey of the client's policy.
 func (h *PolicyHandler) renew(r *http.Request, clientID int64) (int64, error) {
-	if h.renewals == nil {
-		return 0, ecrm.Errorf(ecrm.ENOTIMPLEMENTED, "Renewal online is not available yet: ask your advisor.")
-	}
 	id, err := policyIDParam(r)
 	if err != nil {
 		return 0, err
@@ -215,6 +224,9 @@ func (h *PolicyHandler) renew(r *http.Request, clientID int64) (int64, error) {
 	d, err := h.policies.Get(r.Context(), clientID, id)
 	if err != nil {
 		return 0, err
+	}
+	if h.renewals == nil {
+		return 0, ecrm.Errorf(ecrm.ECONFLICT, "Renewal online is not available yet: ask your advisor.")
 	}
 	if !d.Renewable {
 		return 0, ErrPolicyNotRenewable

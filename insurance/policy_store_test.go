@@ -210,6 +210,8 @@ func policyServer(t testing.TB, pool *pgxpool.Pool, p *ecrm.Principal, renewals 
 		})
 	})
 	h.Routes(r)
+	// The claims part's form, which the policy page links to.
+	r.Get("/portal/policies/{id}/claims/new", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("claim form")) })
 	return r
 }
 
