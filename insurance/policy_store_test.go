@@ -222,11 +222,11 @@ func anaPrincipal() *ecrm.Principal {
 type fakeRenewals struct{ calls []string }
 
 func (f *fakeRenewals) StartRenewal(_ context.Context, clientID, policyID, previousJourneyID int64) (int64, error) {
-	f.calls = append(f.calls, strings.Join([]string{itoa(clientID), itoa(policyID), itoa(previousJourneyID)}, "/"))
+	f.calls = append(f.calls, strings.Join([]string{policyItoa(clientID), policyItoa(policyID), policyItoa(previousJourneyID)}, "/"))
 	return 55, nil
 }
 
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+func policyItoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func policyRequest(h http.Handler, method, path string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, nil)

@@ -57,7 +57,7 @@ func TestRenewalReminders(t *testing.T) {
 		if err := rows.Scan(&policy, &client, &ends, &to, &subject, &body, &lang); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, strings.Join([]string{itoa(policy), itoa(client), ends, to, lang, subject}, " | "))
+		got = append(got, strings.Join([]string{policyItoa(policy), policyItoa(client), ends, to, lang, subject}, " | "))
 		if policy == 102 && (!strings.Contains(body, "Stimată doamnă / Stimate domn Ana Popescu") ||
 			!strings.Contains(body, "https://bank.example/portal/policies/102#renewal") || !strings.Contains(body, "expiră la 19 dec. 2026")) {
 			t.Errorf("Ana's e-mail:\n%s", body)
