@@ -2,8 +2,8 @@ package insurance
 
 import (
 	"context"
-	"errors"
 	_ "embed"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -36,6 +36,7 @@ type PolicyHandler struct {
 	documents *document.Renderer
 	firm      string
 	renewals  PolicyRenewalStarter
+	binder    *PolicyBinder
 }
 
 // NewPolicyHandler serves policies with pages and documents.
@@ -56,6 +57,7 @@ func (h *PolicyHandler) Routes(r chi.Router) {
 	r.Get("/api/v1/me/policies", h.api(h.listJSON))
 	r.Get("/api/v1/me/policies/{id}", h.api(h.policyJSON))
 	r.Post("/api/v1/me/policies/{id}/renew", h.api(h.renewJSON))
+	h.bindRoutes(r)
 }
 
 type policyClientHandler func(w http.ResponseWriter, r *http.Request, clientID int64) error
@@ -140,7 +142,8 @@ type policyPage struct {
 	Answers  []policyAnswerView
 	History  []policyHistoryView
 	CanRenew bool
-	Renewed  bool
+	// Bound: the policy was just bound (the Buy button's redirect).
+	Bound bool
 }
 
 type policyAnswerView struct {
@@ -177,7 +180,8 @@ func (h *PolicyHandler) showPolicy(w http.ResponseWriter, r *http.Request, clien
 	}
 	l := i18n.FromContext(r.Context())
 	policyClaimsLink(r, d)
-	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, l), CanRenew: h.renewals != nil}
+	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, l), CanRenew: h.renewals != nil,
+		Bound: r.URL.Query().Get("bound") == "1" && d.BoundAt != nil}
 	for _, e := range d.History {
 		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(e.Answers, l)})
 	}
