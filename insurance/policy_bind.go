@@ -233,6 +233,15 @@ func (b *PolicyBinder) insertPolicy(ctx context.Context, tx pgx.Tx, clientID int
 	if err != nil {
 		return 0, err
 	}
+	// A renewal journey's policy renews the policy the journey was
+	// started from (the client's own).
+	var renews *int64
+	err = tx.QueryRow(ctx, `SELECT j.renews_policy_id FROM insurance_journeys j
+		WHERE j.id = $1 AND j.client_id = $2
+		  AND EXISTS (SELECT 1 FROM insurance_policies p WHERE p.id = j.renews_policy_id AND p.client_id = $2)`, q.JourneyID, clientID).Scan(&renews)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("bind quote %d: journey: %w", q.ID, err)
+	}
 	var id int64
 	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('insurance_policies', 'id'))`).Scan(&id); err != nil {
 		return 0, err
@@ -242,11 +251,11 @@ func (b *PolicyBinder) insertPolicy(ctx context.Context, tx pgx.Tx, clientID int
 	// remainder cents), as insurance_policies.premium holds it.
 	_, err = tx.Exec(ctx, `INSERT INTO insurance_policies (id, client_id, product_id, policy_number, insurer, line, status, starts_on, ends_on,
 		sum_insured, premium, currency, premium_frequency, short_term, quote_id, journey_id, terms_version, answers, questionnaire_versions,
-		term_premium, bound_at, bind_key, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, true, $13, $14, $15, $16, $17, $18, $19, $20, $19)`,
+		term_premium, bound_at, bind_key, created_at, renews_policy_id)
+	VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, true, $13, $14, $15, $16, $17, $18, $19, $20, $19, $21)`,
 		id, clientID, q.ProductID, fmt.Sprintf("%s-%s-%08d", policyInsurerPrefix(q.Insurer), code, id), q.Insurer, q.Line,
 		q.StartsOn, PolicyEndsOn(q.StartsOn, q.TermMonths), q.SumInsured.Amount, schedule[len(schedule)-1].Amount, q.Premium.Currency,
-		q.Frequency, q.ID, q.JourneyID, terms, answers, versions, q.Premium.Amount, now, key)
+		q.Frequency, q.ID, q.JourneyID, terms, answers, versions, q.Premium.Amount, now, key, renews)
 	if err != nil {
 		return 0, fmt.Errorf("bind quote %d: %w", q.ID, err)
 	}

@@ -23,6 +23,12 @@ import (
 // bindEnv is the rating part's quote environment with a binder.
 func bindEnv(t *testing.T) (*quoteEnv, *PolicyBinder, *Policies) {
 	e := newQuoteEnv(t)
+	// The journeys the quotes come from (the fake journeys' ids).
+	if _, err := e.pool.Exec(context.Background(), `INSERT INTO insurance_journeys (id, client_id, kind, status, current_section, started_at, updated_at)
+		OVERRIDING SYSTEM VALUE VALUES (7, $1, 'new', 'in_progress', 'applicant', $3, $3), (8, $2, 'new', 'in_progress', 'applicant', $3, $3)`,
+		e.ana, e.bob, now); err != nil {
+		t.Fatal(err)
+	}
 	b := NewPolicyBinder(e.pool, e.progs)
 	b.Now = func() time.Time { return now }
 	s := NewPolicies(e.pool)
@@ -93,6 +99,28 @@ func TestBindQuote(t *testing.T) {
 	var n int
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM insurance_policies WHERE client_id = $1`, e.ana).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d policies, %v", n, err)
+	}
+	// A renewal journey's quote binds the policy that renews the first.
+	if _, err := e.pool.Exec(ctx, `INSERT INTO insurance_journeys (id, client_id, kind, renews_policy_id, previous_journey_id, status, current_section,
+		started_at, updated_at) OVERRIDING SYSTEM VALUE VALUES (9, $1, 'renewal', $2, 7, 'in_progress', 'applicant', $3, $3)`, e.ana, res.PolicyID, now); err != nil {
+		t.Fatal(err)
+	}
+	e.journeys[[2]int64{e.ana, 9}] = travelAnswers()
+	carp := presentedOf(t, e.present(e.ana, 9), "PRG-TRAVEL-CARP-EU30")
+	rq, _, err := e.progs.CreateQuote(ctx, e.ana, 9, QuoteRequest{Seq: carp.Seq}, "quote-renewal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewal, err := b.Bind(ctx, e.ana, rq.ID, "bind-renewal")
+	if err != nil || !renewal.Created {
+		t.Fatalf("bind the renewal: %+v, %v", renewal, err)
+	}
+	rd, err := s.Get(ctx, e.ana, renewal.PolicyID)
+	if err != nil || len(rd.History) != 1 || rd.History[0].ID != res.PolicyID || len(rd.History[0].Answers) != len(travelAnswers()) {
+		t.Errorf("the renewal's history: %+v, %v", rd, err)
+	}
+	if first, _ := s.Get(ctx, e.ana, res.PolicyID); first.RenewedBy == nil || *first.RenewedBy != renewal.PolicyID || first.Renewable {
+		t.Errorf("the first policy: renewed by %v, renewable %v", first.RenewedBy, first.Renewable)
 	}
 }
 

@@ -34,6 +34,8 @@ func policyFixture(t testing.TB) *pgxpool.Pool {
 	_, err := pool.Exec(context.Background(), `
 INSERT INTO clients (id, given_name, family_name, email, preferred_language) VALUES
     (1, 'Ana', 'Popescu', 'ana@example.com', 'ro'), (2, 'Bogdan', 'Marin', 'bogdan@example.com', 'en');
+INSERT INTO insurance_journeys (id, client_id, kind, status, current_section, started_at, updated_at, completed_at) OVERRIDING SYSTEM VALUE
+    VALUES (7, 1, 'new', 'completed', 'existing', '2026-11-10', '2026-11-10', '2026-11-10');
 INSERT INTO insurance_policies (id, client_id, policy_number, insurer, line, status, starts_on, ends_on, sum_insured, premium, currency,
     premium_frequency, short_term, terms_version, answers, questionnaire_versions, renews_policy_id, term_premium, journey_id) VALUES
     (101, 1, 'ALZ-TRV-00000101', 'Allianz-Țiriac', 'travel', 'expired', '2026-10-01', '2026-11-01', 50000, 110.00, 'RON', 'single', true,

@@ -9,14 +9,13 @@
 -- start from the last answers. Policies loaded before online binding
 -- (the demo data set) have none of these: the columns are NULL.
 --
--- The quote_id and journey_id foreign keys are added by the migration
--- that follows the quotes and journeys tables (00045, 00046) once they are
--- merged; until then they are plain references.
+-- The journeys (00045) and quotes (00046) come first: a policy points at
+-- its quote and journey, and a renewal journey at the policy it renews.
 
 -- +goose Up
 ALTER TABLE insurance_policies
-    ADD COLUMN quote_id bigint,
-    ADD COLUMN journey_id bigint,
+    ADD COLUMN quote_id bigint REFERENCES insurance_quotes (id),
+    ADD COLUMN journey_id bigint REFERENCES insurance_journeys (id),
     ADD COLUMN terms_version text CHECK (terms_version <> '' AND char_length(terms_version) <= 100),
     -- Flat answers {linkId: [value, ...]} as priced (insurance.Answers).
     ADD COLUMN answers jsonb CHECK (jsonb_typeof(answers) = 'object'),
@@ -41,6 +40,9 @@ CREATE INDEX insurance_policies_renews_idx ON insurance_policies (renews_policy_
 -- within the next days.
 CREATE INDEX insurance_policies_ending_idx ON insurance_policies (ends_on) WHERE short_term AND status = 'active';
 
+ALTER TABLE insurance_journeys ADD CONSTRAINT insurance_journeys_renews_policy_fkey
+    FOREIGN KEY (renews_policy_id) REFERENCES insurance_policies (id);
+
 -- A renewal reminder, once per policy: the job records it (and queues the
 -- e-mail in the same transaction); the portal shows it until the client
 -- renews, dismisses it, or the policy ends.
@@ -57,6 +59,7 @@ CREATE INDEX insurance_renewal_reminders_client_idx ON insurance_renewal_reminde
 
 -- +goose Down
 DROP TABLE insurance_renewal_reminders;
+ALTER TABLE insurance_journeys DROP CONSTRAINT insurance_journeys_renews_policy_fkey;
 DROP INDEX insurance_policies_ending_idx;
 DROP INDEX insurance_policies_renews_idx;
 DROP INDEX insurance_policies_bind_key_idx;

@@ -299,6 +299,8 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	if err := insurance.ImportJourneyQuestionnaires(importCtx, insurance.NewStore(pool)); err != nil {
 		return nil, fmt.Errorf("insurance questionnaires: %w", err)
 	}
+	// Renew on a policy starts a renewal journey with the last answers.
+	a.policies.SetRenewals(a.journeys)
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
 			Issuer:       cfg.OIDCIssuer,
