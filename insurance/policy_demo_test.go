@@ -20,11 +20,18 @@ func TestSeedDemoPolicies(t *testing.T) {
 	if _, err := demodata.Seed(ctx, pool, demodata.Options{Clients: 5, Seed: 1, AsOf: asOf}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, asOf)
+	if err := ImportJourneyQuestionnaires(ctx, NewStore(pool)); err != nil {
+		t.Fatal(err)
+	}
+	journeys, err := NewJourneys(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := SeedDemoPolicies(ctx, pool, journeys, demodata.DemoClientEmail, asOf)
 	if err != nil || id == 0 {
 		t.Fatalf("seed: %d, %v", id, err)
 	}
-	if again, err := SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, asOf); err != nil || again != 0 {
+	if again, err := SeedDemoPolicies(ctx, pool, journeys, demodata.DemoClientEmail, asOf); err != nil || again != 0 {
 		t.Errorf("second run: %d, %v", again, err)
 	}
 	s := NewPolicies(pool)
@@ -37,8 +44,25 @@ func TestSeedDemoPolicies(t *testing.T) {
 		d.PaymentStatus != PaymentPaid || d.TermsVersion != "TRV-2026.2" || d.Line != "travel" || d.Premium.String() != "118.40 RON" {
 		t.Errorf("demo trip: %+v", d.PolicySummary)
 	}
-	if len(d.History) != 1 || d.History[0].Status != "expired" || len(d.History[0].Answers) == 0 || len(d.Answers) != 14 {
+	if len(d.History) != 1 || d.History[0].Status != "expired" || len(d.History[0].Answers) == 0 || len(d.Answers) != 19 {
 		t.Errorf("history %+v, %d answers", d.History, len(d.Answers))
+	}
+	// Bought through a journey answered in full: renewing it pre-fills
+	// the answers.
+	if d.JourneyID == nil {
+		t.Fatal("no journey")
+	}
+	j, err := journeys.Get(ctx, demodata.DemoClientID, *d.JourneyID)
+	if err != nil || j.Status != JourneyCompleted {
+		t.Fatalf("the demo journey: %+v, %v", j, err)
+	}
+	renewal, err := journeys.StartRenewal(ctx, demodata.DemoClientID, id, *d.JourneyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := journeys.Answers(ctx, demodata.DemoClientID, renewal)
+	if err != nil || len(got) != 19 || policyAnswerText(got["travel.destination"]) != "europe" {
+		t.Errorf("the renewal's answers: %d, %v", len(got), err)
 	}
 	if len(d.Instalments) != 1 || d.Instalments[0].Amount.String() != "118.40 RON" || len(d.Instalments[0].Payments) != 1 {
 		t.Errorf("instalments: %+v", d.Instalments)

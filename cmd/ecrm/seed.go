@@ -164,7 +164,11 @@ func seedDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, 
 // ending about a week after the demo's today, so renewal can be tried
 // (once; insurance.SeedDemoPolicies).
 func seedDemoPolicies(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, now time.Time) error {
-	id, err := insurance.SeedDemoPolicies(ctx, pool, demodata.DemoClientEmail, now)
+	journeys, err := insurance.NewJourneys(pool)
+	if err != nil {
+		return err
+	}
+	id, err := insurance.SeedDemoPolicies(ctx, pool, journeys, demodata.DemoClientEmail, now)
 	if err != nil {
 		return err
 	}
