@@ -2,10 +2,18 @@ package insurance
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/demodata"
+	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/page"
 	"github.com/ecrm-project/ecrm/internal/pgtest"
 )
 
@@ -55,6 +63,28 @@ func TestSeedDemoPolicies(t *testing.T) {
 	j, err := journeys.Get(ctx, demodata.DemoClientID, *d.JourneyID)
 	if err != nil || j.Status != JourneyCompleted {
 		t.Fatalf("the demo journey: %+v, %v", j, err)
+	}
+	// The policy page shows each answer under its question, in the
+	// reader's language.
+	pages, err := page.New(Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Use(i18n.Middleware)
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: demodata.DemoClientID}
+			next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), p)))
+		})
+	})
+	NewPolicyHandler(s, pages, nil, "Banca Demo").Routes(r)
+	req := httptest.NewRequest("GET", "/portal/policies/"+policyItoa(id), nil)
+	req.Header.Set("Accept-Language", "ro")
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	if body := w.Body.String(); !strings.Contains(body, `<dt>Unde călătoriți?</dt><dd id="answer-travel.destination">Europa din afara UE</dd>`) {
+		t.Errorf("the answers on the policy page (%d):\n%s", w.Code, body)
 	}
 	renewal, err := journeys.StartRenewal(ctx, demodata.DemoClientID, id, *d.JourneyID)
 	if err != nil {

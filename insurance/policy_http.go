@@ -147,7 +147,7 @@ type policyPage struct {
 }
 
 type policyAnswerView struct {
-	LinkID, Text string
+	LinkID, Question, Text string
 }
 
 type policyHistoryView struct {
@@ -155,16 +155,14 @@ type policyHistoryView struct {
 	Answers []policyAnswerView
 }
 
-// policyAnswerViews writes answers in the reader's language (yes and no;
-// codes, numbers and dates as stored).
-func policyAnswerViews(list []PolicyAnswer, l *i18n.Localizer) []policyAnswerView {
+// policyAnswerViews writes answers in the reader's language: under their
+// questions' text, choices by their options' text, yes and no (numbers
+// and dates as stored).
+func policyAnswerViews(list []PolicyAnswer, questions map[string]*Item, l *i18n.Localizer) []policyAnswerView {
 	out := make([]policyAnswerView, len(list))
 	for i, a := range list {
-		text := a.Text
-		if len(a.Values) == 1 && a.Values[0].Boolean != nil {
-			text = l.T("insurance.policy.answer." + strconv.FormatBool(*a.Values[0].Boolean))
-		}
-		out[i] = policyAnswerView{LinkID: a.LinkID, Text: text}
+		q, text := policyAnswerLabel(a, questions[a.LinkID], l)
+		out[i] = policyAnswerView{LinkID: a.LinkID, Question: q, Text: text}
 	}
 	return out
 }
@@ -180,10 +178,14 @@ func (h *PolicyHandler) showPolicy(w http.ResponseWriter, r *http.Request, clien
 	}
 	l := i18n.FromContext(r.Context())
 	policyClaimsLink(r, d)
-	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, l), CanRenew: h.renewals != nil,
+	questions, err := h.policies.policyQuestions(r.Context(), d.QuestionnaireVersions)
+	if err != nil {
+		return err
+	}
+	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, questions, l), CanRenew: h.renewals != nil,
 		Bound: r.URL.Query().Get("bound") == "1" && d.BoundAt != nil}
 	for _, e := range d.History {
-		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(e.Answers, l)})
+		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(e.Answers, questions, l)})
 	}
 	h.pages.Render(w, r, http.StatusOK, "insurance_policy", data)
 	return nil
