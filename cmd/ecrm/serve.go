@@ -250,17 +250,11 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	policies.SetZone(cfg.TimeZone)
 	policies.ReminderDays = cfg.RenewalReminderDays
 	a.policies = insurance.NewPolicyHandler(policies, pages, docs, cfg.Firm)
-	// Insurance programmes: selected and rated on a journey's answers,
-	// every one shown through the same gate (insurance.Programmes).
-	selector := insurance.NewSelector(pool)
-	selector.Zone = cfg.TimeZone
-	programmes := insurance.NewProgrammes(pool, selector, gate, noJourneys{})
-	programmes.Zone = cfg.TimeZone
-	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
-	a.choice.Firm = cfg.Firm
 	// The quote page's Buy button binds through the policies part, which
-	// re-prices the quote first.
+	// re-prices the quote first; Renew on a policy starts a renewal
+	// journey with the last answers.
 	a.policies.SetBinder(insurance.NewPolicyBinder(pool, programmes))
+	a.policies.SetRenewals(a.journeys)
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
 	a.advisor.SetServiceDesk(desk)
@@ -299,8 +293,6 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	if err := insurance.ImportJourneyQuestionnaires(importCtx, insurance.NewStore(pool)); err != nil {
 		return nil, fmt.Errorf("insurance questionnaires: %w", err)
 	}
-	// Renew on a policy starts a renewal journey with the last answers.
-	a.policies.SetRenewals(a.journeys)
 	if cfg.OIDCIssuer != "" {
 		a.auth, err = identity.NewAuthenticator(identity.OIDCConfig{
 			Issuer:       cfg.OIDCIssuer,
