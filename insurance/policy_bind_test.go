@@ -23,12 +23,6 @@ import (
 // bindEnv is the rating part's quote environment with a binder.
 func bindEnv(t *testing.T) (*quoteEnv, *PolicyBinder, *Policies) {
 	e := newQuoteEnv(t)
-	// The journeys the quotes come from (the fake journeys' ids).
-	if _, err := e.pool.Exec(context.Background(), `INSERT INTO insurance_journeys (id, client_id, kind, status, current_section, started_at, updated_at)
-		OVERRIDING SYSTEM VALUE VALUES (7, $1, 'new', 'in_progress', 'applicant', $3, $3), (8, $2, 'new', 'in_progress', 'applicant', $3, $3)`,
-		e.ana, e.bob, now); err != nil {
-		t.Fatal(err)
-	}
 	b := NewPolicyBinder(e.pool, e.progs)
 	b.Now = func() time.Time { return now }
 	s := NewPolicies(e.pool)
@@ -102,12 +96,12 @@ func TestBindQuote(t *testing.T) {
 	}
 	// A renewal journey's quote binds the policy that renews the first.
 	if _, err := e.pool.Exec(ctx, `INSERT INTO insurance_journeys (id, client_id, kind, renews_policy_id, previous_journey_id, status, current_section,
-		started_at, updated_at) OVERRIDING SYSTEM VALUE VALUES (9, $1, 'renewal', $2, 7, 'in_progress', 'applicant', $3, $3)`, e.ana, res.PolicyID, now); err != nil {
+		started_at, updated_at) OVERRIDING SYSTEM VALUE VALUES (10, $1, 'renewal', $2, 7, 'in_progress', 'applicant', $3, $3)`, e.ana, res.PolicyID, now); err != nil {
 		t.Fatal(err)
 	}
-	e.journeys[[2]int64{e.ana, 9}] = travelAnswers()
-	carp := presentedOf(t, e.present(e.ana, 9), "PRG-TRAVEL-CARP-EU30")
-	rq, _, err := e.progs.CreateQuote(ctx, e.ana, 9, QuoteRequest{Seq: carp.Seq}, "quote-renewal")
+	e.journeys[[2]int64{e.ana, 10}] = travelAnswers()
+	carp := presentedOf(t, e.present(e.ana, 10), "PRG-TRAVEL-CARP-EU30")
+	rq, _, err := e.progs.CreateQuote(ctx, e.ana, 10, QuoteRequest{Seq: carp.Seq}, "quote-renewal")
 	if err != nil {
 		t.Fatal(err)
 	}
