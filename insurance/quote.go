@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/compliance"
 )
 
 // Quotes (issue 16, item 3): the applicant chooses a programme the gate
@@ -68,6 +69,9 @@ type QuoteRequest struct {
 	// StartsOn is YYYY-MM-DD; empty: the trip's start date for travel,
 	// else tomorrow.
 	StartsOn string `json:"starts_on,omitempty"`
+	// Channel is where the client chose (web, mobile), for the offer
+	// log's record of her interest.
+	Channel string `json:"-"`
 }
 
 const quoteColumns = `q.id, q.journey_id, q.product_id, p.code, v.name, v.name_ro, p.provider, ip.line, q.outcome, q.premium, q.currency,
@@ -225,20 +229,44 @@ func (p *Programmes) CreateQuote(ctx context.Context, clientID, journeyID int64,
 	var rulesVersion, ratingVersion int
 	fmt.Sscan(c.RulesVersion, &rulesVersion)
 	fmt.Sscan(c.RatingVersion, &ratingVersion)
-	tag, err := p.pool.Exec(ctx, `
+	channel := req.Channel
+	if channel == "" {
+		channel = "web"
+	}
+	inserted := false
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		// The offer log records the client's interest in the programme
+		// she chose (once per presentation: a second quote of the same
+		// programme adds none), in the quote's transaction.
+		if p.responses != nil {
+			var answered bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM decision_records WHERE refers_to = $1 AND kind = 'response')`,
+				req.Seq).Scan(&answered); err != nil {
+				return err
+			}
+			if !answered {
+				if _, _, err := p.responses.RespondTx(ctx, tx, clientID, req.Seq, channel, string(compliance.OutcomeInterested), "quote/"+key); err != nil {
+					return err
+				}
+			}
+		}
+		tag, err := tx.Exec(ctx, `
 INSERT INTO insurance_quotes (client_id, journey_id, product_id, product_version_id, rules_version_id, rating_version_id,
     rules_version, rating_version, outcome, premium, currency, breakdown, sum_insured, deductible, term_months, starts_on, frequency,
     questionnaire_versions, answers, as_of, decision_seq, expires_at, idempotency_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 ON CONFLICT (client_id, idempotency_key) DO NOTHING`,
-		clientID, journeyID, c.ProductID, c.ProductVersionID, c.RulesVersionID, c.RatingVersionID, rulesVersion, ratingVersion,
-		c.Outcome, c.Premium, c.Currency, breakdown, c.SumInsured, c.Deductible, c.TermMonths, starts, req.Frequency,
-		rawVersions, rawAnswers, asOf, req.Seq, p.Now().Add(p.QuoteValidity), key)
+			clientID, journeyID, c.ProductID, c.ProductVersionID, c.RulesVersionID, c.RatingVersionID, rulesVersion, ratingVersion,
+			c.Outcome, c.Premium, c.Currency, breakdown, c.SumInsured, c.Deductible, c.TermMonths, starts, req.Frequency,
+			rawVersions, rawAnswers, asOf, req.Seq, p.Now().Add(p.QuoteValidity), key)
+		inserted = err == nil && tag.RowsAffected() == 1
+		return err
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("quote: %w", err)
 	}
 	q, err := p.quoteByKey(ctx, clientID, key)
-	return q, err == nil && tag.RowsAffected() == 1, err
+	return q, err == nil && inserted, err
 }
 
 var errNoPresentation = ecrm.Errorf(ecrm.ENOTFOUND, "insurance.rating.error.no_presentation")

@@ -65,6 +65,7 @@ VALUES ($1, 'marketing', 'web', true, '2024-03', 'portal', $2)`, e.ana, now.AddD
 	gate.Now = log.Now
 	e.progs = NewProgrammes(pool, s, gate, e.journeys)
 	e.progs.Now = func() time.Time { return now }
+	e.progs.SetResponses(compliance.NewPortal(pool))
 	// The journeys' rows (quotes refer to them); their answers are the
 	// fake's, so that each test sets exactly what is rated.
 	if _, err := pool.Exec(ctx, `INSERT INTO insurance_journeys (id, client_id, kind, current_section, started_at, updated_at)
@@ -183,6 +184,17 @@ func TestQuote(t *testing.T) {
 	again, created, err := e.progs.CreateQuote(ctx, e.ana, 7, QuoteRequest{Seq: carp.Seq}, "key-1")
 	if err != nil || created || again.ID != q.ID {
 		t.Errorf("same key: %v %v %v", again, created, err)
+	}
+	// The offer log holds her interest in the programme, once, even when
+	// she quotes it again under another key.
+	if _, created, err := e.progs.CreateQuote(ctx, e.ana, 7, QuoteRequest{Seq: carp.Seq}, "key-1b"); err != nil || !created {
+		t.Errorf("second quote: %v %v", created, err)
+	}
+	var responses int
+	var outcome string
+	if err := e.pool.QueryRow(ctx, `SELECT count(*), min(outcome) FROM decision_records WHERE refers_to = $1 AND kind = 'response'`,
+		carp.Seq).Scan(&responses, &outcome); err != nil || responses != 1 || outcome != "interested" {
+		t.Errorf("responses %d %q, %v", responses, outcome, err)
 	}
 	// Client isolation.
 	if _, err := e.progs.Quote(ctx, e.bob, q.ID); ecrm.ErrorCode(err) != ecrm.ENOTFOUND {

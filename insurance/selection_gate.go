@@ -125,7 +125,14 @@ type Programmes struct {
 	Now  func() time.Time
 	// QuoteValidity is how long a quote holds.
 	QuoteValidity time.Duration
+	// responses records the client's interest in a programme she
+	// quotes (SetResponses); nil records none.
+	responses *compliance.Portal
 }
+
+// SetResponses makes choosing a programme record the client's interest in
+// its offer in the offer log (with the quote, in one transaction).
+func (p *Programmes) SetResponses(portal *compliance.Portal) { p.responses = portal }
 
 // NewProgrammes presents selector's programmes through gate, reading
 // answers from journeys.

@@ -288,7 +288,7 @@ func (h *ChoiceHandler) showChoice(w http.ResponseWriter, r *http.Request, clien
 func (h *ChoiceHandler) chooseForm(w http.ResponseWriter, r *http.Request, clientID, journeyID int64) error {
 	seq, _ := strconv.ParseInt(r.PostFormValue("seq"), 10, 64)
 	q, _, err := h.progs.CreateQuote(r.Context(), clientID, journeyID,
-		QuoteRequest{Seq: seq, Frequency: r.PostFormValue("frequency")}, r.PostFormValue("key"))
+		QuoteRequest{Seq: seq, Frequency: r.PostFormValue("frequency"), Channel: web.ClientChannel(r)}, r.PostFormValue("key"))
 	var e *ecrm.Error
 	if errors.As(err, &e) && (e.Code == ecrm.ECONFLICT || e.Code == ecrm.EINVALID) && strings.HasPrefix(e.Message, "insurance.rating.error.") {
 		http.Redirect(w, r, fmt.Sprintf("/portal/insurance/journeys/%d/choice?error=%s", journeyID, e.Message), http.StatusSeeOther)
@@ -429,6 +429,7 @@ func (h *ChoiceHandler) createQuote(w http.ResponseWriter, r *http.Request, clie
 	if err := dec.Decode(&req); err != nil {
 		return ecrm.FieldErrorf("body", "must be a JSON object with decision_seq, frequency and starts_on: %v", err)
 	}
+	req.Channel = web.ClientChannel(r)
 	q, created, err := h.progs.CreateQuote(r.Context(), clientID, journeyID, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err

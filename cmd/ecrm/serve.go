@@ -244,6 +244,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	a.selector = selector
 	programmes := insurance.NewProgrammes(pool, selector, gate, a.journeys)
 	programmes.Zone = cfg.TimeZone
+	programmes.SetResponses(a.offerPortal.Portal())
 	a.choice = insurance.NewChoiceHandler(programmes, pages, docs)
 	a.choice.Firm = cfg.Firm
 	policies := insurance.NewPolicies(pool)
