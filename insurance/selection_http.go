@@ -140,8 +140,8 @@ func newKey() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// candidateView is one programme as the page shows it.
-type candidateView struct {
+// choiceCandidate is one programme as the page shows it.
+type choiceCandidate struct {
 	Presented
 	Name        string
 	LineName    string
@@ -157,15 +157,15 @@ type candidateView struct {
 	NotCovered  []string
 }
 
-type lineView struct {
+type choiceLine struct {
 	Line       string
 	Name       string
-	Candidates []candidateView
+	Candidates []choiceCandidate
 }
 
 type choicePage struct {
 	JourneyID int64
-	Lines     []lineView
+	Lines     []choiceLine
 	Bundle    *Bundle
 	BundleRow []StatementRow
 	BundleSum string
@@ -186,9 +186,9 @@ func (h *ChoiceHandler) choiceView(r *http.Request, clientID, journeyID int64) (
 	tables := map[int64]RatingTable{}
 	for _, c := range ch.Candidates {
 		if len(data.Lines) == 0 || data.Lines[len(data.Lines)-1].Line != c.Line {
-			data.Lines = append(data.Lines, lineView{Line: c.Line, Name: l.T("insurance.rating.line." + c.Line)})
+			data.Lines = append(data.Lines, choiceLine{Line: c.Line, Name: l.T("insurance.rating.line." + c.Line)})
 		}
-		v := candidateView{Presented: c, Name: c.ProductCode, LineName: l.T("insurance.rating.line." + c.Line),
+		v := choiceCandidate{Presented: c, Name: c.ProductCode, LineName: l.T("insurance.rating.line." + c.Line),
 			PremiumText: l.Money(ron(c.Premium)), MonthlyText: l.Money(ron(c.MonthlyPremium)), Key: newKey()}
 		if c.ProductName.EN != "" {
 			v.Name = l.Text(c.ProductName)

@@ -45,7 +45,7 @@ func choiceServer(t testing.TB, e *quoteEnv) http.Handler {
 	return web.SecurityHeaders(false)(r)
 }
 
-func call(h http.Handler, client int64, method, path, body string, header ...string) *httptest.ResponseRecorder {
+func callChoice(h http.Handler, client int64, method, path, body string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if client != 0 {
 		req.Header.Set("X-Test-Client", fmt.Sprint(client))
@@ -65,7 +65,7 @@ func call(h http.Handler, client int64, method, path, body string, header ...str
 func TestChoiceAPI(t *testing.T) {
 	e := newQuoteEnv(t)
 	h := choiceServer(t, e)
-	w := call(h, e.ana, "GET", "/api/v1/me/insurance/journeys/7/programmes", "")
+	w := callChoice(h, e.ana, "GET", "/api/v1/me/insurance/journeys/7/programmes", "")
 	if w.Code != http.StatusOK {
 		t.Fatalf("programmes = %d %s", w.Code, w.Body)
 	}
@@ -88,14 +88,14 @@ func TestChoiceAPI(t *testing.T) {
 		t.Fatalf("%d programmes, seq %d", len(list.Programmes), seq)
 	}
 	body := fmt.Sprintf(`{"decision_seq": %d, "frequency": "single"}`, seq)
-	if w := call(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body); w.Code != http.StatusUnprocessableEntity ||
+	if w := callChoice(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body); w.Code != http.StatusUnprocessableEntity ||
 		!strings.Contains(w.Body.String(), `"field":"Idempotency-Key"`) {
 		t.Errorf("no key = %d %s", w.Code, w.Body)
 	}
-	if w := call(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", `{"decision_seq": "x"}`, "Idempotency-Key", "k"); w.Code != http.StatusUnprocessableEntity {
+	if w := callChoice(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", `{"decision_seq": "x"}`, "Idempotency-Key", "k"); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("bad body = %d %s", w.Code, w.Body)
 	}
-	w = call(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body, "Idempotency-Key", "api-1")
+	w = callChoice(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body, "Idempotency-Key", "api-1")
 	if w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), `"premium":{"amount":"185.40","currency":"RON"}`) {
 		t.Fatalf("quote = %d %s", w.Code, w.Body)
 	}
@@ -106,19 +106,19 @@ func TestChoiceAPI(t *testing.T) {
 	if q.BindURL != fmt.Sprintf("/api/v1/me/insurance/quotes/%d/bind", q.ID) {
 		t.Errorf("bind url %q", q.BindURL)
 	}
-	if w := call(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body, "Idempotency-Key", "api-1"); w.Code != http.StatusOK {
+	if w := callChoice(h, e.ana, "POST", "/api/v1/me/insurance/journeys/7/quotes", body, "Idempotency-Key", "api-1"); w.Code != http.StatusOK {
 		t.Errorf("same key = %d", w.Code)
 	}
 	quote := fmt.Sprintf("/api/v1/me/insurance/quotes/%d", q.ID)
-	if w := call(h, e.ana, "GET", quote, ""); w.Code != http.StatusOK {
+	if w := callChoice(h, e.ana, "GET", quote, ""); w.Code != http.StatusOK {
 		t.Errorf("get quote = %d", w.Code)
 	}
-	w = call(h, e.ana, "GET", quote+"/statement", "")
+	w = callChoice(h, e.ana, "GET", quote+"/statement", "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"programme":"Travel Carpathia Europe, 30 days"`) ||
 		!strings.Contains(w.Body.String(), "Pre-existing conditions") {
 		t.Errorf("statement = %d %s", w.Code, w.Body)
 	}
-	w = call(h, e.ana, "GET", "/api/v1/me/insurance/journeys/7/statement", "")
+	w = callChoice(h, e.ana, "GET", "/api/v1/me/insurance/journeys/7/statement", "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"recommended":[{"programme":"Travel Carpathia Europe, 30 days"`) {
 		t.Errorf("journey statement = %d %s", w.Code, w.Body)
 	}
@@ -130,10 +130,10 @@ func TestChoiceAPI(t *testing.T) {
 		{"GET", quote, ""},
 		{"GET", quote + "/statement", ""},
 	} {
-		if w := call(h, e.bob, r.method, r.path, r.body, "Idempotency-Key", "bob-"+r.path); w.Code != http.StatusNotFound {
+		if w := callChoice(h, e.bob, r.method, r.path, r.body, "Idempotency-Key", "bob-"+r.path); w.Code != http.StatusNotFound {
 			t.Errorf("bob %s %s = %d %s", r.method, r.path, w.Code, w.Body)
 		}
-		if w := call(h, 0, r.method, r.path, r.body, "Idempotency-Key", "anon"); w.Code != http.StatusUnauthorized {
+		if w := callChoice(h, 0, r.method, r.path, r.body, "Idempotency-Key", "anon"); w.Code != http.StatusUnauthorized {
 			t.Errorf("anonymous %s %s = %d", r.method, r.path, w.Code)
 		}
 	}
@@ -149,37 +149,37 @@ func TestChoiceAPI(t *testing.T) {
 func TestChoicePages(t *testing.T) {
 	e := newQuoteEnv(t)
 	h := choiceServer(t, e)
-	w := call(h, e.ana, "GET", "/portal/insurance/journeys/7/choice", "")
+	w := callChoice(h, e.ana, "GET", "/portal/insurance/journeys/7/choice", "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="programme-PRG-TRAVEL-CARP-EU30"`) ||
 		!strings.Contains(w.Body.String(), "Does not cover this destination") {
 		t.Fatalf("choice = %d", w.Code)
 	}
 	seq := presentedOf(t, e.present(e.ana, 7), "PRG-TRAVEL-CARP-EU30").Seq
 	form := url.Values{"seq": {fmt.Sprint(seq)}, "key": {"form-1"}, "frequency": {"single"}}.Encode()
-	w = call(h, e.ana, "POST", "/portal/insurance/journeys/7/quotes", form, "Content-Type", "application/x-www-form-urlencoded")
+	w = callChoice(h, e.ana, "POST", "/portal/insurance/journeys/7/quotes", form, "Content-Type", "application/x-www-form-urlencoded")
 	if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/portal/insurance/quotes/") {
 		t.Fatalf("choose = %d %s", w.Code, w.Header().Get("Location"))
 	}
 	quote := w.Header().Get("Location")
-	w = call(h, e.ana, "GET", quote, "")
+	w = callChoice(h, e.ana, "GET", quote, "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `action="`+quote+`/bind"`) {
 		t.Errorf("quote page = %d", w.Code)
 	}
-	w = call(h, e.ana, "GET", quote+"/statement", "")
+	w = callChoice(h, e.ana, "GET", quote+"/statement", "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Statement of your demands and needs") {
 		t.Errorf("statement = %d", w.Code)
 	}
-	w = call(h, e.ana, "GET", quote+"/statement.pdf", "")
+	w = callChoice(h, e.ana, "GET", quote+"/statement.pdf", "")
 	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/pdf" || !strings.HasPrefix(w.Body.String(), "%PDF") ||
 		w.Header().Get("X-Template-Version") != "1" {
 		t.Errorf("pdf = %d %s", w.Code, w.Header())
 	}
-	w = call(h, e.ana, "GET", "/portal/insurance/journeys/7/statement", "")
+	w = callChoice(h, e.ana, "GET", "/portal/insurance/journeys/7/statement", "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Travel Carpathia Europe, 30 days") ||
 		!strings.Contains(w.Body.String(), "Your trip of 12 days is within its term of 1 month") {
 		t.Errorf("journey statement = %d", w.Code)
 	}
-	w = call(h, e.ana, "GET", "/portal/insurance/journeys/7/statement.pdf", "")
+	w = callChoice(h, e.ana, "GET", "/portal/insurance/journeys/7/statement.pdf", "")
 	if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), "%PDF") {
 		t.Errorf("journey pdf = %d", w.Code)
 	}
@@ -188,7 +188,7 @@ func TestChoicePages(t *testing.T) {
 	a["travel.days"] = []Value{integer(20)}
 	e.journeys[[2]int64{e.ana, 7}] = a
 	form = url.Values{"seq": {fmt.Sprint(seq)}, "key": {"form-2"}}.Encode()
-	w = call(h, e.ana, "POST", "/portal/insurance/journeys/7/quotes", form, "Content-Type", "application/x-www-form-urlencoded")
+	w = callChoice(h, e.ana, "POST", "/portal/insurance/journeys/7/quotes", form, "Content-Type", "application/x-www-form-urlencoded")
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/insurance/journeys/7/choice?error=insurance.rating.error.answers_changed" {
 		t.Errorf("changed answers = %d %s", w.Code, w.Header().Get("Location"))
 	}
@@ -196,7 +196,7 @@ func TestChoicePages(t *testing.T) {
 	// total, in the order of the lines.
 	e.journeys[[2]int64{e.ana, 9}] = completeAnswers()
 	ch := e.present(e.ana, 9)
-	w = call(h, e.ana, "GET", "/portal/insurance/journeys/9/choice", "")
+	w = callChoice(h, e.ana, "GET", "/portal/insurance/journeys/9/choice", "")
 	body := w.Body.String()
 	if w.Code != http.StatusOK || ch.Bundle == nil || len(ch.Bundle.Parts) != 7 {
 		t.Fatalf("bundle page = %d, bundle %+v", w.Code, ch.Bundle)
@@ -218,7 +218,7 @@ func TestChoicePages(t *testing.T) {
 		{"GET", quote, ""}, {"GET", quote + "/statement", ""}, {"GET", quote + "/statement.pdf", ""},
 		{"GET", "/portal/insurance/quotes/x", ""},
 	} {
-		if w := call(h, e.bob, r.method, r.path, r.body, "Content-Type", "application/x-www-form-urlencoded"); w.Code != http.StatusNotFound {
+		if w := callChoice(h, e.bob, r.method, r.path, r.body, "Content-Type", "application/x-www-form-urlencoded"); w.Code != http.StatusNotFound {
 			t.Errorf("bob %s %s = %d", r.method, r.path, w.Code)
 		}
 	}
