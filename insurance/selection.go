@@ -275,6 +275,9 @@ func rank(cs []Candidate, a Answers) {
 		if d := cmp.Compare(slices.Index(Lines, x.Line), slices.Index(Lines, y.Line)); d != 0 {
 			return d
 		}
+		if d := cmp.Compare(slices.Index(covers, x.Cover), slices.Index(covers, y.Cover)); d != 0 {
+			return d
+		}
 		if d := cmp.Compare(outcomeOrder[x.Outcome], outcomeOrder[y.Outcome]); d != 0 {
 			return d
 		}
@@ -308,8 +311,8 @@ func rank(cs []Candidate, a Answers) {
 	n, line := 0, ""
 	for i := range cs {
 		c := &cs[i]
-		if c.Line != line {
-			n, line = 0, c.Line
+		if c.Group() != line {
+			n, line = 0, c.Group()
 		}
 		c.Reasons = nil
 		if c.Outcome == OutcomeDecline {
@@ -355,16 +358,28 @@ func ron(d decimal.Decimal) ecrm.Money {
 	return ecrm.Money{Amount: d.Round(centPlaces), Currency: RatingCurrency}
 }
 
+// covers orders motor's kinds of cover: the compulsory third-party cover
+// first. Each is ranked apart (a CASCO programme is no alternative to the
+// RCA the law asks for).
+var covers = []string{"", "rca", "casco"}
+
+// Group is what the candidate is ranked within: its line, and for motor
+// its kind of cover.
+func (c Candidate) Group() string {
+	if c.Cover != "" {
+		return c.Line + "/" + c.Cover
+	}
+	return c.Line
+}
+
 func hasDeductibleLine(b []Factor) bool {
 	return slices.ContainsFunc(b, func(f Factor) bool { return f.Name == "insurance.rating.factor.deductible" })
 }
 
-// bundle is the best accepted candidate of each line asked for, when more
-// than one line is asked and more than one has one.
+// bundle is the best accepted candidate of each line asked for (of each
+// kind of motor cover shown: the compulsory RCA with the CASCO asked
+// for), when more than one is.
 func bundle(cs []Candidate, lines map[string]bool) *Bundle {
-	if len(lines) < 2 {
-		return nil
-	}
 	b := &Bundle{Currency: RatingCurrency, Total: decimal.Zero, MonthlyTotal: decimal.Zero}
 	for _, c := range cs {
 		if c.Rank == 1 && c.Outcome == OutcomeAccept {

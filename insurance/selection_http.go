@@ -185,8 +185,12 @@ func (h *ChoiceHandler) choiceView(r *http.Request, clientID, journeyID int64) (
 	data := &choicePage{JourneyID: journeyID}
 	tables := map[int64]RatingTable{}
 	for _, c := range ch.Candidates {
-		if len(data.Lines) == 0 || data.Lines[len(data.Lines)-1].Line != c.Line {
-			data.Lines = append(data.Lines, choiceLine{Line: c.Line, Name: l.T("insurance.rating.line." + c.Line)})
+		if len(data.Lines) == 0 || data.Lines[len(data.Lines)-1].Line != strings.ReplaceAll(c.Group(), "/", "-") {
+			name := l.T("insurance.rating.line." + c.Line)
+			if c.Cover != "" {
+				name += ": " + l.T("insurance.rating.code.motor.cover."+c.Cover)
+			}
+			data.Lines = append(data.Lines, choiceLine{Line: strings.ReplaceAll(c.Group(), "/", "-"), Name: name})
 		}
 		v := choiceCandidate{Presented: c, Name: c.ProductCode, LineName: l.T("insurance.rating.line." + c.Line),
 			PremiumText: l.Money(ron(c.Premium)), MonthlyText: l.Money(ron(c.MonthlyPremium)), Key: newKey()}

@@ -198,7 +198,7 @@ func TestChoicePages(t *testing.T) {
 	ch := e.present(e.ana, 9)
 	w = callChoice(h, e.ana, "GET", "/portal/insurance/journeys/9/choice", "")
 	body := w.Body.String()
-	if w.Code != http.StatusOK || ch.Bundle == nil || len(ch.Bundle.Parts) != 7 {
+	if w.Code != http.StatusOK || ch.Bundle == nil || len(ch.Bundle.Parts) != 8 {
 		t.Fatalf("bundle page = %d, bundle %+v", w.Code, ch.Bundle)
 	}
 	l := i18n.NewLocalizer(i18n.English)

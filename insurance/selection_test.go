@@ -453,13 +453,16 @@ func TestBundle(t *testing.T) {
 		t.Fatalf("%d candidates, want all 21", len(sel.Candidates))
 	}
 	b := sel.Bundle
-	if b == nil || len(b.Parts) != 7 {
+	// One part per line, motor's two: the compulsory RCA and the CASCO
+	// asked for.
+	if b == nil || len(b.Parts) != 8 {
 		t.Fatalf("bundle: %+v", b)
 	}
+	groups := []string{"life", "health", "home", "motor/rca", "motor/casco", "travel", "liability", "accident"}
 	total, monthly := decimal.Zero, decimal.Zero
 	for i, p := range b.Parts {
 		monthly = monthly.Add(p.MonthlyPremium)
-		if p.Rank != 1 || p.Line != Lines[i] {
+		if p.Rank != 1 || p.Group() != groups[i] {
 			t.Errorf("part %d: %s rank %d line %s", i, p.ProductCode, p.Rank, p.Line)
 		}
 		total = total.Add(p.Premium)

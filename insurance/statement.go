@@ -129,13 +129,16 @@ func (p *Programmes) JourneyStatement(ctx context.Context, v Viewer, journeyID i
 		return nil, err
 	}
 	s := &Statement{JourneyID: journeyID, Language: l.Lang().String(), Issued: l.Date(ch.AsOf), Applicant: who, Firm: firm}
-	var lines []string
+	var lines, groups []string
 	total := decimal.Zero
 	for _, c := range ch.Candidates {
-		if !c.Shown || c.Outcome == OutcomeDecline || slices.Contains(lines, c.Line) {
+		if !c.Shown || c.Outcome == OutcomeDecline || slices.Contains(groups, c.Group()) {
 			continue
 		}
-		lines = append(lines, c.Line)
+		groups = append(groups, c.Group())
+		if !slices.Contains(lines, c.Line) {
+			lines = append(lines, c.Line)
+		}
 		rt, err := p.ratingVersion(ctx, c.RatingVersionID)
 		if err != nil {
 			return nil, err
