@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,11 +151,14 @@ type choiceCandidate struct {
 	Reasons     []string
 	Exclusions  []string
 	Blocked     string
-	Breakdown   []StatementRow
-	Key         string
-	Frequencies []page.FormOption
-	Covers      []string
-	NotCovered  []string
+	// NeedsConsent: the gate withheld it for want of consent to offers,
+	// which the client can give on her profile page.
+	NeedsConsent bool
+	Breakdown    []StatementRow
+	Key          string
+	Frequencies  []page.FormOption
+	Covers       []string
+	NotCovered   []string
 }
 
 type choiceLine struct {
@@ -209,6 +213,7 @@ func (h *ChoiceHandler) choiceView(r *http.Request, clientID, journeyID int64) (
 				names[i] = l.T("insurance.rating.check." + b)
 			}
 			v.Blocked = strings.Join(names, ", ")
+			v.NeedsConsent = slices.Contains(c.Blocked, compliance.CheckConsent)
 		}
 		for _, f := range c.Breakdown {
 			v.Breakdown = append(v.Breakdown, StatementRow{Label: FactorLabel(f, l), Value: l.Money(ron(f.Running))})
