@@ -80,7 +80,8 @@ func TestPreviewRendersPublishedExample(t *testing.T) {
 	// The journey's own sections render too, with their conditions.
 	applicant, _ := latestVersion(context.Background(), j.pool, "urn:ecrm:questionnaire:insurance-applicant")
 	w = consoleGet(h, "/console/questionnaires/"+strconv.FormatInt(applicant, 10)+"/preview", "admin")
-	if w.Code != 200 || !strings.Contains(w.Body.String(), `<code>applicant.dependants &gt; 0</code>`) {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `<code>applicant.dependants &gt; 0</code>`) ||
+		!strings.Contains(w.Body.String(), `id="q-applicant-children_under_18-hidden"`) {
 		t.Errorf("applicant preview %d", w.Code)
 	}
 	for role, want := range map[string]int{"advisor": 403, "client": 403, "": 401} {
