@@ -33,7 +33,9 @@ type VersionStats struct {
 	// submitted it; Dropped: that left it unsubmitted and idle for
 	// abandonAfter.
 	Starts, Completions, Dropped int64
-	// MedianSeconds is the median time from opening to submitting.
+	// MedianSeconds is the median time from opening to submitting (a
+	// section submitted without being opened on a page, as an app does
+	// through the API, has no time and does not count).
 	MedianSeconds decimal.Decimal
 	// DropOff counts, by the last question answered before leaving ("":
 	// none), the journeys that dropped off, most first.
@@ -53,7 +55,7 @@ func (j *Journeys) Analytics(ctx context.Context, now time.Time) ([]VersionStats
 SELECT q.id, q.url, q.version,
        count(DISTINCT e.journey_id) FILTER (WHERE e.kind IN ('view', 'answer', 'submit')),
        count(DISTINCT e.journey_id) FILTER (WHERE e.kind = 'submit'),
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY e.elapsed_ms) FILTER (WHERE e.kind = 'submit'), 0)::numeric
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY e.elapsed_ms) FILTER (WHERE e.kind = 'submit' AND e.elapsed_ms > 0), 0)::numeric
 FROM insurance_journey_events e JOIN questionnaires q ON q.id = e.questionnaire_id
 GROUP BY q.id, q.url, q.version`)
 	if err != nil {

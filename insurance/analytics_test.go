@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
@@ -79,7 +80,8 @@ func TestPreviewRendersPublishedExample(t *testing.T) {
 	// The journey's own sections render too, with their conditions.
 	applicant, _ := latestVersion(context.Background(), j.pool, "urn:ecrm:questionnaire:insurance-applicant")
 	w = consoleGet(h, "/console/questionnaires/"+strconv.FormatInt(applicant, 10)+"/preview", "admin")
-	if w.Code != 200 || !strings.Contains(w.Body.String(), `<code>applicant.dependants &gt; 0</code>`) {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `<code>applicant.dependants &gt; 0</code>`) ||
+		!strings.Contains(w.Body.String(), `id="q-applicant-children_under_18-hidden"`) {
 		t.Errorf("applicant preview %d", w.Code)
 	}
 	for role, want := range map[string]int{"advisor": 403, "client": 403, "": 401} {
@@ -179,7 +181,11 @@ func TestSeedDemoJourneys(t *testing.T) {
 	a := stats[0]
 	// 36 journeys: 6 of each path; 6 left the applicant section after
 	// the household size.
-	if a.Starts != 36 || a.Completions != 30 || a.Dropped != 6 || a.DropOff[0] != (QuestionDropOff{"applicant.household_size", 6}) {
+	// Each answer a live change 37 s after the last (the seed's clock):
+	// the applicant section is submitted four answers and a submit after
+	// the view, 185 s.
+	if a.Starts != 36 || a.Completions != 30 || a.Dropped != 6 || a.DropOff[0] != (QuestionDropOff{"applicant.household_size", 6}) ||
+		!a.MedianSeconds.Equal(decimal.NewFromInt(185)) {
 		t.Errorf("applicant %+v", a)
 	}
 	var completed int

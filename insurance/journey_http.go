@@ -317,7 +317,10 @@ func (h *JourneyHandler) saveSection(w http.ResponseWriter, r *http.Request, cli
 		return nil
 	}
 	answers, raw, problems := readForm(ss.Questionnaire, r.PostForm, i18n.FromContext(ctx))
-	return h.save(w, r, clientID, ov, ss, answers, raw, problems, r.PostForm.Get("step") != "update")
+	// The section is submitted by its "Save and continue" button (also
+	// what pressing Enter in a field sends); any other post, such as the
+	// live-form script's fallback, saves and shows the section again.
+	return h.save(w, r, clientID, ov, ss, answers, raw, problems, r.PostForm.Get("step") == "next")
 }
 
 // save stores the section's answers and answers the page: on to the next

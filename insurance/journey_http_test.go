@@ -299,3 +299,49 @@ func TestRenewalPage(t *testing.T) {
 		t.Error("another client opens the renewal")
 	}
 }
+
+// TestJourneyPanelWithSelector: with programme selection's own Selector
+// and the demo programmes, the needs section's live change lists travel
+// programmes with the premiums the Selector computes on the journey's
+// answers, to the cent.
+func TestJourneyPanelWithSelector(t *testing.T) {
+	pool, j := journeyFixture(t)
+	ctx := context.Background()
+	if err := LoadDemoProgrammes(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	sel := NewSelector(pool)
+	h := journeyServer(t, j, sel)
+	id, err := j.Start(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Save(ctx, 3, id, "applicant", applicantAnswers(), SaveOptions{Submit: true}); err != nil {
+		t.Fatal(err)
+	}
+	w := do(t, h, journeyCall{method: "GET", client: "3", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10) +
+		"/sections/needs?_live=1&needs.protect=travel&needs.budget_monthly=150&needs.priority=price&needs.deductible=500"})
+	body := w.Body.String()
+	answers, err := j.Answers(ctx, 3, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sel.Select(ctx, answers, j.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var travel []Candidate
+	for _, c := range want.Candidates {
+		if c.Line == "travel" && c.Outcome != OutcomeDecline {
+			travel = append(travel, c)
+		}
+	}
+	if len(travel) == 0 {
+		t.Fatal("the Selector offers no travel programme on these answers")
+	}
+	first := travel[0]
+	premium := english.Money(ecrm.Money{Amount: first.Premium, Currency: "RON"})
+	if w.Code != 200 || !strings.Contains(body, `data-line="travel"`) || !strings.Contains(body, premium) || strings.Contains(body, `id="panel-unavailable"`) {
+		t.Errorf("panel (%d) lacks %s of %s", w.Code, premium, first.Name)
+	}
+}

@@ -88,7 +88,9 @@ document.addEventListener("DOMContentLoaded", () => {
             history.replaceState(null, "", url.pathname + url.search + url.hash);
           }
         } catch (e) {
-          form.submit(); // let the server answer the plain way
+          if (seq === latest) {
+            form.submit(); // let the server answer the plain way
+          }
         } finally {
           if (seq === latest) {
             document.getElementById(form.dataset.live)?.removeAttribute("aria-busy");
