@@ -71,7 +71,7 @@ func BenchmarkJourneySectionValidate(b *testing.B) {
 }
 
 // BenchmarkJourneyLivePage: one live change end to end on the server, as
-// the page's script sends it: the GET with the form's answers read, the
+// the page's script sends it: the form posted without its submit button, the
 // change saved, the journey read again, the section and the programmes
 // panel (a stand-in selector) rendered in HTML.
 func BenchmarkJourneyLivePage(b *testing.B) {
@@ -90,12 +90,12 @@ func BenchmarkJourneyLivePage(b *testing.B) {
 		}
 	}
 	h := journeyServer(b, j, lineSelector{})
-	path := "/portal/insurance/journeys/" + strconv.FormatInt(id, 10) + "/sections/life-health?_live=1&life.sum_insured=250000&life.term_years=20" +
+	path := "/portal/insurance/journeys/" + strconv.FormatInt(id, 10) + "/sections/life-health?life.sum_insured=250000&life.term_years=20" +
 		"&health.smoker=false&health.weight_kg=70.5&health.conditions=none&health.hospital_cover=standard&health.height_cm="
 	n := 0
 	for b.Loop() {
 		n++
-		w := do(b, h, journeyCall{method: "GET", path: path + strconv.Itoa(150+n%50), client: "1"})
+		w := do(b, h, liveCall(path+strconv.Itoa(150+n%50), "1"))
 		if w.Code != 200 {
 			b.Fatalf("%d", w.Code)
 		}

@@ -268,27 +268,11 @@ func (h *JourneyHandler) showSection(w http.ResponseWriter, r *http.Request, cli
 		http.Redirect(w, r, sectionURL(id, ov.Journey.CurrentSection), http.StatusSeeOther)
 		return nil
 	}
-	l := i18n.FromContext(ctx)
-	query := r.URL.Query()
-	if !query.Has("_live") {
-		if err := h.journeys.RecordView(ctx, clientID, id, ss.QuestionnaireID); err != nil {
-			return err
-		}
-		h.renderSection(w, r, http.StatusOK, ov, ss, nil, nil, false)
-		return nil
+	if err := h.journeys.RecordView(ctx, clientID, id, ss.QuestionnaireID); err != nil {
+		return err
 	}
-	// A live change (form[data-live]): the answers as they stand are
-	// saved, so that leaving now loses nothing. A GET saves only when the
-	// browser says the page itself asked (Sec-Fetch-Site: same-origin),
-	// never for a link followed from another site.
-	answers, raw, problems := readForm(ss.Questionnaire, query, l)
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "same-origin" && site != "" {
-		problems = append(problems, validate(ss.Questionnaire, answers, false, ss.gate)...)
-		ss.Answers = answers
-		h.renderSection(w, r, http.StatusOK, ov, ss, raw, problems, false)
-		return nil
-	}
-	return h.save(w, r, clientID, ov, ss, answers, raw, problems, false)
+	h.renderSection(w, r, http.StatusOK, ov, ss, nil, nil, false)
+	return nil
 }
 
 func (h *JourneyHandler) saveSection(w http.ResponseWriter, r *http.Request, clientID int64) error {
@@ -318,8 +302,10 @@ func (h *JourneyHandler) saveSection(w http.ResponseWriter, r *http.Request, cli
 	}
 	answers, raw, problems := readForm(ss.Questionnaire, r.PostForm, i18n.FromContext(ctx))
 	// The section is submitted by its "Save and continue" button (also
-	// what pressing Enter in a field sends); any other post, such as the
-	// live-form script's fallback, saves and shows the section again.
+	// what pressing Enter in a field sends); any other post — a live
+	// change the form[data-live] script posts, its "Save and show the
+	// questions that apply" without the script — saves and shows the
+	// section again, so that leaving at any point loses nothing.
 	return h.save(w, r, clientID, ov, ss, answers, raw, problems, r.PostForm.Get("step") == "next")
 }
 

@@ -51,6 +51,14 @@ type journeyCall struct {
 	form                             url.Values
 }
 
+// liveCall is what the form[data-live] script sends for a change: the
+// section's form posted without its submit button (target's query).
+func liveCall(target, client string) journeyCall {
+	path, query, _ := strings.Cut(target, "?")
+	form, _ := url.ParseQuery(query)
+	return journeyCall{method: "POST", path: path, client: client, form: form}
+}
+
 func do(t testing.TB, h http.Handler, c journeyCall) *httptest.ResponseRecorder {
 	t.Helper()
 	var req *http.Request
@@ -113,9 +121,9 @@ func TestJourneyPages(t *testing.T) {
 		!strings.Contains(body, `id="q-applicant-region-error">Răspundeți la această întrebare.</p>`) || !strings.Contains(body, "Regiunea") {
 		t.Errorf("Romanian errors missing")
 	}
-	// A live change (the script's GET) saves; a dependant shows the
+	// A live change (the script's POST) saves; a dependant shows the
 	// children question.
-	w = do(t, h, journeyCall{method: "GET", path: section + "?_live=1&applicant.dependants=1&applicant.birth_date=1990-05-05", client: "3"})
+	w = do(t, h, liveCall(section+"?applicant.dependants=1&applicant.birth_date=1990-05-05", "3"))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="q-applicant-children_under_18"`) {
 		t.Errorf("live change: %d", w.Code)
 	}
@@ -132,12 +140,12 @@ func TestJourneyPages(t *testing.T) {
 	// stand; an unavailable selector says so and the answers still save.
 	hs := journeyServer(t, j, lineSelector{})
 	needs := strings.Replace(section, "applicant", "needs", 1)
-	w = do(t, hs, journeyCall{method: "GET", path: needs + "?_live=1&needs.protect=travel&needs.protect=home", client: "3"})
+	w = do(t, hs, liveCall(needs+"?needs.protect=travel&needs.protect=home", "3"))
 	if body := w.Body.String(); !strings.Contains(body, `<li data-line="travel" data-outcome="accept"><strong>Travel Basic</strong> — Test Insurer<br><span class="amount">RON`+"\u00a0"+`150.00</span></li>`) ||
 		!strings.Contains(body, `id="panel-indicative"`) {
 		t.Errorf("panel: %s", body[strings.Index(body, "journey-panel"):])
 	}
-	w = do(t, journeyServer(t, j, lineSelector{fail: true}), journeyCall{method: "GET", path: needs + "?_live=1&needs.protect=life", client: "3"})
+	w = do(t, journeyServer(t, j, lineSelector{fail: true}), liveCall(needs+"?needs.protect=life", "3"))
 	if !strings.Contains(w.Body.String(), `id="panel-unavailable"`) {
 		t.Error("a failing selector not said")
 	}
@@ -170,7 +178,7 @@ func TestJourneyRoutesRefuseOtherClients(t *testing.T) {
 	routes := []journeyCall{
 		{method: "GET", path: base},
 		{method: "GET", path: base + "/sections/applicant"},
-		{method: "GET", path: base + "/sections/applicant?_live=1&applicant.household_size=3"},
+		liveCall(base+"/sections/applicant?applicant.household_size=3", ""),
 		{method: "POST", path: base + "/sections/applicant", form: url.Values{"applicant.household_size": {"3"}}},
 		{method: "GET", path: api},
 		{method: "GET", path: api + "/sections/applicant/answers"},
@@ -319,8 +327,8 @@ func TestJourneyPanelWithSelector(t *testing.T) {
 	if _, err := j.Save(ctx, 3, id, "applicant", applicantAnswers(), SaveOptions{Submit: true}); err != nil {
 		t.Fatal(err)
 	}
-	w := do(t, h, journeyCall{method: "GET", client: "3", path: "/portal/insurance/journeys/" + strconv.FormatInt(id, 10) +
-		"/sections/needs?_live=1&needs.protect=travel&needs.budget_monthly=150&needs.priority=price&needs.deductible=500"})
+	w := do(t, h, liveCall("/portal/insurance/journeys/"+strconv.FormatInt(id, 10)+
+		"/sections/needs?needs.protect=travel&needs.budget_monthly=150&needs.priority=price&needs.deductible=500", "3"))
 	body := w.Body.String()
 	answers, err := j.Answers(ctx, 3, id)
 	if err != nil {

@@ -42,11 +42,14 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// Live forms: a GET form with data-live="ID" reloads the element ID in
-// place when one of its controls changes, from the same page the form
-// would submit to — the server computes and renders the figures, the
-// script only swaps them in (and keeps the URL, so a reload shows the
-// same). Without the script, the form's button submits it.
+// Live forms: a form with data-live="ID" reloads the element ID in place
+// when one of its controls changes, from the same page the form would
+// submit to — the server computes and renders the figures, the script
+// only swaps them in. A GET form's answer keeps the URL (a reload shows
+// the same); a POST form's change is posted as the form would be, without
+// its submit button (the server saves what changed and shows the page
+// again), one at a time and in order, so an older change is never saved
+// over a newer one. Without the script, the form's button submits it.
 document.addEventListener("DOMContentLoaded", () => {
   const enhance = (root) => {
     for (const form of root.querySelectorAll("form[data-live]")) {
@@ -61,14 +64,27 @@ document.addEventListener("DOMContentLoaded", () => {
       // changes send two requests, and the first to answer may be the
       // older one.
       let latest = 0;
+      const post = form.method.toLowerCase() === "post";
+      let previous = Promise.resolve();
       form.addEventListener("change", async () => {
         const seq = ++latest;
         const url = new URL(form.getAttribute("action") || "", window.location.href);
-        url.search = new URLSearchParams(new FormData(form)).toString();
+        const fields = new URLSearchParams(new FormData(form));
+        if (!post) {
+          url.search = fields.toString();
+        }
         const focused = document.activeElement?.id || "";
         document.getElementById(form.dataset.live)?.setAttribute("aria-busy", "true");
         try {
-          const response = await fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+          const send = () => fetch(url, post
+            ? { method: "POST", body: fields, headers: { "Accept": "text/html" }, credentials: "same-origin" }
+            : { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+          // POSTs wait for the one before them to be answered.
+          const request = post ? previous.then(send, send) : send();
+          if (post) {
+            previous = request.catch(() => {});
+          }
+          const response = await request;
           if (!response.ok) {
             throw new Error(String(response.status));
           }
@@ -85,7 +101,9 @@ document.addEventListener("DOMContentLoaded", () => {
             if (focused) {
               document.getElementById(focused)?.focus();
             }
-            history.replaceState(null, "", url.pathname + url.search + url.hash);
+            if (!post) {
+              history.replaceState(null, "", url.pathname + url.search + url.hash);
+            }
           }
         } catch (e) {
           if (seq === latest) {
