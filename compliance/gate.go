@@ -46,12 +46,18 @@ var CheckNames = []string{CheckSuitability, CheckAppropriateness, CheckTargetMar
 	CheckObjection, CheckContactPolicy, CheckVulnerability, CheckHousehold}
 
 // Purpose says why an offer is shown. Marketing offers need consent and
-// obey the contact policy; mandatory regulatory notices bypass both.
+// obey the contact policy; mandatory regulatory notices bypass both; so
+// does a quote the client asked for (an insurance applicant's journey):
+// answering a person's own request before a contract is not marketing
+// (GDPR art. 6(1)(b)), and an objection to marketing does not cover it —
+// suitability, appropriateness, the target market and vulnerability
+// still apply.
 type Purpose string
 
 const (
 	PurposeMarketing  Purpose = "marketing"
 	PurposeRegulatory Purpose = "regulatory"
+	PurposeRequested  Purpose = "requested"
 )
 
 // Channels the gate knows, with a contact policy each.
@@ -447,8 +453,11 @@ func lossCapacityCategory(capacity, amount ecrm.Money) string {
 }
 
 func (e *evaluation) consent() Check {
-	if e.p.Purpose == PurposeRegulatory {
+	switch e.p.Purpose {
+	case PurposeRegulatory:
 		return pass(CheckConsent, e.l.Say("gate.consent.regulatory"))
+	case PurposeRequested:
+		return pass(CheckConsent, e.l.Say("gate.consent.requested"))
 	}
 	channel := i18n.Key("gate.channel." + e.p.Channel)
 	if !e.f.MarketingConsent {
@@ -458,8 +467,11 @@ func (e *evaluation) consent() Check {
 }
 
 func (e *evaluation) objection() Check {
-	if e.p.Purpose == PurposeRegulatory {
+	switch e.p.Purpose {
+	case PurposeRegulatory:
 		return pass(CheckObjection, e.l.Say("gate.consent.regulatory"))
+	case PurposeRequested:
+		return pass(CheckObjection, e.l.Say("gate.consent.requested"))
 	}
 	if len(e.f.Objections) > 0 {
 		return fail(CheckObjection, e.l.Say("gate.objection."+e.f.Objections[0]))
@@ -468,8 +480,11 @@ func (e *evaluation) objection() Check {
 }
 
 func (e *evaluation) contactPolicy() Check {
-	if e.p.Purpose == PurposeRegulatory {
+	switch e.p.Purpose {
+	case PurposeRegulatory:
 		return pass(CheckContactPolicy, e.l.Say("gate.contact.regulatory"))
+	case PurposeRequested:
+		return pass(CheckContactPolicy, e.l.Say("gate.contact.requested"))
 	}
 	pol := e.f.Policy
 	channel := i18n.Key("gate.channel." + e.p.Channel)

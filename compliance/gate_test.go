@@ -274,6 +274,10 @@ func TestGateConsentAndObjection(t *testing.T) {
 	p := e.presentation(none, "LOAN-EUR-PERS")
 	p.Purpose = PurposeRegulatory
 	expect(t, e.present(p)[0], true, "", CheckConsent, "Mandatory regulatory notice: consent does not apply")
+	// Nor does a quote the client asked for (an insurance applicant's):
+	// answering one's own request is not marketing.
+	p.Purpose = PurposeRequested
+	expect(t, e.present(p)[0], true, "", CheckConsent, "The client asked for this quote: answering their own request before a contract is not marketing, so marketing consent and objections do not apply")
 
 	// Objections suppress marketing offers, inbound or outbound.
 	expect(t, loan(e.clientID), true, "", CheckObjection, "No objection to direct marketing or profiling")
@@ -286,6 +290,9 @@ func TestGateConsentAndObjection(t *testing.T) {
 	expect(t, loan(e.clientID), true, "", "", "")
 	e.consent(e.clientID, "profiling", "any", false, gateNow.AddDate(0, 0, -1))
 	expect(t, loan(e.clientID), false, "objection", CheckObjection, "The client objected to profiling")
+	requested := e.presentation(e.clientID, "LOAN-EUR-PERS")
+	requested.Purpose = PurposeRequested
+	expect(t, e.present(requested)[0], true, "", CheckObjection, "The client asked for this quote: answering their own request before a contract is not marketing, so marketing consent and objections do not apply")
 }
 
 func TestGateContactPolicy(t *testing.T) {
@@ -298,6 +305,10 @@ func TestGateContactPolicy(t *testing.T) {
 	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "0 of at most 2 offers of this product on the portal in 30 days")
 	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "1 of at most 2 offers of this product on the portal in 30 days")
 	expect(t, e.present(p)[0], false, "contact_policy", CheckContactPolicy, "Already offered 2 times on the portal in the last 30 days (at most 2)")
+	// A quote the client asked for is not held back by the contact policy.
+	p.Purpose = PurposeRequested
+	expect(t, e.present(p)[0], true, "", CheckContactPolicy, "The client asked for this quote: the contact policy for offers the firm makes does not apply")
+	p.Purpose = PurposeMarketing
 	// Blocked offers do not count; offers on another channel do not either.
 	e.consent(e.clientID, "marketing", "email", true, gateNow.AddDate(0, -1, 0))
 	pe := p

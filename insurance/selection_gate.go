@@ -193,7 +193,7 @@ func (p *Programmes) Present(ctx context.Context, v Viewer, journeyID int64, l *
 		byVersion[pr.Product.VersionID] = pr.Product
 	}
 	pres := compliance.Presentation{
-		ClientID: v.ClientID, Channel: v.Channel, Actor: v.Actor, Purpose: compliance.PurposeMarketing, ClientInitiated: true,
+		ClientID: v.ClientID, Channel: v.Channel, Actor: v.Actor, Purpose: compliance.PurposeRequested, ClientInitiated: true,
 		Engine: ProgrammeEngine, EngineVersion: SelectionVersion, Profile: profile, Localizer: l,
 		Request: products.MatchRequest{Goal: products.GoalInsure, Amount: ecrm.Money{Amount: decimal.Zero, Currency: RatingCurrency},
 			Objective: "protection", Purpose: fmt.Sprintf("insurance-journey-%d-%s", journeyID, digest)},
