@@ -21,7 +21,7 @@ import (
 
 // browserServer serves the journey to Radu, a prospect, with the static
 // assets (app.js) under the production CSP and cross-origin protection.
-func browserServer(t *testing.T, j *Journeys, sel ProgrammeSelector) string {
+func browserServer(t testing.TB, j *Journeys, sel ProgrammeSelector) string {
 	t.Helper()
 	pages, err := page.New(Templates)
 	if err != nil {
