@@ -77,6 +77,23 @@ func TestPreviewRendersPublishedExample(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `id="q-2-2-error">Enter a date as year-month-day, such as 1985-03-01.</p>`) {
 		t.Errorf("a wrong date not named")
 	}
+	// The specification's Zika example renders with its chain of
+	// conditions: "no" to the first question shows the travel question
+	// and leaves how long ago hidden until that is "yes".
+	zika, err := os.ReadFile("testdata/fhir-r4-questionnaire-example-zika-virus-exposure-assessment.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zres, err := NewStore(j.pool).Import(context.Background(), zika, 0)
+	if err != nil || len(zres.Problems) > 0 {
+		t.Fatal(err, zres.Problems)
+	}
+	zpath := "/console/questionnaires/" + strconv.FormatInt(zres.ID, 10) + "/preview"
+	w = consoleGet(h, zpath+"?1=false", "admin")
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "Have you recently traveled to an area with active Zika transmission?") ||
+		!strings.Contains(body, `id="q-3-hidden"`) || strings.Contains(body, `id="q-2-hidden"`) {
+		t.Errorf("zika preview %d", w.Code)
+	}
 	// The journey's own sections render too, with their conditions.
 	applicant, _ := latestVersion(context.Background(), j.pool, "urn:ecrm:questionnaire:insurance-applicant")
 	w = consoleGet(h, "/console/questionnaires/"+strconv.FormatInt(applicant, 10)+"/preview", "admin")

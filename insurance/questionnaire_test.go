@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 // travelFHIR is a FHIR R4 Questionnaire in the subset ecrm reads: a
@@ -212,5 +214,70 @@ func TestPublishedExampleImports(t *testing.T) {
 	}
 	if problems := Validate(q, Answers{"2.2": {text("yesterday")}}, false); len(problems) != 1 || problems[0].LinkID != "2.2" {
 		t.Errorf("a date given as text: %v", problems)
+	}
+}
+
+// TestPublishedZikaExample reads the FHIR R4 specification's example
+// "Example Zika Virus Exposure Assessment"
+// (https://hl7.org/fhir/R4/questionnaire-zika-virus-exposure-assessment.json.html;
+// testdata holds it as the specification's source publishes it,
+// HL7/fhir source/questionnaire/questionnaire-zika-virus-exposure-assessment.xml,
+// written in FHIR's JSON form). Its example extension is listed as
+// unsupported, not dropped (items' codes, the identifier and the
+// effective period are metadata ecrm keeps and does not act on); its chain of enableWhen conditions (each on the answer
+// before) follows FHIR's rule that a condition on a disabled question sees
+// no answer.
+func TestPublishedZikaExample(t *testing.T) {
+	data, err := os.ReadFile("testdata/fhir-r4-questionnaire-example-zika-virus-exposure-assessment.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseFHIR(data)
+	if err != nil || len(p.Problems) > 0 {
+		t.Fatalf("zika: %v %v", err, p.Problems)
+	}
+	if want := []string{"extension http://example.org/additional-information"}; !slices.Equal(p.Unsupported, want) {
+		t.Errorf("unsupported %v, want %v", p.Unsupported, want)
+	}
+	q := p.Questionnaire
+	shown := func(a Answers) string {
+		on := Enabled(q, a)
+		var ids []string
+		for _, id := range []string{"1", "2", "3", "4", "5", "6"} {
+			if on[id] {
+				ids = append(ids, id)
+			}
+		}
+		return strings.Join(ids, ",")
+	}
+	for _, c := range []struct {
+		answers Answers
+		want    string
+	}{
+		{Answers{}, "1"},
+		{Answers{"1": {boolean(true)}}, "1"},
+		// A resident answered no: the travel question; travelled: how long ago.
+		{Answers{"1": {boolean(false)}}, "1,2"},
+		{Answers{"1": {boolean(false)}, "2": {boolean(true)}}, "1,2,3"},
+		{Answers{"1": {boolean(false)}, "2": {boolean(false)}}, "1,2,4"},
+		{Answers{"1": {boolean(false)}, "2": {boolean(false)}, "4": {boolean(true)}}, "1,2,4,5"},
+		{Answers{"1": {boolean(false)}, "2": {boolean(false)}, "4": {boolean(false)}}, "1,2,4,6"},
+		// Answering 1 yes afterwards disables 2, so 4 and 6 — whose
+		// conditions are on disabled questions — go with it, answers kept
+		// or not.
+		{Answers{"1": {boolean(true)}, "2": {boolean(false)}, "4": {boolean(false)}}, "1"},
+	} {
+		if got := shown(c.answers); got != c.want {
+			t.Errorf("%v: shown %s, want %s", c.answers, got, c.want)
+		}
+	}
+	months := Value{Quantity: &Quantity{Value: decimal.NewFromInt(2), Unit: "months"}}
+	answers := Answers{"1": {boolean(false)}, "2": {boolean(true)}, "3": {months}}
+	if problems := Validate(q, answers, true); len(problems) != 0 {
+		t.Errorf("a response: %v", problems)
+	}
+	answers["5"] = []Value{months}
+	if problems := Validate(q, answers, true); len(problems) != 1 || problems[0].LinkID != "5" {
+		t.Errorf("an answer to a disabled question: %v", problems)
 	}
 }
