@@ -80,6 +80,20 @@ var (
 		Message: "This quote needs an underwriter's review before a policy can be bound; your advisor will contact you."}
 )
 
+// Owns reports whether the quote is the client's (not found otherwise), so
+// that a caller can ask for a fresh login only for the client's own quote.
+func (b *PolicyBinder) Owns(ctx context.Context, clientID, quoteID int64) error {
+	var one int
+	err := b.pool.QueryRow(ctx, `SELECT 1 FROM insurance_quotes WHERE id = $1 AND client_id = $2`, quoteID, clientID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ecrm.Errorf(ecrm.ENOTFOUND, "No such quote.")
+	}
+	if err != nil {
+		return fmt.Errorf("quote %d: %w", quoteID, err)
+	}
+	return nil
+}
+
 // Bind binds the client's quote with key.
 func (b *PolicyBinder) Bind(ctx context.Context, clientID, quoteID int64, key string) (*BindResult, error) {
 	if key == "" || len(key) > 200 {

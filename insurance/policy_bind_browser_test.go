@@ -38,7 +38,7 @@ func TestBuyInBrowser(t *testing.T) {
 	r := chi.NewRouter()
 	r.Use(i18n.Middleware, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: e.ana, Name: "Ana Popescu"}
+			p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: e.ana, Name: "Ana Popescu", AuthTime: time.Now()}
 			next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), p)))
 		})
 	})

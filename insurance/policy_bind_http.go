@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/web"
 )
 
@@ -25,14 +27,44 @@ func (h *PolicyHandler) bindRoutes(r chi.Router) {
 }
 
 func (h *PolicyHandler) bind(r *http.Request, clientID int64, key string) (*BindResult, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, ecrm.Errorf(ecrm.ENOTFOUND, "No such quote.")
+	id, err := quoteID(r)
+	if err != nil {
+		return nil, err
 	}
 	if h.binder == nil {
 		return nil, ecrm.Errorf(ecrm.ECONFLICT, "Buying online is not available yet: ask your advisor.")
 	}
 	return h.binder.Bind(r.Context(), clientID, id, key)
+}
+
+func quoteID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ecrm.Errorf(ecrm.ENOTFOUND, "No such quote.")
+	}
+	return id, nil
+}
+
+// staleLogin reports whether buying the client's quote must wait for a
+// fresh login: a policy is a contract, so, as for applying for an offer,
+// the client proves who they are again when their login is older than
+// StepUp. Another client's quote is not found before anything else.
+func (h *PolicyHandler) staleLogin(r *http.Request, clientID int64) (bool, error) {
+	id, err := quoteID(r)
+	if err != nil || h.binder == nil {
+		return false, err
+	}
+	if err := h.binder.Owns(r.Context(), clientID, id); err != nil {
+		return false, err
+	}
+	return !ecrm.PrincipalFrom(r.Context()).AuthenticatedWithin(h.stepUp(), time.Now()), nil
+}
+
+func (h *PolicyHandler) stepUp() time.Duration {
+	if h.StepUp <= 0 {
+		return DefaultBindStepUp
+	}
+	return h.StepUp
 }
 
 // policyRepricedPage shows what changed since the quote.
@@ -50,6 +82,13 @@ func policyChoiceURL(journeyID int64) string {
 func (h *PolicyHandler) bindForm(w http.ResponseWriter, r *http.Request, clientID int64) error {
 	if err := r.ParseForm(); err != nil {
 		return ecrm.FieldErrorf("form", "cannot be read")
+	}
+	if stale, err := h.staleLogin(r, clientID); err != nil {
+		return err
+	} else if stale {
+		// Back on the quote after the login, one more click on Buy binds.
+		http.Redirect(w, r, identity.StepUpPath("/portal/insurance/quotes/"+chi.URLParam(r, "id"), h.stepUp()), http.StatusSeeOther)
+		return nil
 	}
 	res, err := h.bind(r, clientID, r.PostForm.Get("key"))
 	if err != nil {
@@ -84,6 +123,13 @@ type policyRepricedProblem struct {
 }
 
 func (h *PolicyHandler) bindJSON(w http.ResponseWriter, r *http.Request, clientID int64) error {
+	if stale, err := h.staleLogin(r, clientID); err != nil {
+		return err
+	} else if stale {
+		age := strconv.Itoa(int(h.stepUp().Seconds()))
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", error_description="a more recent login is needed", max_age=`+age)
+		return ecrm.Errorf(ecrm.EUNAUTHORIZED, "Buying a policy needs a recent login: log in again, then buy.")
+	}
 	res, err := h.bind(r, clientID, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err

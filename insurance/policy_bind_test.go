@@ -185,18 +185,20 @@ func TestBindRoutes(t *testing.T) {
 	}
 	h := NewPolicyHandler(s, pages, docs, "Banca Demo")
 	h.SetBinder(b)
-	server := func(client int64) http.Handler {
+	// server serves as the client, logged in loginAge ago.
+	server := func(client int64, loginAge time.Duration) http.Handler {
 		r := chi.NewRouter()
 		r.Use(i18n.Middleware)
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-				next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: client})))
+				p := &ecrm.Principal{Kind: ecrm.PrincipalClient, ClientID: client, AuthTime: time.Now().Add(-loginAge)}
+				next.ServeHTTP(w, req.WithContext(ecrm.WithPrincipal(req.Context(), p)))
 			})
 		})
 		h.Routes(r)
 		return r
 	}
-	ana, bob := server(e.ana), server(e.bob)
+	ana, bob := server(e.ana, time.Minute), server(e.bob, time.Minute)
 	post := func(h http.Handler, path, key string, form bool) *httptest.ResponseRecorder {
 		var req *http.Request
 		if form {
@@ -224,6 +226,25 @@ func TestBindRoutes(t *testing.T) {
 	}
 	if w := post(ana, api, "", false); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"Idempotency-Key"`) {
 		t.Errorf("no key: %d %s", w.Code, w.Body)
+	}
+	// A login older than the step-up age: the page sends Ana to log in
+	// again and back to the quote, the API answers 401 with the max_age
+	// to ask for; nothing is bound. Bob's stale login still finds nothing.
+	staleAna, staleBob := server(e.ana, DefaultBindStepUp+time.Minute), server(e.bob, time.Hour)
+	if w := post(staleAna, page, "quote-"+policyItoa(q.ID), true); w.Code != http.StatusSeeOther ||
+		w.Header().Get("Location") != "/login?max_age=600&return_to=%2Fportal%2Finsurance%2Fquotes%2F"+policyItoa(q.ID) {
+		t.Errorf("Buy with an old login: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if w := post(staleAna, api, "old", false); w.Code != http.StatusUnauthorized ||
+		!strings.Contains(w.Header().Get("WWW-Authenticate"), `error="insufficient_user_authentication"`) || !strings.Contains(w.Header().Get("WWW-Authenticate"), "max_age=600") {
+		t.Errorf("bind API with an old login: %d %v", w.Code, w.Header())
+	}
+	if w := post(staleBob, page, "k", true); w.Code != http.StatusNotFound {
+		t.Errorf("Bob's Buy with an old login: %d", w.Code)
+	}
+	var bound int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM insurance_policies WHERE quote_id = $1`, q.ID).Scan(&bound); err != nil || bound != 0 {
+		t.Fatalf("bound with an old login: %d %v", bound, err)
 	}
 	w := post(ana, page, "quote-"+policyItoa(q.ID), true)
 	loc := w.Header().Get("Location")

@@ -255,6 +255,7 @@ func newApp(cfg config, log *slog.Logger, pool *pgxpool.Pool) (*app, error) {
 	// re-prices the quote first; Renew on a policy starts a renewal
 	// journey with the last answers.
 	a.policies.SetBinder(insurance.NewPolicyBinder(pool, programmes))
+	a.policies.StepUp = cfg.StepUpMaxAge
 	a.policies.SetRenewals(a.journeys)
 	a.selfservice.SetDealDocuments(deals)
 	a.selfservice.SetServiceDesk(desk)
