@@ -164,8 +164,8 @@ type policyHistoryView struct {
 }
 
 // policyAnswerViews writes answers in the reader's language: under their
-// questions' text, choices by their options' text, yes and no (numbers
-// and dates as stored).
+// questions' text, choices by their options' text, yes and no, numbers
+// and dates as the reader writes them.
 func policyAnswerViews(list []PolicyAnswer, questions map[string]*Item, l *i18n.Localizer) []policyAnswerView {
 	out := make([]policyAnswerView, len(list))
 	for i, a := range list {
@@ -186,14 +186,14 @@ func (h *PolicyHandler) showPolicy(w http.ResponseWriter, r *http.Request, clien
 	}
 	l := i18n.FromContext(r.Context())
 	policyClaimsLink(r, d)
-	questions, err := h.policies.policyQuestions(r.Context(), d.QuestionnaireVersions)
+	questions, order, err := h.policies.policyQuestionOrder(r.Context(), d.QuestionnaireVersions)
 	if err != nil {
 		return err
 	}
-	data := policyPage{Policy: d, Answers: policyAnswerViews(d.Answers, questions, l), CanRenew: h.renewals != nil,
+	data := policyPage{Policy: d, Answers: policyAnswerViews(sortPolicyAnswers(d.Answers, order), questions, l), CanRenew: h.renewals != nil,
 		Bound: r.URL.Query().Get("bound") == "1" && d.BoundAt != nil}
 	for _, e := range d.History {
-		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(e.Answers, questions, l)})
+		data.History = append(data.History, policyHistoryView{Entry: e, Answers: policyAnswerViews(sortPolicyAnswers(e.Answers, order), questions, l)})
 	}
 	h.pages.Render(w, r, http.StatusOK, "insurance_policy", data)
 	return nil

@@ -1,37 +1,45 @@
 package insurance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
-// policyQuestions reads the questions of the questionnaire versions a
+// policyQuestionOrder reads the questions of the questionnaire versions a
 // policy's answers answered, by linkId, so the policy page can show each
 // answer under its question and a choice by its option's text, in the
-// reader's language. A version not imported (or not parsable) is left
-// out: its answers show by linkId and code.
-func (s *Policies) policyQuestions(ctx context.Context, versions map[string]string) (map[string]*Item, error) {
-	out := map[string]*Item{}
+// reader's language, and each linkId's place: the questionnaires in the
+// order they were imported (the journey's), each in the order it asks. A
+// version not imported (or not parsable) is left out: its answers show by
+// linkId and code, after the others.
+func (s *Policies) policyQuestionOrder(ctx context.Context, versions map[string]string) (map[string]*Item, map[string]int, error) {
+	out, order := map[string]*Item{}, map[string]int{}
 	if len(versions) == 0 {
-		return out, nil
+		return out, order, nil
 	}
 	urls, vers := make([]string, 0, len(versions)), make([]string, 0, len(versions))
 	for u, v := range versions {
 		urls, vers = append(urls, u), append(vers, v)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT q.definition FROM questionnaires q
-		JOIN unnest($1::text[], $2::text[]) AS w (url, version) ON w.url = q.url AND w.version = q.version`, urls, vers)
+		JOIN unnest($1::text[], $2::text[]) AS w (url, version) ON w.url = q.url AND w.version = q.version
+		ORDER BY q.id`, urls, vers)
 	if err != nil {
-		return nil, fmt.Errorf("policy questions: %w", err)
+		return nil, nil, fmt.Errorf("policy questions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var def []byte
 		if err := rows.Scan(&def); err != nil {
-			return nil, fmt.Errorf("policy questions: %w", err)
+			return nil, nil, fmt.Errorf("policy questions: %w", err)
 		}
 		parsed, err := ParseFHIR(def)
 		if err != nil || parsed.Questionnaire == nil {
@@ -41,12 +49,33 @@ func (s *Policies) policyQuestions(ctx context.Context, versions map[string]stri
 		walk = func(items []*Item) {
 			for _, it := range items {
 				out[it.LinkID] = it
+				order[it.LinkID] = len(order)
 				walk(it.Items)
 			}
 		}
 		walk(parsed.Questionnaire.Items)
 	}
-	return out, rows.Err()
+	return out, order, rows.Err()
+}
+
+// sortPolicyAnswers puts answers in the order their questions are asked;
+// answers to questions not found keep their linkId order, after them.
+func sortPolicyAnswers(list []PolicyAnswer, order map[string]int) []PolicyAnswer {
+	out := slices.Clone(list)
+	slices.SortStableFunc(out, func(a, b PolicyAnswer) int {
+		ia, okA := order[a.LinkID]
+		ib, okB := order[b.LinkID]
+		switch {
+		case okA && okB:
+			return cmp.Compare(ia, ib)
+		case okA:
+			return -1
+		case okB:
+			return 1
+		}
+		return strings.Compare(a.LinkID, b.LinkID)
+	})
+	return out
 }
 
 // policyAnswerLabel is the answer's question and its values as the reader
@@ -74,6 +103,18 @@ func policyAnswerLabel(a PolicyAnswer, it *Item, l *i18n.Localizer) (question, t
 				}
 			}
 			parts = append(parts, shown)
+		case v.Date != "":
+			if d, err := time.Parse(time.DateOnly, v.Date); err == nil {
+				parts = append(parts, l.Date(d))
+			} else {
+				parts = append(parts, v.Date)
+			}
+		case v.Decimal != nil:
+			parts = append(parts, l.Decimal(*v.Decimal, max(0, -v.Decimal.Exponent())))
+		case v.Integer != nil:
+			parts = append(parts, l.Decimal(decimal.NewFromInt(*v.Integer), 0))
+		case v.Quantity != nil:
+			parts = append(parts, l.Decimal(v.Quantity.Value, max(0, -v.Quantity.Value.Exponent()))+" "+v.Quantity.Unit)
 		default:
 			parts = append(parts, policyAnswerText([]Value{v}))
 		}

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/ecrm-project/ecrm"
+	"github.com/ecrm-project/ecrm/internal/i18n"
 )
 
 func policyDate(s string) time.Time {
@@ -124,6 +127,48 @@ func TestInstalmentPaymentStatus(t *testing.T) {
 	} {
 		if got := PolicyPaymentStatus(c.statuses); got != c.want {
 			t.Errorf("policy of %v = %s, want %s", c.statuses, got, c.want)
+		}
+	}
+}
+
+// TestPolicyAnswersAsRead: the answers a policy was priced on are listed
+// in the order their questions are asked (unknown ones after, by linkId)
+// and read in the reader's language: a date, a decimal and an integer as
+// English and Romanian write them, a choice by its option's text.
+func TestPolicyAnswersAsRead(t *testing.T) {
+	list := []PolicyAnswer{
+		{LinkID: "applicant.birth_date", Values: []Value{{Date: "1990-04-12"}}},
+		{LinkID: "needs.budget_monthly", Values: []Value{decimalValue("1250.50")}},
+		{LinkID: "travel.days", Values: []Value{integer(30)}},
+		{LinkID: "zz.unknown", Values: []Value{coding("x")}},
+		{LinkID: "travel.destination", Values: []Value{coding("europe")}},
+	}
+	order := map[string]int{"travel.destination": 0, "travel.days": 1, "applicant.birth_date": 2, "needs.budget_monthly": 3}
+	var ids []string
+	for _, a := range sortPolicyAnswers(list, order) {
+		ids = append(ids, a.LinkID)
+	}
+	if got := strings.Join(ids, " "); got != "travel.destination travel.days applicant.birth_date needs.budget_monthly zz.unknown" {
+		t.Errorf("order: %s", got)
+	}
+	destination := &Item{LinkID: "travel.destination", Text: "Where are you going?", Type: "choice",
+		Options: []Value{{Coding: &Coding{Code: "europe", Display: "Europe outside the EU"}}}}
+	for _, c := range []struct {
+		lang    language.Tag
+		a       PolicyAnswer
+		it      *Item
+		q, text string
+	}{
+		{i18n.English, list[0], nil, "applicant.birth_date", "12 Apr 1990"},
+		{i18n.Romanian, list[0], nil, "applicant.birth_date", "12 apr. 1990"},
+		{i18n.English, list[1], nil, "needs.budget_monthly", "1,250.50"},
+		{i18n.Romanian, list[1], nil, "needs.budget_monthly", "1.250,50"},
+		{i18n.English, list[2], nil, "travel.days", "30"},
+		{i18n.English, list[4], destination, "Where are you going?", "Europe outside the EU"},
+	} {
+		q, text := policyAnswerLabel(c.a, c.it, i18n.NewLocalizer(c.lang))
+		if q != c.q || text != c.text {
+			t.Errorf("%s %s: %q %q, want %q %q", c.lang, c.a.LinkID, q, text, c.q, c.text)
 		}
 	}
 }
