@@ -27,10 +27,7 @@ type Journeys struct {
 	def  *JourneyDefinition
 	Now  func() time.Time
 
-	// parsed holds questionnaire versions by row id: a row never changes
-	// once imported, so its parse is kept for the process.
-	mu     sync.RWMutex
-	parsed map[int64]*Questionnaire
+	parsed definitions
 }
 
 // NewJourneys keeps journeys in pool's database under the shipped
@@ -40,7 +37,7 @@ func NewJourneys(pool *pgxpool.Pool) (*Journeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Journeys{pool: pool, def: def, Now: time.Now, parsed: map[int64]*Questionnaire{}}, nil
+	return &Journeys{pool: pool, def: def, Now: time.Now}, nil
 }
 
 // Definition is the journey's definition.
@@ -182,9 +179,21 @@ WHERE r.journey_id = $1 AND r.client_id = $2`, journeyID, clientID)
 
 // questionnaire is the parsed version row id.
 func (j *Journeys) questionnaire(ctx context.Context, q querier, id int64) (*Questionnaire, error) {
-	j.mu.RLock()
-	parsed, ok := j.parsed[id]
-	j.mu.RUnlock()
+	return j.parsed.get(ctx, q, id)
+}
+
+// definitions holds questionnaire versions parsed, by row id: a row never
+// changes once imported, so its parse is kept for the process.
+type definitions struct {
+	mu     sync.RWMutex
+	parsed map[int64]*Questionnaire
+}
+
+// get is the parsed version row id, read and parsed the first time.
+func (d *definitions) get(ctx context.Context, q querier, id int64) (*Questionnaire, error) {
+	d.mu.RLock()
+	parsed, ok := d.parsed[id]
+	d.mu.RUnlock()
 	if ok {
 		return parsed, nil
 	}
@@ -199,9 +208,12 @@ func (j *Journeys) questionnaire(ctx context.Context, q querier, id int64) (*Que
 	if p.Questionnaire == nil {
 		return nil, fmt.Errorf("questionnaire %d no longer parses: %v", id, p.Problems)
 	}
-	j.mu.Lock()
-	j.parsed[id] = p.Questionnaire
-	j.mu.Unlock()
+	d.mu.Lock()
+	if d.parsed == nil {
+		d.parsed = map[int64]*Questionnaire{}
+	}
+	d.parsed[id] = p.Questionnaire
+	d.mu.Unlock()
 	return p.Questionnaire, nil
 }
 

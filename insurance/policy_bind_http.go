@@ -62,7 +62,7 @@ func (h *PolicyHandler) staleLogin(r *http.Request, clientID int64) (bool, error
 
 func (h *PolicyHandler) stepUp() time.Duration {
 	if h.StepUp <= 0 {
-		return DefaultBindStepUp
+		return identity.DefaultStepUpAge
 	}
 	return h.StepUp
 }
@@ -126,8 +126,7 @@ func (h *PolicyHandler) bindJSON(w http.ResponseWriter, r *http.Request, clientI
 	if stale, err := h.staleLogin(r, clientID); err != nil {
 		return err
 	} else if stale {
-		age := strconv.Itoa(int(h.stepUp().Seconds()))
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", error_description="a more recent login is needed", max_age=`+age)
+		identity.StepUpChallenge(w, h.stepUp())
 		return ecrm.Errorf(ecrm.EUNAUTHORIZED, "Buying a policy needs a recent login: log in again, then buy.")
 	}
 	res, err := h.bind(r, clientID, r.Header.Get("Idempotency-Key"))

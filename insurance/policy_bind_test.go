@@ -17,6 +17,7 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/page"
 )
 
@@ -230,7 +231,7 @@ func TestBindRoutes(t *testing.T) {
 	// A login older than the step-up age: the page sends Ana to log in
 	// again and back to the quote, the API answers 401 with the max_age
 	// to ask for; nothing is bound. Bob's stale login still finds nothing.
-	staleAna, staleBob := server(e.ana, DefaultBindStepUp+time.Minute), server(e.bob, time.Hour)
+	staleAna, staleBob := server(e.ana, identity.DefaultStepUpAge+time.Minute), server(e.bob, time.Hour)
 	if w := post(staleAna, page, "quote-"+policyItoa(q.ID), true); w.Code != http.StatusSeeOther ||
 		w.Header().Get("Location") != "/login?max_age=600&return_to=%2Fportal%2Finsurance%2Fquotes%2F"+policyItoa(q.ID) {
 		t.Errorf("Buy with an old login: %d %s", w.Code, w.Header().Get("Location"))

@@ -40,12 +40,9 @@ type PolicyHandler struct {
 	binder    *PolicyBinder
 	// StepUp is how recent the client's login must be to buy (bind a
 	// quote), as for applying for an offer (ECRM_STEP_UP_MAX_AGE); zero
-	// means DefaultBindStepUp.
+	// means identity.DefaultStepUpAge.
 	StepUp time.Duration
 }
-
-// DefaultBindStepUp is how recent a login buying a policy needs by default.
-const DefaultBindStepUp = 10 * time.Minute
 
 // NewPolicyHandler serves policies with pages and documents.
 func NewPolicyHandler(policies *Policies, pages *page.Renderer, documents *document.Renderer, firm string) *PolicyHandler {

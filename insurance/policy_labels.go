@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/ecrm-project/ecrm/internal/i18n"
@@ -18,7 +19,7 @@ import (
 // answer under its question and a choice by its option's text, in the
 // reader's language, and each linkId's place: the questionnaires in the
 // order they were imported (the journey's), each in the order it asks. A
-// version not imported (or not parsable) is left out: its answers show by
+// version not imported is left out: its answers show by
 // linkId and code, after the others.
 func (s *Policies) policyQuestionOrder(ctx context.Context, versions map[string]string) (map[string]*Item, map[string]int, error) {
 	out, order := map[string]*Item{}, map[string]int{}
@@ -29,21 +30,20 @@ func (s *Policies) policyQuestionOrder(ctx context.Context, versions map[string]
 	for u, v := range versions {
 		urls, vers = append(urls, u), append(vers, v)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT q.definition FROM questionnaires q
+	rows, err := s.pool.Query(ctx, `SELECT q.id FROM questionnaires q
 		JOIN unnest($1::text[], $2::text[]) AS w (url, version) ON w.url = q.url AND w.version = q.version
 		ORDER BY q.id`, urls, vers)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy questions: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var def []byte
-		if err := rows.Scan(&def); err != nil {
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy questions: %w", err)
+	}
+	for _, id := range ids {
+		q, err := s.parsed.get(ctx, s.pool, id)
+		if err != nil {
 			return nil, nil, fmt.Errorf("policy questions: %w", err)
-		}
-		parsed, err := ParseFHIR(def)
-		if err != nil || parsed.Questionnaire == nil {
-			continue
 		}
 		var walk func(items []*Item)
 		walk = func(items []*Item) {
@@ -53,9 +53,9 @@ func (s *Policies) policyQuestionOrder(ctx context.Context, versions map[string]
 				walk(it.Items)
 			}
 		}
-		walk(parsed.Questionnaire.Items)
+		walk(q.Items)
 	}
-	return out, order, rows.Err()
+	return out, order, nil
 }
 
 // sortPolicyAnswers puts answers in the order their questions are asked;

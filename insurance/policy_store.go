@@ -29,6 +29,8 @@ type Policies struct {
 	ReminderDays int
 	// Now is the clock (tests set it).
 	Now func() time.Time
+	// parsed keeps the questionnaire versions policies were priced on.
+	parsed definitions
 }
 
 // NewPolicies reads policies from pool; days are counted in UTC until

@@ -210,11 +210,9 @@ func (p *Programmes) CreateQuote(ctx context.Context, clientID, journeyID int64,
 		}
 		starts = d
 	}
-	versions := map[string]string{}
-	if jv, ok := p.journeys.(journeyVersions); ok {
-		if versions, err = jv.QuestionnaireVersions(ctx, clientID, journeyID); err != nil {
-			return nil, false, err
-		}
+	versions, err := p.journeys.QuestionnaireVersions(ctx, clientID, journeyID)
+	if err != nil {
+		return nil, false, err
 	}
 	breakdown, err := json.Marshal(c.Breakdown)
 	if err != nil {

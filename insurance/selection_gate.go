@@ -32,15 +32,11 @@ import (
 // ProgrammeEngine is the engine name in the offer log.
 const ProgrammeEngine = "insurance.programmes"
 
-// JourneyAnswers reads a journey's flat answers for its client (the
-// journey part's Journeys implements it; the wiring passes it in).
+// JourneyAnswers reads a journey's flat answers for its client and the
+// questionnaire versions they were given under ({url: version}); the
+// journey part's Journeys implements it, the wiring passes it in.
 type JourneyAnswers interface {
 	Answers(ctx context.Context, clientID, journeyID int64) (Answers, error)
-}
-
-// journeyVersions is what a JourneyAnswers may also tell: the
-// questionnaire versions of the answers ({url: version}).
-type journeyVersions interface {
 	QuestionnaireVersions(ctx context.Context, clientID, journeyID int64) (map[string]string, error)
 }
 
@@ -166,11 +162,9 @@ func (p *Programmes) Present(ctx context.Context, v Viewer, journeyID int64, l *
 	if err != nil {
 		return nil, err
 	}
-	ch := &Choice{JourneyID: journeyID, AsOf: p.today(), Answers: answers, Versions: map[string]string{}}
-	if jv, ok := p.journeys.(journeyVersions); ok {
-		if ch.Versions, err = jv.QuestionnaireVersions(ctx, v.ClientID, journeyID); err != nil {
-			return nil, err
-		}
+	ch := &Choice{JourneyID: journeyID, AsOf: p.today(), Answers: answers}
+	if ch.Versions, err = p.journeys.QuestionnaireVersions(ctx, v.ClientID, journeyID); err != nil {
+		return nil, err
 	}
 	sel, err := p.selector.Select(ctx, answers, ch.AsOf)
 	if err != nil {

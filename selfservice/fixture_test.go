@@ -20,6 +20,7 @@ import (
 	"github.com/ecrm-project/ecrm/crosssell"
 	"github.com/ecrm-project/ecrm/internal/document"
 	"github.com/ecrm-project/ecrm/internal/i18n"
+	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/jobs"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/internal/page"
@@ -292,7 +293,7 @@ func newTestHandler(tb testing.TB, pool *pgxpool.Pool) *Handler {
 	gate := compliance.NewGate(compliance.NewFactsReader(pool), compliance.NewLog(pool))
 	arbiter := crosssell.NewArbiter(pool, products.NewEngine(products.NewStore(pool)), gate, crosssell.NewStore(pool))
 	arbiter.SetFulfilment(compliance.NewPortal(pool), pipeline.NewStore(pool, pipeline.DefaultBusinessHours(time.UTC)))
-	h.SetOffers(arbiter, &mapSession{}, DefaultStepUpAge)
+	h.SetOffers(arbiter, &mapSession{}, identity.DefaultStepUpAge)
 	return h
 }
 

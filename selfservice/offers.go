@@ -35,9 +35,6 @@ type SessionValues interface {
 	PopString(ctx context.Context, key string) string
 }
 
-// DefaultStepUpAge is how recent a login accepting an offer needs.
-const DefaultStepUpAge = 10 * time.Minute
-
 // SetOffers shows the next best offers of arb; sessions keep an
 // application while the client logs in again; stepUp is how recent a
 // login an application needs.
@@ -214,7 +211,7 @@ var errNoOffers = ecrm.Errorf(ecrm.EUNAVAILABLE, "portal.nbo.error.unavailable")
 
 func (h *Handler) stepUpAge() time.Duration {
 	if h.stepUp <= 0 {
-		return DefaultStepUpAge
+		return identity.DefaultStepUpAge
 	}
 	return h.stepUp
 }
@@ -297,8 +294,7 @@ func (h *Handler) acceptAPI(w http.ResponseWriter, r *http.Request, clientID int
 		return err
 	}
 	if !h.freshLogin(r) {
-		age := strconv.Itoa(int(h.stepUpAge().Seconds()))
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", error_description="a more recent login is needed", max_age=`+age)
+		identity.StepUpChallenge(w, h.stepUpAge())
 		return ecrm.Errorf(ecrm.EUNAUTHORIZED, "portal.nbo.error.login_again")
 	}
 	a, err := h.nbo.Accept(r.Context(), clientID, seq, web.ClientChannel(r), r.Header.Get("Idempotency-Key"))

@@ -15,11 +15,11 @@ import (
 	"github.com/ecrm-project/ecrm"
 	"github.com/ecrm-project/ecrm/compliance"
 	"github.com/ecrm-project/ecrm/insurance"
+	"github.com/ecrm-project/ecrm/internal/identity"
 	"github.com/ecrm-project/ecrm/internal/outbox"
 	"github.com/ecrm-project/ecrm/pipeline"
 	"github.com/ecrm-project/ecrm/products"
 	"github.com/ecrm-project/ecrm/risk"
-	"github.com/ecrm-project/ecrm/selfservice"
 	"github.com/ecrm-project/ecrm/servicedesk"
 )
 
@@ -177,7 +177,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if cfg.SessionCacheTTL < 0 || cfg.SessionCacheTTL > time.Minute {
 		errs = append(errs, "ECRM_SESSION_CACHE_TTL must be between 0 (off) and 1m")
 	}
-	if cfg.StepUpMaxAge, err = envDuration(getenv, "ECRM_STEP_UP_MAX_AGE", selfservice.DefaultStepUpAge); err != nil {
+	if cfg.StepUpMaxAge, err = envDuration(getenv, "ECRM_STEP_UP_MAX_AGE", identity.DefaultStepUpAge); err != nil {
 		errs = append(errs, err.Error())
 	} else if cfg.StepUpMaxAge < 0 || cfg.StepUpMaxAge > 24*time.Hour {
 		errs = append(errs, fmt.Sprintf("ECRM_STEP_UP_MAX_AGE=%s must be between 0s and 24h", cfg.StepUpMaxAge))

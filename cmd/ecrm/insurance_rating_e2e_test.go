@@ -20,6 +20,10 @@ func (j oneJourney) Answers(context.Context, int64, int64) (insurance.Answers, e
 	return insurance.Answers(j), nil
 }
 
+func (j oneJourney) QuestionnaireVersions(context.Context, int64, int64) (map[string]string, error) {
+	return map[string]string{"urn:ecrm:questionnaire:insurance-travel": "1"}, nil
+}
+
 // TestAuditReplayInsuranceProgramme: `ecrm audit replay --seq N`
 // reproduces a presented programme's premium from its record, re-rated
 // under the rules and rating versions recorded.

@@ -90,6 +90,19 @@ const maxStepUpAge = 24 * time.Hour
 // authTimeSkew is how far the provider's clock may be from ours.
 const authTimeSkew = time.Minute
 
+// DefaultStepUpAge is how recent a login a binding action (applying for
+// an offer, buying a policy) needs unless configured
+// (ECRM_STEP_UP_MAX_AGE).
+const DefaultStepUpAge = 10 * time.Minute
+
+// StepUpChallenge tells an API caller refused for want of a recent login
+// how recent one to ask for (RFC 9470: insufficient_user_authentication
+// with max_age); the handler then answers 401.
+func StepUpChallenge(w http.ResponseWriter, maxAge time.Duration) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", error_description="a more recent login is needed", max_age=`+
+		strconv.Itoa(int(maxAge.Seconds())))
+}
+
 // StepUpPath is the login link that asks the person to prove who they are
 // again (OpenID Connect's max_age) and returns to returnTo: a binding
 // action refused for want of a recent login sends the browser there.
